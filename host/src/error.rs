@@ -1,0 +1,166 @@
+//! The host's one error type. `http::error` maps it to responses in one place.
+
+use std::path::PathBuf;
+
+use crate::plugin::{Hook, Limit, PluginId};
+
+/// `Result` with the host's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can go wrong in the host.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The bytes are not valid WebAssembly.
+    #[error("not a valid WebAssembly binary: {0}")]
+    InvalidWasm(String),
+
+    /// A core module where a component was expected.
+    #[error(
+        "this is a core WebAssembly module, not a component: package it with `upline plugin build` (or `upline plugin pack`)"
+    )]
+    NotAComponent,
+
+    /// A required custom section is missing.
+    #[error(
+        "the component has no `{0}` custom section: package it with `upline plugin build` (or `upline plugin pack`)"
+    )]
+    MissingSection(&'static str),
+
+    /// The plugin was built against a contract version this host does not support.
+    #[error("plugin API version {found} is not supported (this host supports {supported})")]
+    UnsupportedApiVersion {
+        /// The version the plugin declares.
+        found: String,
+        /// The versions this host loads.
+        supported: String,
+    },
+
+    /// The manifest is malformed or inconsistent.
+    #[error("invalid plugin manifest: `{field}`: {message}")]
+    InvalidManifest {
+        /// The offending field's path, e.g. `limits.fuel`.
+        field: String,
+        /// What is wrong with it.
+        message: String,
+    },
+
+    /// The manifest declares a hook the component does not export.
+    #[error("the manifest declares the `{hook}` hook but the component does not export `{export}`")]
+    MissingExport {
+        /// The declared hook.
+        hook: Hook,
+        /// The export the host looked for.
+        export: String,
+    },
+
+    /// The component imports something the host does not offer or the manifest did not request.
+    #[error("the component imports `{import}`, {reason}")]
+    UndeclaredImport {
+        /// The import's name.
+        import: String,
+        /// Why it is refused.
+        reason: &'static str,
+    },
+
+    /// The component failed to compile.
+    #[error("the component failed to compile: {0}")]
+    Compile(String),
+
+    /// No installed plugin has this id (and version).
+    #[error("plugin `{id}`{} is not installed", version.as_ref().map(|v| format!(" version {v}")).unwrap_or_default())]
+    PluginNotFound {
+        /// The plugin id.
+        id: PluginId,
+        /// The version asked for, if any.
+        version: Option<semver::Version>,
+    },
+
+    /// The plugin does not implement the hook the host asked for.
+    #[error("plugin `{plugin}` does not implement the `{hook}` hook")]
+    HookNotImplemented {
+        /// The plugin.
+        plugin: PluginId,
+        /// The hook.
+        hook: Hook,
+    },
+
+    /// A per-campaign configuration does not match the plugin's JSON Schema.
+    #[error("invalid configuration for plugin `{plugin}`: `{field}`: {message}")]
+    InvalidConfig {
+        /// The plugin.
+        plugin: PluginId,
+        /// JSON pointer to the offending value (empty for the whole document).
+        field: String,
+        /// What is wrong with it.
+        message: String,
+    },
+
+    /// A plugin call failed; the plugin, its version and the cause are named.
+    #[error("{0}")]
+    PluginCall(#[from] CallError),
+
+    /// A plugin could not be built from source.
+    #[error("plugin build failed: {0}")]
+    Build(String),
+
+    /// Reading or writing a file failed.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// A host-side failure a client cannot cause or fix.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl Error {
+    /// An [`Error::Io`] for `path`.
+    pub fn io(path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> Error {
+        let path = path.into();
+        move |source| Error::Io { path, source }
+    }
+}
+
+/// A failed plugin call: which plugin, which version, which hook, and why.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("plugin `{plugin}` {version}, hook `{hook}`: {failure}")]
+pub struct CallError {
+    /// The plugin.
+    pub plugin: PluginId,
+    /// Its version.
+    pub version: semver::Version,
+    /// The hook called.
+    pub hook: Hook,
+    /// What went wrong.
+    pub failure: Failure,
+}
+
+/// Why a plugin call failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Failure {
+    /// The plugin went over one of its limits and was stopped.
+    #[error("{limit} limit of {allowed} exceeded")]
+    LimitExceeded {
+        /// The limit.
+        limit: Limit,
+        /// The limit's value, in the limit's unit.
+        allowed: u64,
+    },
+    /// The plugin panicked.
+    #[error("panicked: {0}")]
+    Panic(String),
+    /// The plugin trapped (e.g. `unreachable`, out-of-bounds access).
+    #[error("trapped: {0}")]
+    Trap(String),
+    /// The plugin returned an error.
+    #[error("returned an error: {0}")]
+    Returned(String),
+    /// The plugin's result breaks an invariant, so the host refused it.
+    #[error("invalid result: {0}")]
+    InvalidOutput(String),
+}

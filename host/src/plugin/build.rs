@@ -1,0 +1,159 @@
+//! Builds a plugin crate into a package: compiles it to `wasm32-unknown-unknown`,
+//! turns the module into a component and embeds the manifest from `plugin.toml`.
+//!
+//! The wasm toolchain: rustup's `wasm32-unknown-unknown` target when rustup is there
+//! (added on first use); otherwise Debian's Rust with its standard library sources,
+//! building std for wasm with `-Z build-std`. When neither is available, the error
+//! says what to install.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use super::manifest::Manifest;
+use super::package::pack;
+use crate::error::{Error, Result};
+
+const TARGET: &str = "wasm32-unknown-unknown";
+
+/// A freshly built package.
+#[derive(Debug, Clone)]
+pub struct Built {
+    /// Where the package was written.
+    pub path: PathBuf,
+    /// Its manifest.
+    pub manifest: Manifest,
+}
+
+/// How plugins are compiled to wasm on this machine.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Toolchain {
+    /// rustup's toolchain with its `wasm32-unknown-unknown` target.
+    Rustup,
+    /// Debian's `cargo`/`rustc` building std from source, linking with this `wasm-ld`.
+    Debian {
+        /// The `wasm-ld` binary, e.g. `wasm-ld-22`.
+        linker: PathBuf,
+    },
+}
+
+impl Toolchain {
+    /// Finds a working wasm toolchain, adding rustup's target if it is missing.
+    pub fn detect() -> Result<Self> {
+        if rustup_has_target() || rustup_add_target() {
+            return Ok(Toolchain::Rustup);
+        }
+        if let Some(linker) = debian_wasm_toolchain() {
+            return Ok(Toolchain::Debian { linker });
+        }
+        Err(Error::Build(format!(
+            "no Rust toolchain for {TARGET}: run `rustup target add {TARGET}`, or on Debian \
+             `apt-get install rustc-web cargo-web rust-web-src lld-22`"
+        )))
+    }
+
+    fn cargo(&self) -> Command {
+        match self {
+            Toolchain::Rustup => Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into())),
+            Toolchain::Debian { linker } => {
+                let mut cargo = Command::new("/usr/bin/cargo");
+                let path = std::env::var_os("PATH").unwrap_or_default();
+                let mut dirs = vec![PathBuf::from("/usr/bin")];
+                dirs.extend(std::env::split_paths(&path));
+                cargo
+                    .env("PATH", std::env::join_paths(dirs).unwrap_or(path))
+                    .env("RUSTC_BOOTSTRAP", "1")
+                    .env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_LINKER", linker)
+                    .env_remove("RUSTC")
+                    .env_remove("RUSTUP_TOOLCHAIN")
+                    .args(["-Z", "build-std=std,panic_abort"]);
+                cargo
+            }
+        }
+    }
+}
+
+fn rustup_has_target() -> bool {
+    Command::new("rustup").args(["target", "list", "--installed"]).output().is_ok_and(|out| {
+        out.status.success() && String::from_utf8_lossy(&out.stdout).lines().any(|l| l.trim() == TARGET)
+    })
+}
+
+fn rustup_add_target() -> bool {
+    Command::new("rustup").args(["target", "add", TARGET]).status().is_ok_and(|status| status.success())
+}
+
+fn debian_wasm_toolchain() -> Option<PathBuf> {
+    let sysroot = Command::new("/usr/bin/rustc").args(["--print", "sysroot"]).output().ok()?;
+    let sysroot = PathBuf::from(String::from_utf8_lossy(&sysroot.stdout).trim());
+    if !sysroot.join("lib/rustlib/src/rust/library").exists() {
+        return None;
+    }
+    (14..=30).rev().map(|v| PathBuf::from(format!("/usr/bin/wasm-ld-{v}"))).find(|p| p.exists())
+}
+
+/// Builds the plugin crate at `crate_dir` (with its `plugin.toml`) and writes the
+/// package to `<target_dir>/packages/<id>-<version>.wasm`.
+pub fn build(crate_dir: &Path, target_dir: &Path) -> Result<Built> {
+    let manifest = read_manifest(crate_dir)?;
+    let lib_name = lib_name(crate_dir)?;
+    let toolchain = Toolchain::detect()?;
+    let mut cargo = toolchain.cargo();
+    cargo
+        .arg("build")
+        .arg("--lib")
+        .arg("--release")
+        .args(["--target", TARGET])
+        .arg("--manifest-path")
+        .arg(crate_dir.join("Cargo.toml"))
+        .arg("--target-dir")
+        .arg(target_dir)
+        // Small, fast plugins whatever the crate's own release profile says.
+        .env("CARGO_PROFILE_RELEASE_OPT_LEVEL", "s")
+        .env("CARGO_PROFILE_RELEASE_LTO", "true")
+        .env("CARGO_PROFILE_RELEASE_CODEGEN_UNITS", "1")
+        .env("CARGO_PROFILE_RELEASE_PANIC", "abort")
+        .env("CARGO_PROFILE_RELEASE_DEBUG", "false");
+    let status = cargo.status().map_err(|err| Error::Build(format!("running cargo: {err}")))?;
+    if !status.success() {
+        return Err(Error::Build(format!("cargo build of {} failed ({status})", crate_dir.display())));
+    }
+    let module_path = target_dir.join(TARGET).join("release").join(format!("{lib_name}.wasm"));
+    let module = std::fs::read(&module_path).map_err(Error::io(&module_path))?;
+    let package = pack(&module, &manifest)?;
+    let out_dir = target_dir.join("packages");
+    std::fs::create_dir_all(&out_dir).map_err(Error::io(&out_dir))?;
+    let path = out_dir.join(format!("{}-{}.wasm", manifest.id, manifest.version));
+    std::fs::write(&path, package).map_err(Error::io(&path))?;
+    Ok(Built { path, manifest })
+}
+
+/// Reads `plugin.toml` in `crate_dir`, inlining a schema given as a path.
+pub fn read_manifest(crate_dir: &Path) -> Result<Manifest> {
+    let path = crate_dir.join("plugin.toml");
+    let text = std::fs::read_to_string(&path).map_err(Error::io(&path))?;
+    Manifest::from_toml(&text, |schema| {
+        let schema = crate_dir.join(schema);
+        std::fs::read(&schema).map_err(Error::io(schema))
+    })
+}
+
+/// The crate's library name: `[lib] name`, or the package name with `-` as `_`.
+fn lib_name(crate_dir: &Path) -> Result<String> {
+    #[derive(serde::Deserialize)]
+    struct CargoToml {
+        package: Option<NamedSection>,
+        lib: Option<NamedSection>,
+    }
+    #[derive(serde::Deserialize)]
+    struct NamedSection {
+        name: Option<String>,
+    }
+    let path = crate_dir.join("Cargo.toml");
+    let text = std::fs::read_to_string(&path).map_err(Error::io(&path))?;
+    let cargo: CargoToml = toml::from_str(&text).map_err(|err| Error::Build(format!("{}: {err}", path.display())))?;
+    cargo
+        .lib
+        .and_then(|lib| lib.name)
+        .or_else(|| cargo.package.and_then(|package| package.name).map(|name| name.replace('-', "_")))
+        .ok_or_else(|| Error::Build(format!("{} names no package", path.display())))
+}

@@ -1,0 +1,237 @@
+//! One plugin call: a fresh store with the plugin's limits, the call, and the
+//! mapping of whatever went wrong to a typed [`CallError`].
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use rust_decimal::Decimal;
+use serde::Serialize;
+use upline_plugin_sdk::{Level, StatsQuery};
+use wasmtime::component::Instance;
+use wasmtime::{Engine, Store, Trap};
+
+use super::limits::{Limit, LimitTrap, Limits, MemoryLimiter};
+use super::{Hook, LoadedPlugin};
+use crate::error::{CallError, Error, Failure, Result};
+
+/// Answers a plugin's statistics queries (the `stats` import).
+pub trait StatsSource: Send + Sync {
+    /// Answers one query; the error is shown to the plugin.
+    fn query(&self, query: &StatsQuery) -> Result<Decimal, String>;
+}
+
+/// What the operator grants a plugin for a call, on top of what its manifest asks.
+#[derive(Clone, Default)]
+pub struct Grants {
+    /// Answers `stats` queries; `None` refuses them.
+    pub stats: Option<Arc<dyn StatsSource>>,
+    /// Allows a distribution above the commissionable total.
+    pub exceed_total: bool,
+}
+
+/// How to call a plugin: its per-campaign configuration (JSON, already validated
+/// against its schema) and the operator's grants.
+#[derive(Clone)]
+pub struct Invocation {
+    /// The configuration as JSON text.
+    pub config: String,
+    /// What the operator grants.
+    pub grants: Grants,
+}
+
+impl Default for Invocation {
+    fn default() -> Self {
+        Self { config: "{}".into(), grants: Grants::default() }
+    }
+}
+
+/// A log record a plugin wrote during a call.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LogRecord {
+    /// Its level.
+    pub level: Level,
+    /// Its message.
+    pub message: String,
+}
+
+/// What a call cost.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Usage {
+    /// Fuel (instructions) consumed.
+    pub fuel: u64,
+    /// Largest linear memory size reached, in bytes.
+    pub peak_memory: usize,
+    /// Wall-clock time from store creation to the result, instantiation included.
+    #[serde(serialize_with = "micros")]
+    pub elapsed: Duration,
+}
+
+fn micros<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_u128(d.as_micros())
+}
+
+/// A successful call's result, with what it cost and what the plugin logged.
+#[derive(Debug, Clone, Serialize)]
+pub struct Outcome<T> {
+    /// The validated result.
+    pub value: T,
+    /// What the call cost.
+    pub usage: Usage,
+    /// What the plugin logged.
+    pub logs: Vec<LogRecord>,
+}
+
+/// The data of one call's store.
+pub struct CallState {
+    limiter: MemoryLimiter,
+    label: Arc<str>,
+    logs: Vec<LogRecord>,
+    log_bytes: usize,
+    max_log_bytes: usize,
+    panic: Option<String>,
+    stats: Option<Arc<dyn StatsSource>>,
+}
+
+impl CallState {
+    /// Records a log line, trapping the call once the log budget is spent.
+    pub fn record_log(&mut self, level: Level, message: String) -> wasmtime::Result<()> {
+        self.log_bytes += message.len();
+        if self.log_bytes > self.max_log_bytes {
+            return Err(LimitTrap(Limit::Log).into());
+        }
+        tracing::event!(target: "plugin", tracing::Level::DEBUG, plugin = %self.label, ?level, "{message}");
+        self.logs.push(LogRecord { level, message });
+        Ok(())
+    }
+
+    /// Remembers the panic message the SDK reports just before the plugin traps.
+    pub fn record_panic(&mut self, message: String) -> wasmtime::Result<()> {
+        let cap = self.max_log_bytes.min(message.len());
+        let cut = (0..=cap).rev().find(|i| message.is_char_boundary(*i)).unwrap_or(0);
+        self.panic = Some(message[..cut].to_owned());
+        Ok(())
+    }
+
+    /// Answers a `stats` query if the capability is granted.
+    pub fn stats(&self, query: &StatsQuery) -> Result<Decimal, String> {
+        match &self.stats {
+            Some(source) => source.query(query),
+            None => Err("the `stats` capability is not granted to this plugin".into()),
+        }
+    }
+}
+
+/// Runs `hook` of `plugin` in a fresh store with the plugin's limits.
+///
+/// `run` calls the instance; its outer error is a trap, its inner one the plugin's
+/// own error. The result is size-checked and handed to `check` for the invariants.
+pub(super) fn call<I: Serialize, T: Serialize>(
+    engine: &Engine,
+    plugin: &LoadedPlugin,
+    hook: Hook,
+    invocation: &Invocation,
+    input: &I,
+    run: impl FnOnce(&mut Store<CallState>, &Instance) -> wasmtime::Result<Result<T, String>>,
+    check: impl FnOnce(&T) -> Result<(), String>,
+) -> Result<Outcome<T>> {
+    let fail = |failure| {
+        Error::PluginCall(CallError {
+            plugin: plugin.manifest.id.clone(),
+            version: plugin.manifest.version.clone(),
+            hook,
+            failure,
+        })
+    };
+    if !plugin.manifest.hooks.contains(&hook) {
+        return Err(Error::HookNotImplemented { plugin: plugin.manifest.id.clone(), hook });
+    }
+    let limits = plugin.limits;
+    check_size(Limit::Input, &limits, json_size(input) + invocation.config.len()).map_err(fail)?;
+
+    let started = Instant::now();
+    let granted_stats = invocation.grants.stats.clone().filter(|_| plugin.manifest.requests(super::Capability::Stats));
+    let mut store = Store::new(
+        engine,
+        CallState {
+            limiter: MemoryLimiter::new(limits.memory_bytes()),
+            label: plugin.label.clone(),
+            logs: Vec::new(),
+            log_bytes: 0,
+            max_log_bytes: usize::try_from(limits.max_log_kib * 1024).unwrap_or(usize::MAX),
+            panic: None,
+            stats: granted_stats,
+        },
+    );
+    store.limiter(|state| &mut state.limiter);
+    store.set_fuel(limits.fuel).map_err(|err| Error::Internal(err.to_string()))?;
+    // The ticker advances the epoch every millisecond; one extra tick absorbs the
+    // partial tick already under way.
+    store.set_epoch_deadline(limits.timeout_ms + 1);
+
+    let result = plugin.pre.instantiate(&mut store).and_then(|instance| run(&mut store, &instance));
+    let fuel = limits.fuel.saturating_sub(store.get_fuel().unwrap_or(0));
+    let usage = Usage { fuel, peak_memory: store.data().limiter.peak(), elapsed: started.elapsed() };
+    let state = store.into_data();
+    let value = match result {
+        Ok(Ok(value)) => value,
+        Ok(Err(message)) => return Err(fail(Failure::Returned(message))),
+        Err(trap) => return Err(fail(classify(&trap, &limits, state.panic))),
+    };
+    check_size(Limit::Output, &limits, json_size(&value)).map_err(fail)?;
+    check(&value).map_err(|violation| fail(Failure::InvalidOutput(violation)))?;
+    Ok(Outcome { value, usage, logs: state.logs })
+}
+
+/// A result that does not convert to the host's types: the call fails as invalid output.
+#[derive(Debug)]
+pub struct BadOutput(pub String);
+
+impl std::fmt::Display for BadOutput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for BadOutput {}
+
+/// Names the cause of a trap: a limit, a panic, or another trap.
+fn classify(trap: &wasmtime::Error, limits: &Limits, panic: Option<String>) -> Failure {
+    let exceeded = |limit| Failure::LimitExceeded { limit, allowed: limits.get(limit) };
+    if let Some(BadOutput(message)) = trap.downcast_ref::<BadOutput>() {
+        return Failure::InvalidOutput(message.clone());
+    }
+    if let Some(LimitTrap(limit)) = trap.downcast_ref::<LimitTrap>() {
+        return exceeded(*limit);
+    }
+    match trap.downcast_ref::<Trap>() {
+        Some(Trap::OutOfFuel) => exceeded(Limit::Fuel),
+        Some(Trap::Interrupt) => exceeded(Limit::Timeout),
+        _ => match panic {
+            Some(message) => Failure::Panic(message),
+            None => Failure::Trap(format!("{trap:#}")),
+        },
+    }
+}
+
+fn check_size(limit: Limit, limits: &Limits, bytes: usize) -> Result<(), Failure> {
+    let allowed = limits.get(limit);
+    if bytes as u64 > allowed * 1024 { Err(Failure::LimitExceeded { limit, allowed }) } else { Ok(()) }
+}
+
+/// The JSON-encoded size of a value, without building the JSON text.
+fn json_size<T: Serialize>(value: &T) -> usize {
+    struct Counter(usize);
+    impl std::io::Write for Counter {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0 += buf.len();
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut counter = Counter(0);
+    // Writing to a counter cannot fail, and our types always serialize.
+    let _ = serde_json::to_writer(&mut counter, value);
+    counter.0
+}

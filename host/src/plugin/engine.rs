@@ -1,0 +1,265 @@
+//! The wasmtime engine plugins run on: compiled once per package, instantiated
+//! fresh for every call, interrupted by fuel and by an epoch ticker.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use upline_plugin_sdk as sdk;
+use wasmtime::component::{Component, InstancePre, Linker};
+use wasmtime::{Config, Engine};
+
+use super::call::{CallState, Invocation, Outcome, call};
+use super::package::Package;
+use super::store::PackageStore;
+use super::versions::ApiVersion;
+use super::{Capability, Hook, Limits, Manifest, v0_1, validate};
+use crate::error::{Error, Result};
+
+/// A plugin compiled and linked, ready to be instantiated for each call.
+pub struct LoadedPlugin {
+    /// Its manifest.
+    pub manifest: Manifest,
+    /// The digest of its package.
+    pub digest: super::Digest,
+    /// The limits its calls run under.
+    pub limits: Limits,
+    pub(super) label: Arc<str>,
+    pub(super) pre: InstancePre<CallState>,
+    exports: Exports,
+    schema: Arc<jsonschema::Validator>,
+}
+
+/// The hook exports of a plugin, by contract version.
+enum Exports {
+    V0_1(v0_1::Exports),
+}
+
+impl LoadedPlugin {
+    /// The same plugin with other limits (checked against [`Limits::MAX`]).
+    pub fn with_limits(&self, limits: Limits) -> Result<Self> {
+        limits.check().map_err(|(field, message)| Error::InvalidConfig {
+            plugin: self.manifest.id.clone(),
+            field: format!("limits.{field}"),
+            message,
+        })?;
+        Ok(Self {
+            manifest: self.manifest.clone(),
+            digest: self.digest.clone(),
+            limits,
+            label: self.label.clone(),
+            pre: self.pre.clone(),
+            exports: match &self.exports {
+                Exports::V0_1(_) => Exports::V0_1(v0_1::Exports::new(&self.pre, &self.manifest.hooks)?),
+            },
+            schema: self.schema.clone(),
+        })
+    }
+
+    /// Checks a per-campaign configuration against the plugin's JSON Schema and
+    /// returns it as the JSON text the plugin receives.
+    pub fn configure(&self, config: &serde_json::Value) -> Result<String> {
+        if let Some(err) = self.schema.iter_errors(config).next() {
+            return Err(Error::InvalidConfig {
+                plugin: self.manifest.id.clone(),
+                field: err.instance_path().to_string(),
+                message: err.to_string(),
+            });
+        }
+        Ok(config.to_string())
+    }
+}
+
+/// The engine, the linker with the host's imports, and the epoch ticker.
+pub struct PluginEngine {
+    engine: Engine,
+    linker: Linker<CallState>,
+    _ticker: EpochTicker,
+}
+
+impl PluginEngine {
+    /// An engine with fuel metering and epoch interruption, and a running ticker.
+    pub fn new() -> Result<Self> {
+        let mut config = Config::new();
+        config.consume_fuel(true).epoch_interruption(true);
+        let engine = Engine::new(&config).map_err(|err| Error::Internal(format!("creating the engine: {err}")))?;
+        let mut linker = Linker::new(&engine);
+        v0_1::add_to_linker(&mut linker)?;
+        let ticker = EpochTicker::start(engine.clone())?;
+        Ok(Self { engine, linker, _ticker: ticker })
+    }
+
+    /// The wasmtime engine.
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    /// Compiles (or takes from `store`'s cache) and links a package, checking its
+    /// imports and that it exports every hook its manifest declares.
+    pub fn load(&self, package: &Package, store: Option<&PackageStore>) -> Result<LoadedPlugin> {
+        let api = super::versions::check(&package.manifest.api_version)?;
+        let component = match store {
+            Some(store) => store.component(&self.engine, package)?,
+            None => Component::new(&self.engine, &package.bytes).map_err(|err| Error::Compile(format!("{err:#}")))?,
+        };
+        self.check_imports(&component, &package.manifest)?;
+        let pre = self.linker.instantiate_pre(&component).map_err(|err| Error::Compile(format!("{err:#}")))?;
+        let exports = match api {
+            ApiVersion::V0_1 => Exports::V0_1(v0_1::Exports::new(&pre, &package.manifest.hooks)?),
+        };
+        let schema = jsonschema::validator_for(&package.manifest.config_schema)
+            .map_err(|err| Error::InvalidManifest { field: "config-schema".into(), message: err.to_string() })?;
+        let manifest = package.manifest.clone();
+        Ok(LoadedPlugin {
+            label: format!("{}@{}", manifest.id, manifest.version).into(),
+            limits: manifest.limits,
+            manifest,
+            digest: package.digest.clone(),
+            pre,
+            exports,
+            schema: Arc::new(schema),
+        })
+    }
+
+    /// Only the contract's interfaces may be imported, and `stats` only when the
+    /// manifest asks for it.
+    fn check_imports(&self, component: &Component, manifest: &Manifest) -> Result<()> {
+        for (name, _) in component.component_type().imports(&self.engine) {
+            let interface = name.strip_prefix("upline:plugin/").and_then(|rest| rest.split_once('@')).map(|(i, _)| i);
+            match interface {
+                Some("log" | "types") => {}
+                Some("stats") if manifest.requests(Capability::Stats) => {}
+                Some("stats") => {
+                    return Err(Error::UndeclaredImport {
+                        import: name.to_owned(),
+                        reason: "but the manifest does not request the `stats` capability",
+                    });
+                }
+                _ => {
+                    return Err(Error::UndeclaredImport {
+                        import: name.to_owned(),
+                        reason: "which the plugin contract does not offer (plugins get no WASI, clock, network or files)",
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Calls `distribute`.
+    pub fn distribute(
+        &self,
+        plugin: &LoadedPlugin,
+        invocation: &Invocation,
+        input: &sdk::DistributeInput,
+    ) -> Result<Outcome<Vec<sdk::CommissionLine>>> {
+        let exceed_total = invocation.grants.exceed_total && plugin.manifest.requests(Capability::ExceedTotal);
+        call(
+            &self.engine,
+            plugin,
+            Hook::Distribute,
+            invocation,
+            input,
+            |store, instance| match &plugin.exports {
+                Exports::V0_1(exports) => exports.distribute(store, instance, input, &invocation.config),
+            },
+            |lines| validate::distribution(input, lines, exceed_total),
+        )
+    }
+
+    /// Calls `approve`.
+    pub fn approve(
+        &self,
+        plugin: &LoadedPlugin,
+        invocation: &Invocation,
+        input: &sdk::ApprovalInput,
+    ) -> Result<Outcome<sdk::Decision>> {
+        call(
+            &self.engine,
+            plugin,
+            Hook::Approve,
+            invocation,
+            input,
+            |store, instance| match &plugin.exports {
+                Exports::V0_1(exports) => exports.approve(store, instance, input, &invocation.config),
+            },
+            |decision| validate::decision(input, decision),
+        )
+    }
+
+    /// Calls `close-period` (carryover).
+    pub fn close_period(
+        &self,
+        plugin: &LoadedPlugin,
+        invocation: &Invocation,
+        input: &sdk::CarryoverInput,
+    ) -> Result<Outcome<Vec<sdk::Adjustment>>> {
+        call(
+            &self.engine,
+            plugin,
+            Hook::Carryover,
+            invocation,
+            input,
+            |store, instance| match &plugin.exports {
+                Exports::V0_1(exports) => exports.close_period(store, instance, input, &invocation.config),
+            },
+            |adjustments| validate::adjustments(input, adjustments),
+        )
+    }
+
+    /// Calls `evaluate` (bonus rules).
+    pub fn evaluate(
+        &self,
+        plugin: &LoadedPlugin,
+        invocation: &Invocation,
+        input: &sdk::BonusInput,
+    ) -> Result<Outcome<Vec<sdk::Action>>> {
+        call(
+            &self.engine,
+            plugin,
+            Hook::BonusRules,
+            invocation,
+            input,
+            |store, instance| match &plugin.exports {
+                Exports::V0_1(exports) => exports.evaluate(store, instance, input, &invocation.config),
+            },
+            |actions| validate::actions(input, actions),
+        )
+    }
+}
+
+/// Advances the engine's epoch every millisecond, so epoch deadlines are
+/// wall-clock deadlines. Stops when dropped.
+struct EpochTicker {
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl EpochTicker {
+    const TICK: Duration = Duration::from_millis(1);
+
+    fn start(engine: Engine) -> Result<Self> {
+        let stop = Arc::new(AtomicBool::new(false));
+        let flag = stop.clone();
+        let thread = std::thread::Builder::new()
+            .name("plugin-epoch".into())
+            .spawn(move || {
+                while !flag.load(Ordering::Relaxed) {
+                    std::thread::sleep(Self::TICK);
+                    engine.increment_epoch();
+                }
+            })
+            .map_err(|err| Error::Internal(format!("starting the epoch ticker: {err}")))?;
+        Ok(Self { stop, thread: Some(thread) })
+    }
+}
+
+impl Drop for EpochTicker {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}

@@ -1,0 +1,23 @@
+//! The plugin contract versions this host loads. Each released WIT version has a
+//! module (`v0_1`, ...); a plugin's version is read from its package before it is
+//! compiled, and picks the module that calls it.
+
+use crate::error::{Error, Result};
+
+/// The versions this host loads, for error messages.
+pub const SUPPORTED: &str = "0.1.x";
+
+/// A supported contract version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ApiVersion {
+    /// `upline:plugin@0.1.*`
+    V0_1,
+}
+
+/// The supported version `version` belongs to.
+pub fn check(version: &semver::Version) -> Result<ApiVersion> {
+    match (version.major, version.minor) {
+        (0, 1) => Ok(ApiVersion::V0_1),
+        _ => Err(Error::UnsupportedApiVersion { found: version.to_string(), supported: SUPPORTED.into() }),
+    }
+}

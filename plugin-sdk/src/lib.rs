@@ -1,0 +1,139 @@
+//! Write Upline commission plugins in Rust.
+//!
+//! A plugin is a WebAssembly component that implements one or more *hooks*:
+//! [`Distribute`] (tier distribution), [`Approve`] (approval policy),
+//! [`Carryover`] (period close) and [`BonusRules`] (performance rewards).
+//! Implement the hook traits for one type, then export it:
+//!
+//! ```ignore
+//! use upline_plugin_sdk::prelude::*;
+//!
+//! struct FlatFee;
+//! impl Plugin for FlatFee { type Config = NoConfig; }
+//! impl Distribute for FlatFee {
+//!     fn distribute(input: &DistributeInput, _: &NoConfig, _: &dyn Host) -> Result<Vec<CommissionLine>> {
+//!         Ok(input.upline.first().into_iter()
+//!             .map(|m| CommissionLine::new(m.affiliate, 1, input.conversion.total.with_amount(1.into()), "flat fee"))
+//!             .collect())
+//!     }
+//! }
+//! upline_plugin_sdk::export_plugin!(FlatFee: Distribute);
+//! ```
+//!
+//! Plugin logic is ordinary Rust: unit-test it natively with `cargo test`, passing a
+//! [`testing::TestHost`] where a hook needs the host. See `docs/plugin-guide.md`.
+#![deny(missing_docs)]
+
+mod error;
+mod hooks;
+mod host;
+mod money;
+pub mod testing;
+mod types;
+
+#[doc(hidden)]
+pub mod __glue;
+
+pub use error::{Error, Result};
+pub use hooks::{Approve, BonusRules, Carryover, Distribute, NoConfig, Plugin};
+pub use host::{Host, Level, Metric, StatsQuery, StatusFilter};
+pub use money::{Currency, Money, Rate, round_running};
+pub use rust_decimal::Decimal;
+pub use types::*;
+
+/// The plugin contract version this SDK builds against (the WIT package version).
+pub const API_VERSION: &str = "0.1.0";
+
+/// The custom section holding [`API_VERSION`]: the host reads it before compiling a plugin.
+pub const API_VERSION_SECTION: &str = "upline:api-version";
+
+/// Bindings generated from the WIT contract. Not part of the SDK's API: use the
+/// types re-exported at the crate root instead.
+#[doc(hidden)]
+#[allow(missing_docs, unsafe_code, clippy::all)]
+pub mod bindings {
+    wit_bindgen::generate!({
+        path: "wit/since_v0.1.0",
+        world: "plugin",
+        pub_export_macro: true,
+        export_macro_name: "__export_plugin_world",
+        default_bindings_module: "upline_plugin_sdk::bindings",
+        runtime_path: "upline_plugin_sdk::__wit_bindgen_rt",
+    });
+}
+
+// Lets the generated bindings name this crate by its public path, also from inside it.
+extern crate self as upline_plugin_sdk;
+
+#[doc(hidden)]
+pub use wit_bindgen::rt as __wit_bindgen_rt;
+
+/// The items most plugins need, for a glob import.
+pub mod prelude {
+    pub use crate::{
+        AffiliateId, Approve, BonusRules, Carryover, CommissionGroup, CommissionLine, Conversion, Currency, Decimal,
+        Distribute, DistributeInput, Error, GroupId, Host, Money, NoConfig, Plugin, Rate, Result, TierRule,
+        TierSetting, Timestamp, UplineMember,
+    };
+}
+
+/// Exports a plugin type's hooks from the component.
+///
+/// List the hook traits the type implements; the host calls only those (they must
+/// match `hooks` in the plugin's manifest). The other exports answer with an error.
+///
+/// ```ignore
+/// upline_plugin_sdk::export_plugin!(MyPlugin: Distribute, Approve);
+/// ```
+#[macro_export]
+macro_rules! export_plugin {
+    ($plugin:ty: $($hook:ident),+ $(,)?) => {
+        impl $crate::__glue::Exports for $plugin {
+            $( $crate::__export_hook!($hook); )+
+        }
+
+        #[cfg(target_arch = "wasm32")]
+        const _: () = {
+            type __UplineExports = $crate::__glue::Adapter<$plugin>;
+            $crate::bindings::__export_plugin_world!(__UplineExports with_types_in $crate::bindings);
+
+            #[unsafe(link_section = "upline:api-version")]
+            #[used]
+            static __UPLINE_API_VERSION: [u8; $crate::API_VERSION.len()] =
+                $crate::__glue::api_version_bytes();
+        };
+    };
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __export_hook {
+    (Distribute) => {
+        fn distribute(
+            input: $crate::__glue::wit::DistributeInput,
+        ) -> ::core::result::Result<::std::vec::Vec<$crate::__glue::wit::CommissionLine>, ::std::string::String> {
+            $crate::__glue::distribute::<Self>(input)
+        }
+    };
+    (Approve) => {
+        fn approve(
+            input: $crate::__glue::wit::ApprovalInput,
+        ) -> ::core::result::Result<$crate::__glue::wit::Decision, ::std::string::String> {
+            $crate::__glue::approve::<Self>(input)
+        }
+    };
+    (Carryover) => {
+        fn close_period(
+            input: $crate::__glue::wit::CarryoverInput,
+        ) -> ::core::result::Result<::std::vec::Vec<$crate::__glue::wit::Adjustment>, ::std::string::String> {
+            $crate::__glue::close_period::<Self>(input)
+        }
+    };
+    (BonusRules) => {
+        fn evaluate(
+            input: $crate::__glue::wit::BonusInput,
+        ) -> ::core::result::Result<::std::vec::Vec<$crate::__glue::wit::Action>, ::std::string::String> {
+            $crate::__glue::evaluate::<Self>(input)
+        }
+    };
+}

@@ -1,0 +1,439 @@
+//! The hooks' inputs and outputs as idiomatic Rust types.
+
+use serde::{Deserialize, Serialize};
+
+use crate::money::{Currency, Money, Rate};
+
+macro_rules! id_type {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(u64);
+
+        impl $name {
+            /// The raw id.
+            pub fn get(self) -> u64 {
+                self.0
+            }
+        }
+
+        impl From<u64> for $name {
+            fn from(id: u64) -> Self {
+                Self(id)
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                self.0.fmt(f)
+            }
+        }
+    };
+}
+
+id_type!(
+    /// An affiliate.
+    AffiliateId
+);
+id_type!(
+    /// A commission group.
+    GroupId
+);
+id_type!(
+    /// A campaign.
+    CampaignId
+);
+id_type!(
+    /// A tracked conversion (0 while simulating).
+    ConversionId
+);
+id_type!(
+    /// A commission.
+    CommissionId
+);
+
+/// A point in time, milliseconds since the Unix epoch (UTC). Plugins have no clock:
+/// every hook gets the current time as `now`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Timestamp(i64);
+
+impl Timestamp {
+    const MILLIS_PER_DAY: i64 = 86_400_000;
+
+    /// From milliseconds since the Unix epoch.
+    pub fn from_millis(millis: i64) -> Self {
+        Self(millis)
+    }
+
+    /// Milliseconds since the Unix epoch.
+    pub fn millis(self) -> i64 {
+        self.0
+    }
+
+    /// This time plus `days` whole days.
+    pub fn plus_days(self, days: u32) -> Self {
+        Self(self.0.saturating_add(i64::from(days) * Self::MILLIS_PER_DAY))
+    }
+}
+
+/// A span of time, `start` inclusive, `end` exclusive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct Period {
+    /// First instant in the period.
+    pub start: Timestamp,
+    /// First instant after the period.
+    pub end: Timestamp,
+}
+
+/// What a commission is paid for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CommissionType {
+    /// A sale.
+    Sale,
+    /// An action (lead) with its code.
+    Action(String),
+    /// A recurring payment.
+    Recurring,
+}
+
+/// How one tier's commission is computed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TierRule {
+    /// A percentage of the commissionable total.
+    Percent(Rate),
+    /// A fixed amount in the conversion's currency.
+    Fixed(rust_decimal::Decimal),
+    /// A percentage of the previous tier's commission.
+    PercentOfPrevious(Rate),
+}
+
+/// A commission group's setting for one tier.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct TierSetting {
+    /// 1 for the referring affiliate, 2 for its parent, ...
+    pub tier: u32,
+    /// How the tier's amount is computed.
+    pub rule: TierRule,
+}
+
+/// A commission group with its tier settings for the conversion's commission type.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct CommissionGroup {
+    /// The group's id.
+    pub id: GroupId,
+    /// Its display name, e.g. `VIP`.
+    pub name: String,
+    /// Its tier settings, in any order.
+    pub tiers: Vec<TierSetting>,
+}
+
+impl CommissionGroup {
+    /// The setting for `tier`, if the group has one.
+    pub fn tier(&self, tier: u32) -> Option<&TierSetting> {
+        self.tiers.iter().find(|setting| setting.tier == tier)
+    }
+
+    /// The group's tier-1 percentage, if tier 1 is a percentage.
+    pub fn tier1_rate(&self) -> Option<Rate> {
+        match self.tier(1)?.rule {
+            TierRule::Percent(rate) => Some(rate),
+            TierRule::Fixed(_) | TierRule::PercentOfPrevious(_) => None,
+        }
+    }
+}
+
+/// A tracked (or simulated) conversion.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct Conversion {
+    /// Its id, 0 while simulating.
+    pub id: ConversionId,
+    /// The campaign it belongs to.
+    pub campaign: CampaignId,
+    /// What it pays commission for.
+    pub commission_type: CommissionType,
+    /// The commissionable total, after the campaign's shipping/tax/discount settings.
+    pub total: Money,
+    /// The merchant's order id.
+    pub order_id: Option<String>,
+    /// The product bought.
+    pub product_id: Option<String>,
+    /// The coupon used.
+    pub coupon: Option<String>,
+    /// Free-form fields sent by the merchant.
+    pub custom_fields: Vec<(String, String)>,
+    /// When it happened.
+    pub occurred_at: Timestamp,
+}
+
+impl Conversion {
+    /// The currency of the conversion and of every commission it produces.
+    pub fn currency(&self) -> Currency {
+        self.total.currency()
+    }
+}
+
+/// One affiliate of the upline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct UplineMember {
+    /// The affiliate.
+    pub affiliate: AffiliateId,
+    /// 1 for the referring affiliate, 2 for its parent, ...
+    pub tier: u32,
+    /// Its commission group in the campaign.
+    pub group: GroupId,
+}
+
+/// What the [`Distribute`](crate::Distribute) hook gets.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct DistributeInput {
+    /// The current time.
+    pub now: Timestamp,
+    /// The conversion to distribute.
+    pub conversion: Conversion,
+    /// The referring affiliate first, then its parent, and so on.
+    pub upline: Vec<UplineMember>,
+    /// Every commission group of the campaign.
+    pub groups: Vec<CommissionGroup>,
+}
+
+impl DistributeInput {
+    /// The group with this id.
+    pub fn group(&self, id: GroupId) -> Option<&CommissionGroup> {
+        self.groups.iter().find(|group| group.id == id)
+    }
+}
+
+/// One commission the [`Distribute`](crate::Distribute) hook asks for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct CommissionLine {
+    /// Who earns it: must be in the upline.
+    pub affiliate: AffiliateId,
+    /// The affiliate's tier.
+    pub tier: u32,
+    /// Non-negative, rounded to the currency's minor unit.
+    pub amount: Money,
+    /// Why, in words the merchant and the affiliate will see.
+    pub explanation: String,
+}
+
+impl CommissionLine {
+    /// A line for `affiliate` at `tier`.
+    pub fn new(affiliate: AffiliateId, tier: u32, amount: Money, explanation: impl Into<String>) -> Self {
+        Self { affiliate, tier, amount, explanation: explanation.into() }
+    }
+}
+
+/// A pending commission, as an approval policy sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct Commission {
+    /// Its id.
+    pub id: CommissionId,
+    /// The conversion that produced it.
+    pub conversion: ConversionId,
+    /// The campaign.
+    pub campaign: CampaignId,
+    /// Who earns it.
+    pub affiliate: AffiliateId,
+    /// The affiliate's tier.
+    pub tier: u32,
+    /// What it pays for.
+    pub commission_type: CommissionType,
+    /// Its amount.
+    pub amount: Money,
+    /// When it was created.
+    pub created_at: Timestamp,
+}
+
+/// An event a pending commission can wait for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ApprovalEvent {
+    /// The affiliate's first login to the affiliate panel.
+    AffiliateFirstLogin,
+    /// A sub-affiliate's first conversion of any kind.
+    SubAffiliateFirstConversion,
+    /// A sub-affiliate's first sale.
+    SubAffiliateFirstSale,
+    /// A sub-affiliate's first action.
+    SubAffiliateFirstAction,
+}
+
+/// Where an adjustment is booked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Booking {
+    /// In the period being closed.
+    ClosingPeriod,
+    /// In the period that follows it.
+    NextPeriod,
+}
+
+/// What the [`Approve`](crate::Approve) hook gets.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct ApprovalInput {
+    /// The current time.
+    pub now: Timestamp,
+    /// The commission to decide on.
+    pub commission: Commission,
+    /// The affiliate's first login to the affiliate panel, if any.
+    pub affiliate_first_login: Option<Timestamp>,
+    /// A sub-affiliate's first conversion of any kind, if any.
+    pub sub_affiliate_first_conversion: Option<Timestamp>,
+    /// A sub-affiliate's first sale, if any.
+    pub sub_affiliate_first_sale: Option<Timestamp>,
+    /// A sub-affiliate's first action, if any.
+    pub sub_affiliate_first_action: Option<Timestamp>,
+    /// When the affiliate joined.
+    pub affiliate_since: Timestamp,
+    /// The campaign's hold period for this commission type, in days.
+    pub hold_days: u32,
+}
+
+/// Until when a commission stays pending.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PendingUntil {
+    /// Until the event happens.
+    Event(ApprovalEvent),
+    /// Until this time, then approved.
+    Time(Timestamp),
+    /// Until a merchant decides.
+    Manual,
+}
+
+/// An approval policy's decision.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Decision {
+    /// Approved now.
+    Approve,
+    /// Declined, with the reason.
+    Decline(String),
+    /// Kept pending.
+    Pending(PendingUntil),
+}
+
+/// An affiliate's balance of approved, unpaid commissions in one campaign.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct Balance {
+    /// The affiliate.
+    pub affiliate: AffiliateId,
+    /// The campaign.
+    pub campaign: CampaignId,
+    /// The balance; may be negative after refunds.
+    pub amount: Money,
+}
+
+/// What the [`Carryover`](crate::Carryover) hook gets.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct CarryoverInput {
+    /// The current time.
+    pub now: Timestamp,
+    /// The period being closed.
+    pub period: Period,
+    /// The balances at the close.
+    pub balances: Vec<Balance>,
+}
+
+/// A balance adjustment booked by the [`Carryover`](crate::Carryover) hook.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct Adjustment {
+    /// The affiliate.
+    pub affiliate: AffiliateId,
+    /// The campaign.
+    pub campaign: CampaignId,
+    /// May be negative (a balance carried forward).
+    pub amount: Money,
+    /// Product id of the adjustment commission, e.g. `carryover`.
+    pub product_id: String,
+    /// In the closing period or the next one.
+    pub booking: Booking,
+    /// Why.
+    pub explanation: String,
+}
+
+/// What set off a [`BonusRules`](crate::BonusRules) evaluation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Trigger {
+    /// A conversion was just credited to the affiliate.
+    Conversion(Conversion),
+    /// A period just ended.
+    PeriodEnd(Period),
+}
+
+/// What the [`BonusRules`](crate::BonusRules) hook gets.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct BonusInput {
+    /// The current time.
+    pub now: Timestamp,
+    /// The campaign.
+    pub campaign: CampaignId,
+    /// The affiliate whose performance is evaluated.
+    pub affiliate: AffiliateId,
+    /// Its current group.
+    pub group: GroupId,
+    /// Every commission group of the campaign.
+    pub groups: Vec<CommissionGroup>,
+    /// What set off the evaluation.
+    pub trigger: Trigger,
+}
+
+/// What a performance rule does.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Action {
+    /// Adds a bonus commission (non-negative).
+    Bonus {
+        /// Who gets it.
+        affiliate: AffiliateId,
+        /// How much.
+        amount: Money,
+        /// Why.
+        explanation: String,
+    },
+    /// Moves the affiliate to another group of the campaign.
+    MoveToGroup {
+        /// Who moves.
+        affiliate: AffiliateId,
+        /// The new group: must exist in the campaign.
+        group: GroupId,
+        /// Re-rate unpaid commissions created since this time with the new group's rates.
+        retroactive_from: Option<Timestamp>,
+        /// Why.
+        explanation: String,
+    },
+    /// Records a badge, perk or other non-monetary reward.
+    Award {
+        /// Who gets it.
+        affiliate: AffiliateId,
+        /// Its name, e.g. `Gold badge`.
+        name: String,
+        /// What it is.
+        description: String,
+    },
+    /// Notifies the affiliate.
+    Notify {
+        /// Who.
+        affiliate: AffiliateId,
+        /// What to say.
+        message: String,
+    },
+}

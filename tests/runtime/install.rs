@@ -1,0 +1,176 @@
+//! Installing packages: every kind of bad package gets a precise error; good ones
+//! are content-addressed, cached, and swapped in atomically.
+
+use std::sync::Arc;
+
+use upline_host::Error;
+use upline_host::plugin::{API_VERSION_SECTION, Capability, Hook, Invocation, MANIFEST_SECTION, Registry, pack};
+use upline_tests::*;
+use wasm_encoder::{CustomSection, Section};
+
+fn install_err(bytes: Vec<u8>) -> Error {
+    let (_dir, registry) = registry();
+    registry.install(bytes).expect_err("the package must be refused")
+}
+
+fn with_section(mut component: Vec<u8>, name: &str, data: &[u8]) -> Vec<u8> {
+    CustomSection { name: name.into(), data: data.into() }.append_to(&mut component);
+    component
+}
+
+/// A component written in WAT, with an API version section.
+fn wat_component(text: &str) -> Vec<u8> {
+    with_section(wat::parse_str(text).expect("wat"), API_VERSION_SECTION, b"0.1.0")
+}
+
+#[test]
+fn garbage_bytes_are_not_wasm() {
+    assert!(matches!(install_err(b"this is not wasm".to_vec()), Error::InvalidWasm(_)));
+}
+
+#[test]
+fn a_core_module_is_not_a_component() {
+    assert!(matches!(install_err(hostile_module()), Error::NotAComponent));
+}
+
+#[test]
+fn an_unsupported_api_version_is_refused_before_compiling() {
+    let module = hostile_module();
+    let marker = [API_VERSION_SECTION.as_bytes(), b"0.1.0"].concat();
+    let at = module.windows(marker.len()).position(|w| w == marker.as_slice()).expect("api version section");
+    let mut patched = module;
+    patched[at + API_VERSION_SECTION.len()..at + marker.len()].copy_from_slice(b"9.0.0");
+    let mut manifest = hostile_manifest();
+    manifest.api_version = "9.0.0".parse().expect("version");
+    match install_err(pack(&patched, &manifest).expect("pack")) {
+        Error::UnsupportedApiVersion { found, supported } => {
+            assert_eq!((found.as_str(), supported.as_str()), ("9.0.0", "0.1.x"))
+        }
+        other => panic!("expected an unsupported API version, got {other}"),
+    }
+}
+
+#[test]
+fn a_component_without_a_manifest_is_refused() {
+    let err = install_err(wat_component("(component)"));
+    assert!(matches!(err, Error::MissingSection(MANIFEST_SECTION)), "{err}");
+}
+
+#[test]
+fn an_invalid_manifest_names_the_field() {
+    let mut manifest = serde_json::to_value(hostile_manifest()).expect("json");
+    manifest["limits"]["memory-mib"] = serde_json::json!(100_000);
+    let bytes = with_section(wat_component("(component)"), MANIFEST_SECTION, manifest.to_string().as_bytes());
+    match install_err(bytes) {
+        Error::InvalidManifest { field, .. } => assert_eq!(field, "limits.memory-mib"),
+        other => panic!("expected an invalid manifest, got {other}"),
+    }
+}
+
+#[test]
+fn a_declared_hook_without_its_export_is_refused() {
+    let manifest = hostile_manifest();
+    let err = install_err(pack(&wat_component("(component)"), &manifest).expect("pack"));
+    match err {
+        Error::MissingExport { hook, export } => {
+            assert_eq!(hook, Hook::Distribute);
+            assert_eq!(export, "upline:plugin/distribute@0.1.0");
+        }
+        other => panic!("expected a missing export, got {other}"),
+    }
+}
+
+#[test]
+fn an_import_outside_the_contract_is_refused() {
+    let component = wat_component(r#"(component (import "wasi:filesystem/types@0.2.0" (instance)))"#);
+    match install_err(pack(&component, &hostile_manifest()).expect("pack")) {
+        Error::UndeclaredImport { import, .. } => assert_eq!(import, "wasi:filesystem/types@0.2.0"),
+        other => panic!("expected an undeclared import, got {other}"),
+    }
+}
+
+#[test]
+fn a_stats_import_needs_the_stats_capability() {
+    let mut manifest = hostile_manifest();
+    manifest.capabilities.retain(|c| *c != Capability::Stats);
+    match install_err(hostile_with(&manifest)) {
+        Error::UndeclaredImport { import, reason } => {
+            assert!(import.starts_with("upline:plugin/stats@"), "{import}");
+            assert!(reason.contains("stats"), "{reason}");
+        }
+        other => panic!("expected an undeclared import, got {other}"),
+    }
+}
+
+#[test]
+fn packages_are_content_addressed_and_compiled_once() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let bytes = package("plugins/variable-tier");
+    let info = Registry::open(dir.path()).expect("open").install(bytes.clone()).expect("install");
+
+    let stored = dir.path().join("plugins").join(format!("{}.wasm", info.digest.as_str()));
+    assert_eq!(std::fs::read(&stored).expect("stored package"), bytes);
+    let artifacts: Vec<_> = std::fs::read_dir(dir.path().join("cache"))
+        .expect("cache dir")
+        .flat_map(|engine_dir| std::fs::read_dir(engine_dir.expect("entry").path()).expect("engine dir"))
+        .collect();
+    assert_eq!(artifacts.len(), 1, "one precompiled artifact");
+
+    // A new host on the same data directory loads the plugin from the store and cache.
+    let reopened = Registry::open(dir.path()).expect("reopen");
+    let plugin = reopened.get(&info.id).expect("loaded at start");
+    let outcome = reopened.engine().distribute(&plugin, &Invocation::default(), &domain_example("100")).expect("call");
+    assert_eq!(outcome.value.len(), 4);
+}
+
+#[test]
+fn a_new_version_swaps_in_while_calls_in_flight_keep_the_old_one() {
+    let (_dir, registry) = registry();
+    let v1 = registry.install(hostile()).expect("install v1");
+    let in_flight = registry.get(&v1.id).expect("v1");
+
+    let mut manifest = hostile_manifest();
+    manifest.version = "0.2.0".parse().expect("version");
+    let v2 = registry.install(hostile_with(&manifest)).expect("install v2");
+
+    assert_eq!(registry.get(&v1.id).expect("active").manifest.version, v2.version);
+    assert_eq!(in_flight.manifest.version, v1.version, "a call holding v1 keeps v1");
+    let invocation = Invocation { config: r#"{"mode":"behave"}"#.into(), ..Invocation::default() };
+    registry.engine().distribute(&in_flight, &invocation, &domain_example("100")).expect("old version still runs");
+    assert_eq!(registry.list().iter().filter(|p| p.active).count(), 1);
+    assert_eq!(registry.list().len(), 2);
+
+    // Calls racing an install all succeed, on one version or the other.
+    let registry = Arc::new(registry);
+    let callers: Vec<_> = (0..2)
+        .map(|_| {
+            let (registry, invocation, id) = (registry.clone(), invocation.clone(), v1.id.clone());
+            std::thread::spawn(move || {
+                for _ in 0..200 {
+                    let plugin = registry.get(&id).expect("installed");
+                    registry
+                        .engine()
+                        .distribute(&plugin, &invocation, &domain_example("100"))
+                        .expect("call during swap");
+                }
+            })
+        })
+        .collect();
+    for _ in 0..10 {
+        registry.activate(&v1.id, &v1.version).expect("activate v1");
+        registry.activate(&v1.id, &v2.version).expect("activate v2");
+    }
+    for caller in callers {
+        caller.join().expect("caller");
+    }
+}
+
+#[test]
+fn the_same_version_with_other_contents_is_refused() {
+    let (_dir, registry) = registry();
+    registry.install(hostile()).expect("install");
+    let mut manifest = hostile_manifest();
+    manifest.description = "changed".into();
+    let err = registry.install(hostile_with(&manifest)).expect_err("same version, new bytes");
+    assert!(matches!(err, Error::InvalidManifest { ref field, .. } if field == "version"), "{err}");
+}

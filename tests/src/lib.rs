@@ -1,0 +1,134 @@
+//! Shared test support: plugins built from source once per test process, fresh
+//! registries, and the DOMAIN.md example data.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use upline_host::plugin::build::{self, Built};
+use upline_host::plugin::{Manifest, Registry, pack};
+use upline_plugin_sdk::{
+    CommissionGroup, CommissionType, Conversion, Currency, DistributeInput, Money, Rate, TierRule, TierSetting,
+    Timestamp, UplineMember,
+};
+
+/// The workspace's root directory.
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_default()
+}
+
+/// Where test builds of plugins go.
+pub fn plugin_target_dir() -> PathBuf {
+    workspace_root().join("target").join("plugins")
+}
+
+/// Builds the plugin crate at `dir` (relative to the workspace root) once per test
+/// process with the project's own build, and returns the package.
+pub fn built(dir: &str) -> Built {
+    static BUILT: Mutex<Option<HashMap<String, Built>>> = Mutex::new(None);
+    let mut built = BUILT.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let built = built.get_or_insert_with(HashMap::new);
+    if let Some(found) = built.get(dir) {
+        return found.clone();
+    }
+    let result = build::build(&workspace_root().join(dir), &plugin_target_dir())
+        .unwrap_or_else(|err| panic!("building the plugin in {dir}: {err}"));
+    built.insert(dir.to_owned(), result.clone());
+    result
+}
+
+/// The package bytes of the plugin crate at `dir`.
+pub fn package(dir: &str) -> Vec<u8> {
+    let built = built(dir);
+    std::fs::read(&built.path).unwrap_or_else(|err| panic!("reading {}: {err}", built.path.display()))
+}
+
+/// The hostile fixture plugin's package.
+pub fn hostile() -> Vec<u8> {
+    package("tests/fixtures/hostile-plugin")
+}
+
+/// The hostile fixture's core module (before packing), to package it differently.
+pub fn hostile_module() -> Vec<u8> {
+    built("tests/fixtures/hostile-plugin");
+    let path = plugin_target_dir().join("wasm32-unknown-unknown/release/hostile_plugin.wasm");
+    std::fs::read(&path).unwrap_or_else(|err| panic!("reading {}: {err}", path.display()))
+}
+
+/// The hostile fixture's manifest, for variations.
+pub fn hostile_manifest() -> Manifest {
+    built("tests/fixtures/hostile-plugin").manifest
+}
+
+/// The hostile module packed with another manifest.
+pub fn hostile_with(manifest: &Manifest) -> Vec<u8> {
+    pack(&hostile_module(), manifest).unwrap_or_else(|err| panic!("packing: {err}"))
+}
+
+/// A registry over a fresh data directory (kept alive by the returned guard).
+pub fn registry() -> (tempfile::TempDir, Registry) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let registry = Registry::open(dir.path()).unwrap_or_else(|err| panic!("opening a registry: {err}"));
+    (dir, registry)
+}
+
+/// `amount` in `currency`.
+pub fn money(amount: &str, currency: &str) -> Money {
+    Money::new(amount.parse().expect("decimal"), Currency::from_code(currency).expect("currency"))
+}
+
+/// A group whose tiers follow `rules` (tier 1 first).
+pub fn group(id: u64, name: &str, rules: Vec<TierRule>) -> CommissionGroup {
+    CommissionGroup {
+        id: id.into(),
+        name: name.into(),
+        tiers: rules.into_iter().enumerate().map(|(i, rule)| TierSetting { tier: i as u32 + 1, rule }).collect(),
+    }
+}
+
+/// `value` percent.
+pub fn pct(value: &str) -> Rate {
+    Rate::percent(value.parse().expect("decimal"))
+}
+
+/// A sale of `total` referred by the first of `upline` (affiliate id, group id),
+/// with `groups` as the campaign's groups.
+pub fn sale(total: Money, upline: &[(u64, u64)], groups: Vec<CommissionGroup>) -> DistributeInput {
+    DistributeInput {
+        now: Timestamp::from_millis(1_767_225_600_000),
+        conversion: Conversion {
+            id: 1.into(),
+            campaign: 1.into(),
+            commission_type: CommissionType::Sale,
+            total,
+            order_id: Some("order-1".into()),
+            product_id: None,
+            coupon: None,
+            custom_fields: vec![],
+            occurred_at: Timestamp::from_millis(1_767_225_600_000),
+        },
+        upline: upline
+            .iter()
+            .enumerate()
+            .map(|(i, (affiliate, group))| UplineMember {
+                affiliate: (*affiliate).into(),
+                tier: i as u32 + 1,
+                group: (*group).into(),
+            })
+            .collect(),
+        groups,
+    }
+}
+
+/// The DOMAIN.md variable-tier example: tree A(1) -> B(2) -> C(3) -> D(4), groups
+/// Basic 10 %, Standard 10 %, Premium 20 %, VIP 50 %, and D referring a sale of `total` EUR.
+pub fn domain_example(total: &str) -> DistributeInput {
+    let groups = vec![
+        group(1, "Basic", vec![TierRule::Percent(pct("10"))]),
+        group(2, "Standard", vec![TierRule::Percent(pct("10"))]),
+        group(3, "Premium", vec![TierRule::Percent(pct("20"))]),
+        group(4, "VIP", vec![TierRule::Percent(pct("50"))]),
+    ];
+    // D is Basic, C Premium, B Standard, A VIP.
+    sale(money(total, "EUR"), &[(4, 1), (3, 3), (2, 2), (1, 4)], groups)
+}
