@@ -95,6 +95,19 @@ pub enum Error {
         message: String,
     },
 
+    /// A request or input file is malformed.
+    #[error("invalid input: `{field}`: {message}")]
+    InvalidInput {
+        /// The offending field's path (empty for the whole document).
+        field: String,
+        /// What is wrong with it.
+        message: String,
+    },
+
+    /// A request needs credentials it does not carry.
+    #[error("unauthorized: {0}")]
+    Unauthorized(&'static str),
+
     /// A plugin call failed; the plugin, its version and the cause are named.
     #[error("{0}")]
     PluginCall(#[from] CallError),

@@ -1,7 +1,10 @@
 //! The Upline host: tracking, the commission lifecycle, and the sandboxed plugin
 //! runtime that runs the business rules.
 
+pub mod app;
 pub mod error;
+pub mod http;
 pub mod plugin;
+pub mod runner;
 
 pub use error::{Error, Result};

@@ -1,1 +1,166 @@
-fn main() {}
+//! The `upline` command: the server and the plugin tools.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use upline_host::app::{Application, Settings};
+use upline_host::plugin::{Hook, PluginEngine, Registry, build, pack};
+
+#[derive(Parser)]
+#[command(name = "upline", version, about = "Affiliate commission platform with sandboxed WebAssembly plugins")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Runs the server.
+    Serve {
+        /// Where plugins, compiled artifacts and data live.
+        #[arg(long, env = "UPLINE_DATA_DIR", default_value = "data")]
+        data_dir: PathBuf,
+        /// Address to listen on.
+        #[arg(long, env = "UPLINE_LISTEN", default_value = "127.0.0.1:8080")]
+        listen: SocketAddr,
+        /// The operator API key; when unset a random one is generated and printed.
+        #[arg(long, env = "UPLINE_OPERATOR_KEY", hide_env_values = true)]
+        operator_key: Option<String>,
+        /// Packages, or directories of packages, to install at start (e.g. the built-ins).
+        #[arg(long)]
+        install: Vec<PathBuf>,
+    },
+    /// Plugin tools.
+    #[command(subcommand)]
+    Plugin(PluginCommand),
+}
+
+#[derive(Subcommand)]
+enum PluginCommand {
+    /// Builds a plugin crate (with its plugin.toml) into a package.
+    Build {
+        /// The plugin crate's directory.
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+        /// Cargo target directory for the wasm build.
+        #[arg(long, default_value = "target/plugins")]
+        target_dir: PathBuf,
+    },
+    /// Packs an already built module (or component) with a plugin.toml.
+    Pack {
+        /// The core module or component.
+        wasm: PathBuf,
+        /// The manifest.
+        #[arg(long, default_value = "plugin.toml")]
+        manifest: PathBuf,
+        /// Where to write the package.
+        #[arg(long, short)]
+        output: PathBuf,
+    },
+    /// Installs a package into the data directory (the server loads it at start).
+    Install {
+        /// The package.
+        package: PathBuf,
+        /// The data directory.
+        #[arg(long, env = "UPLINE_DATA_DIR", default_value = "data")]
+        data_dir: PathBuf,
+    },
+    /// Lists installed plugins.
+    List {
+        /// The data directory.
+        #[arg(long, env = "UPLINE_DATA_DIR", default_value = "data")]
+        data_dir: PathBuf,
+    },
+    /// Runs one hook of a package on a JSON input file and prints the result, the
+    /// fuel used, the peak memory and the time.
+    Run {
+        /// The package.
+        package: PathBuf,
+        /// The hook: distribute, approve, carryover or bonus-rules.
+        #[arg(long)]
+        hook: Hook,
+        /// The input file (see docs/plugin-guide.md).
+        #[arg(long)]
+        input: PathBuf,
+    },
+}
+
+fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,wasmtime=warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match Cli::parse().command {
+        Command::Serve { data_dir, listen, operator_key, install } => serve(data_dir, listen, operator_key, install),
+        Command::Plugin(command) => plugin(command),
+    }
+}
+
+fn serve(
+    data_dir: PathBuf,
+    listen: SocketAddr,
+    operator_key: Option<String>,
+    install: Vec<PathBuf>,
+) -> anyhow::Result<()> {
+    let operator_key = operator_key.unwrap_or_else(|| {
+        let key = hex::encode(rand::random::<[u8; 24]>());
+        eprintln!("operator API key (set UPLINE_OPERATOR_KEY to choose one): {key}");
+        key
+    });
+    let runtime = tokio::runtime::Runtime::new()?;
+    runtime.block_on(async {
+        let app = Application::build(Settings { data_dir, listen, operator_key, install }).await?;
+        tracing::info!("listening on http://{}:{}", listen.ip(), app.port());
+        app.run().await
+    })?;
+    Ok(())
+}
+
+fn plugin(command: PluginCommand) -> anyhow::Result<()> {
+    match command {
+        PluginCommand::Build { dir, target_dir } => {
+            let built = build::build(&dir, &target_dir)?;
+            println!("{}", built.path.display());
+        }
+        PluginCommand::Pack { wasm, manifest, output } => {
+            let dir = manifest.parent().map(PathBuf::from).unwrap_or_default();
+            let text = std::fs::read_to_string(&manifest).with_context(|| manifest.display().to_string())?;
+            let manifest = upline_host::plugin::Manifest::from_toml(&text, |schema| {
+                std::fs::read(dir.join(schema)).map_err(upline_host::Error::io(dir.join(schema)))
+            })?;
+            let module = std::fs::read(&wasm).with_context(|| wasm.display().to_string())?;
+            std::fs::write(&output, pack(&module, &manifest)?).with_context(|| output.display().to_string())?;
+            println!("{}", output.display());
+        }
+        PluginCommand::Install { package, data_dir } => {
+            let bytes = std::fs::read(&package).with_context(|| package.display().to_string())?;
+            let info = Registry::open(&data_dir)?.install(bytes)?;
+            println!("installed {} {} ({})", info.id, info.version, info.digest);
+        }
+        PluginCommand::List { data_dir } => {
+            for info in Registry::open(&data_dir)?.list() {
+                let hooks: Vec<String> = info.hooks.iter().map(ToString::to_string).collect();
+                let active = if info.active { " (active)" } else { "" };
+                println!("{} {}{active}  hooks: {}  {}", info.id, info.version, hooks.join(", "), info.digest);
+            }
+        }
+        PluginCommand::Run { package, hook, input } => {
+            let bytes = std::fs::read(&package).with_context(|| package.display().to_string())?;
+            let input = std::fs::read_to_string(&input).with_context(|| input.display().to_string())?;
+            let report = upline_host::runner::run(&PluginEngine::new()?, bytes, hook, &input)?;
+            println!("{}", serde_json::to_string_pretty(&report)?);
+            let usage = &report["usage"];
+            eprintln!(
+                "fuel used: {}  peak memory: {} KiB  time: {} us",
+                usage["fuel"],
+                usage["peak_memory"].as_u64().unwrap_or(0) / 1024,
+                usage["elapsed"]
+            );
+        }
+    }
+    Ok(())
+}

@@ -89,12 +89,13 @@ impl<T: Exports> bonus_rules::Guest for Adapter<T> {
 
 /// Runs a hook: installs the panic hook, parses the configuration, and turns the
 /// SDK's error into the message the host records.
-fn run<P: Plugin, T>(config: &str, hook: impl FnOnce(&P::Config, &dyn Host) -> Result<T>) -> Result<T, String> {
+fn run<P: Plugin, T>(config: &str, hook: impl FnOnce(&P::Config, &WasmHost) -> Result<T>) -> Result<T, String> {
     static PANIC_HOOK: Once = Once::new();
     PANIC_HOOK.call_once(|| {
         std::panic::set_hook(Box::new(|info| log::report_panic(&info.to_string())));
     });
-    let config: P::Config = serde_json::from_str(config).map_err(|err| Error::from(err).to_string())?;
+    let config: P::Config =
+        serde_json::from_str(config).map_err(|err| format!("invalid plugin configuration: {err}"))?;
     hook(&config, &WasmHost).map_err(|err| err.to_string())
 }
 

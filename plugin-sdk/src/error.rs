@@ -44,6 +44,6 @@ impl From<&str> for Error {
 
 impl From<serde_json::Error> for Error {
     fn from(err: serde_json::Error) -> Self {
-        Self::new(format!("invalid plugin configuration: {err}"))
+        Self::new(format!("invalid JSON: {err}"))
     }
 }

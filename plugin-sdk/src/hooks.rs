@@ -27,23 +27,23 @@ pub trait Distribute: Plugin {
     /// Returns the commission lines for the conversion. The host rejects lines for
     /// affiliates outside the upline, negative amounts, amounts not rounded to the
     /// currency's minor unit, and (unless granted) a sum above the conversion's total.
-    fn distribute(input: &DistributeInput, config: &Self::Config, host: &dyn Host) -> Result<Vec<CommissionLine>>;
+    fn distribute(input: &DistributeInput, config: &Self::Config, host: &impl Host) -> Result<Vec<CommissionLine>>;
 }
 
 /// Approval policy: approve, decline, or keep a new commission pending.
 pub trait Approve: Plugin {
     /// Decides on one pending commission.
-    fn approve(input: &ApprovalInput, config: &Self::Config, host: &dyn Host) -> Result<Decision>;
+    fn approve(input: &ApprovalInput, config: &Self::Config, host: &impl Host) -> Result<Decision>;
 }
 
 /// Period close: balance adjustments such as negative carryover.
 pub trait Carryover: Plugin {
     /// Returns the adjustments to book for the closed period.
-    fn close_period(input: &CarryoverInput, config: &Self::Config, host: &dyn Host) -> Result<Vec<Adjustment>>;
+    fn close_period(input: &CarryoverInput, config: &Self::Config, host: &impl Host) -> Result<Vec<Adjustment>>;
 }
 
 /// Performance rewards: bonus commissions, group moves, awards and notifications.
 pub trait BonusRules: Plugin {
     /// Returns the actions the affiliate's performance calls for.
-    fn evaluate(input: &BonusInput, config: &Self::Config, host: &dyn Host) -> Result<Vec<Action>>;
+    fn evaluate(input: &BonusInput, config: &Self::Config, host: &impl Host) -> Result<Vec<Action>>;
 }

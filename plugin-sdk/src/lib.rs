@@ -11,7 +11,7 @@
 //! struct FlatFee;
 //! impl Plugin for FlatFee { type Config = NoConfig; }
 //! impl Distribute for FlatFee {
-//!     fn distribute(input: &DistributeInput, _: &NoConfig, _: &dyn Host) -> Result<Vec<CommissionLine>> {
+//!     fn distribute(input: &DistributeInput, _: &NoConfig, _: &impl Host) -> Result<Vec<CommissionLine>> {
 //!         Ok(input.upline.first().into_iter()
 //!             .map(|m| CommissionLine::new(m.affiliate, 1, input.conversion.total.with_amount(1.into()), "flat fee"))
 //!             .collect())

@@ -144,11 +144,13 @@ impl Money {
         self.with_amount(rate.of(self.amount))
     }
 
-    /// Rounded to the currency's minor unit, half away from zero.
+    /// Rounded to the currency's minor unit, half away from zero, and written with
+    /// exactly that many decimals (`25` EUR becomes `25.00`).
     pub fn round(&self) -> Self {
-        self.with_amount(
-            self.amount.round_dp_with_strategy(self.currency.exponent.into(), RoundingStrategy::MidpointAwayFromZero),
-        )
+        let digits = self.currency.exponent.into();
+        let mut amount = self.amount.round_dp_with_strategy(digits, RoundingStrategy::MidpointAwayFromZero);
+        amount.rescale(digits);
+        self.with_amount(amount)
     }
 
     /// True when below zero.
@@ -265,6 +267,7 @@ mod tests {
         assert_eq!(eur("0.0049").round(), eur("0.00"));
         let yen = Money::new("12.5".parse().expect("decimal"), Currency::new("JPY", 0).expect("currency"));
         assert_eq!(yen.round().amount(), Decimal::from(13));
+        assert_eq!(eur("25").round().amount().to_string(), "25.00");
     }
 
     #[test]

@@ -45,3 +45,13 @@ impl Host for TestHost {
             .ok_or_else(|| Error::new(format!("TestHost has no answer for {query:?}")))
     }
 }
+
+/// Reads the hook input from a run file (the JSON file `upline plugin run` takes), so
+/// native unit tests and the local runner can share one example.
+pub fn run_file_input<T: serde::de::DeserializeOwned>(run_file: &str) -> Result<T> {
+    #[derive(serde::Deserialize)]
+    struct RunFile<T> {
+        input: T,
+    }
+    Ok(serde_json::from_str::<RunFile<T>>(run_file)?.input)
+}

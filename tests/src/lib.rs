@@ -132,3 +132,44 @@ pub fn domain_example(total: &str) -> DistributeInput {
     // D is Basic, C Premium, B Standard, A VIP.
     sale(money(total, "EUR"), &[(4, 1), (3, 3), (2, 2), (1, 4)], groups)
 }
+
+/// A server started for one test on a random port, with its own data directory.
+pub struct TestApp {
+    /// `http://127.0.0.1:<port>`.
+    pub address: String,
+    /// The operator API key.
+    pub operator_key: String,
+    /// An HTTP client.
+    pub client: reqwest::Client,
+    _data_dir: tempfile::TempDir,
+}
+
+impl TestApp {
+    /// `POST`s a package to `/api/v1/plugins` with the operator key.
+    pub async fn install(&self, package: Vec<u8>) -> reqwest::Response {
+        self.client
+            .post(format!("{}/api/v1/plugins", self.address))
+            .bearer_auth(&self.operator_key)
+            .header("content-type", "application/wasm")
+            .body(package)
+            .send()
+            .await
+            .expect("request")
+    }
+}
+
+/// Starts the real server on a random port with a fresh data directory.
+pub async fn spawn_app() -> TestApp {
+    let data_dir = tempfile::tempdir().expect("temp dir");
+    let operator_key = "test-operator-key".to_owned();
+    let settings = upline_host::app::Settings {
+        data_dir: data_dir.path().to_path_buf(),
+        listen: "127.0.0.1:0".parse().expect("address"),
+        operator_key: operator_key.clone(),
+        install: vec![],
+    };
+    let app = upline_host::app::Application::build(settings).await.expect("server starts");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    tokio::spawn(app.run());
+    TestApp { address, operator_key, client: reqwest::Client::new(), _data_dir: data_dir }
+}

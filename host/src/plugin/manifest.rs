@@ -243,7 +243,7 @@ mod tests {
             (GOOD.replace("1.2.3", "one"), "version"),
             (GOOD.replace(r#"["distribute"]"#, r#"["distribute", "pay-everyone"]"#), "hooks[1]"),
             (GOOD.replace(r#"["distribute"]"#, "[]"), "hooks"),
-            (format!("{GOOD}\ncolour = \"red\""), "."),
+            (format!("{GOOD}\ncolour = \"red\""), "colour"),
             (format!("{GOOD}\n[limits]\nfuel = 0"), "limits.fuel"),
         ];
         for (text, field) in cases {

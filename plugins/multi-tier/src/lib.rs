@@ -58,7 +58,7 @@ impl Plugin for MultiTier {
 }
 
 impl Distribute for MultiTier {
-    fn distribute(input: &DistributeInput, config: &Config, _host: &dyn Host) -> Result<Vec<CommissionLine>> {
+    fn distribute(input: &DistributeInput, config: &Config, _host: &impl Host) -> Result<Vec<CommissionLine>> {
         let total = input.conversion.total;
         let referring_group = input.upline.first().map(|member| member.group);
         let mut previous = Money::zero(total.currency());
@@ -177,10 +177,10 @@ mod tests {
         ];
         let input = input("100", &[1, 2], groups);
         let own = MultiTier::distribute(&input, &Config::default(), &TestHost::new()).expect("lines");
-        assert_eq!(amounts(&own), ["10", "15"]);
+        assert_eq!(amounts(&own), ["10.00", "15.00"]);
         let config = Config { rates_from: RatesFrom::ReferringGroup, ..Config::default() };
         let referring = MultiTier::distribute(&input, &config, &TestHost::new()).expect("lines");
-        assert_eq!(amounts(&referring), ["10", "5"]);
+        assert_eq!(amounts(&referring), ["10.00", "5.00"]);
     }
 
     #[test]

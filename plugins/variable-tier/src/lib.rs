@@ -49,7 +49,7 @@ impl Plugin for VariableTier {
 }
 
 impl Distribute for VariableTier {
-    fn distribute(input: &DistributeInput, config: &Config, _host: &dyn Host) -> Result<Vec<CommissionLine>> {
+    fn distribute(input: &DistributeInput, config: &Config, _host: &impl Host) -> Result<Vec<CommissionLine>> {
         let highest = input.groups.iter().filter_map(CommissionGroup::tier1_rate).max().unwrap_or(Rate::ZERO);
         let total = input.conversion.total;
         let mut distributed = Rate::ZERO;

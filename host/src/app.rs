@@ -1,0 +1,82 @@
+//! Building and running the server: bind, open the plugin registry, serve.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use tokio::net::TcpListener;
+
+use crate::error::{Error, Result};
+use crate::http::{AppState, hash_key, router};
+use crate::plugin::Registry;
+
+/// Server settings.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Where plugins, artifacts (and later the database) live.
+    pub data_dir: PathBuf,
+    /// Address to listen on; port 0 picks a free port.
+    pub listen: SocketAddr,
+    /// The operator API key.
+    pub operator_key: String,
+    /// Packages (files, or directories of `.wasm` files) to install at start.
+    pub install: Vec<PathBuf>,
+}
+
+/// A bound, ready-to-run server.
+pub struct Application {
+    listener: TcpListener,
+    state: AppState,
+}
+
+impl Application {
+    /// Opens the registry, installs the packages in `settings.install`, and binds.
+    pub async fn build(settings: Settings) -> Result<Self> {
+        let data_dir = settings.data_dir.clone();
+        let registry = tokio::task::spawn_blocking(move || Registry::open(&data_dir))
+            .await
+            .map_err(|err| Error::Internal(err.to_string()))??;
+        for path in package_files(&settings.install)? {
+            let bytes = std::fs::read(&path).map_err(Error::io(&path))?;
+            let info = registry.install(bytes)?;
+            tracing::info!(plugin = %info.id, version = %info.version, path = %path.display(), "installed at start");
+        }
+        let listener = TcpListener::bind(settings.listen).await.map_err(Error::io(settings.listen.to_string()))?;
+        let state = AppState { registry: Arc::new(registry), operator_key_hash: hash_key(&settings.operator_key) };
+        Ok(Self { listener, state })
+    }
+
+    /// The port the server listens on.
+    pub fn port(&self) -> u16 {
+        self.listener.local_addr().map(|addr| addr.port()).unwrap_or(0)
+    }
+
+    /// Serves until the process is stopped.
+    pub async fn run(self) -> Result<()> {
+        axum::serve(self.listener, router(self.state))
+            .with_graceful_shutdown(async {
+                let _ = tokio::signal::ctrl_c().await;
+            })
+            .await
+            .map_err(Error::io("server"))
+    }
+}
+
+/// The files named, with directories expanded to their `.wasm` files.
+fn package_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
+    let mut files = Vec::new();
+    for path in paths {
+        if path.is_dir() {
+            let mut found: Vec<PathBuf> = std::fs::read_dir(path)
+                .map_err(Error::io(path))?
+                .filter_map(|entry| entry.ok().map(|entry| entry.path()))
+                .filter(|file| file.extension().is_some_and(|ext| ext == "wasm"))
+                .collect();
+            found.sort();
+            files.extend(found);
+        } else {
+            files.push(path.clone());
+        }
+    }
+    Ok(files)
+}

@@ -1,0 +1,69 @@
+//! Every error leaves the server in one JSON shape:
+//! `{"error": {"code": "...", "message": "...", "field": "..."}}`.
+//! Client errors say what is wrong; internal ones are logged and stay opaque.
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+use crate::error::Error;
+
+#[derive(Serialize)]
+struct Body<'a> {
+    error: Detail<'a>,
+}
+
+#[derive(Serialize)]
+struct Detail<'a> {
+    code: &'static str,
+    message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    field: Option<&'a str>,
+}
+
+impl Error {
+    /// The HTTP status and stable error code of this error.
+    pub fn status_and_code(&self) -> (StatusCode, &'static str) {
+        use StatusCode as S;
+        match self {
+            Error::InvalidWasm(_) => (S::UNPROCESSABLE_ENTITY, "invalid_wasm"),
+            Error::NotAComponent => (S::UNPROCESSABLE_ENTITY, "not_a_component"),
+            Error::MissingSection(_) => (S::UNPROCESSABLE_ENTITY, "missing_section"),
+            Error::UnsupportedApiVersion { .. } => (S::UNPROCESSABLE_ENTITY, "unsupported_api_version"),
+            Error::InvalidManifest { .. } => (S::UNPROCESSABLE_ENTITY, "invalid_manifest"),
+            Error::MissingExport { .. } => (S::UNPROCESSABLE_ENTITY, "missing_export"),
+            Error::UndeclaredImport { .. } => (S::UNPROCESSABLE_ENTITY, "undeclared_import"),
+            Error::Compile(_) => (S::UNPROCESSABLE_ENTITY, "compile_failed"),
+            Error::PluginNotFound { .. } => (S::NOT_FOUND, "plugin_not_found"),
+            Error::HookNotImplemented { .. } => (S::CONFLICT, "hook_not_implemented"),
+            Error::InvalidConfig { .. } => (S::UNPROCESSABLE_ENTITY, "invalid_config"),
+            Error::InvalidInput { .. } => (S::BAD_REQUEST, "invalid_input"),
+            Error::Unauthorized(_) => (S::UNAUTHORIZED, "unauthorized"),
+            Error::PluginCall(_) => (S::BAD_GATEWAY, "plugin_failed"),
+            Error::Build(_) | Error::Io { .. } | Error::Internal(_) => (S::INTERNAL_SERVER_ERROR, "internal"),
+        }
+    }
+
+    fn field(&self) -> Option<&str> {
+        match self {
+            Error::InvalidManifest { field, .. }
+            | Error::InvalidConfig { field, .. }
+            | Error::InvalidInput { field, .. } => Some(field),
+            _ => None,
+        }
+    }
+}
+
+impl IntoResponse for Error {
+    fn into_response(self) -> Response {
+        let (status, code) = self.status_and_code();
+        let message = if status.is_server_error() && status != StatusCode::BAD_GATEWAY {
+            tracing::error!(error = %self, "request failed");
+            "internal error; see the server log".to_owned()
+        } else {
+            self.to_string()
+        };
+        (status, Json(Body { error: Detail { code, message, field: self.field() } })).into_response()
+    }
+}

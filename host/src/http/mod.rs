@@ -1,0 +1,80 @@
+//! The HTTP API, under `/api/v1`. Handlers are thin: extract, parse into domain
+//! types, call a service, map the error (in `error`).
+
+mod error;
+mod plugins;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{FromRequest, Request, State};
+use axum::http::header::AUTHORIZATION;
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use axum::routing::get;
+use serde::de::DeserializeOwned;
+use sha2::{Digest, Sha256};
+
+use crate::error::{Error, Result};
+use crate::plugin::Registry;
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    /// The installed plugins.
+    pub registry: Arc<Registry>,
+    /// SHA-256 of the operator API key.
+    pub operator_key_hash: [u8; 32],
+}
+
+/// The whole API.
+pub fn router(state: AppState) -> Router {
+    let operator = Router::new()
+        .nest("/plugins", plugins::router())
+        .route_layer(middleware::from_fn_with_state(state.clone(), require_operator));
+    Router::new()
+        .route("/health", get(|| async { "ok" }))
+        .nest("/api/v1", operator)
+        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// SHA-256 of an API key, as stored and compared.
+pub fn hash_key(key: &str) -> [u8; 32] {
+    Sha256::digest(key.as_bytes()).into()
+}
+
+async fn require_operator(State(state): State<AppState>, request: Request, next: Next) -> Result<Response> {
+    let key = request
+        .headers()
+        .get(AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.strip_prefix("Bearer "))
+        .ok_or(Error::Unauthorized("send the operator API key as `Authorization: Bearer <key>`"))?;
+    if hash_key(key) != state.operator_key_hash {
+        return Err(Error::Unauthorized("the operator API key is not valid"));
+    }
+    Ok(next.run(request).await)
+}
+
+/// Parses JSON, naming the offending field on error.
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    serde_path_to_error::deserialize(&mut de)
+        .map_err(|err| Error::InvalidInput { field: err.path().to_string(), message: err.inner().to_string() })
+}
+
+/// A JSON body whose errors name the offending field, in the API's error shape.
+pub struct Json<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
+    type Rejection = Error;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self> {
+        let bytes = Bytes::from_request(request, state)
+            .await
+            .map_err(|err| Error::InvalidInput { field: String::new(), message: err.body_text() })?;
+        parse_json(&bytes).map(Json)
+    }
+}

@@ -1,0 +1,91 @@
+//! The local runner for plugin authors: runs one hook of a package on a JSON input
+//! and reports the result, fuel used, peak memory and time (`upline plugin run`).
+//!
+//! The input file:
+//! ```json
+//! {
+//!   "config": { },
+//!   "grants": ["exceed-total"],
+//!   "stats": [ { "query": { "affiliate": 1, "campaign": 1, "metric": "sales-total",
+//!                           "statuses": "approved", "period": { "start": 0, "end": 1 } },
+//!                "value": "1200.00" } ],
+//!   "input": { "now": 0, "conversion": { }, "upline": [ ], "groups": [ ] }
+//! }
+//! ```
+//! `config`, `grants` and `stats` are optional; `input` is the hook's input as the
+//! SDK's types serialize it (see `docs/plugin-guide.md`).
+
+use std::sync::Arc;
+
+use rust_decimal::Decimal;
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use upline_plugin_sdk::StatsQuery;
+
+use crate::error::{Error, Result};
+use crate::plugin::{Capability, Grants, Hook, Invocation, Package, PluginEngine, StatsSource};
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RunFile {
+    #[serde(default = "empty_object")]
+    config: serde_json::Value,
+    #[serde(default)]
+    grants: Vec<Capability>,
+    #[serde(default)]
+    stats: Vec<RecordedStat>,
+    input: serde_json::Value,
+}
+
+fn empty_object() -> serde_json::Value {
+    serde_json::json!({})
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RecordedStat {
+    query: StatsQuery,
+    value: Decimal,
+}
+
+/// Answers statistics queries from the answers recorded in the input file.
+struct RecordedStats(Vec<RecordedStat>);
+
+impl StatsSource for RecordedStats {
+    fn query(&self, query: &StatsQuery) -> Result<Decimal, String> {
+        self.0
+            .iter()
+            .find(|recorded| recorded.query == *query)
+            .map(|recorded| recorded.value)
+            .ok_or_else(|| format!("the input file records no answer for {}", serde_json::json!(query)))
+    }
+}
+
+/// Runs `hook` of the package `bytes` on the run file `input` (JSON text) and returns
+/// a JSON report: `result`, `logs` and `usage` (fuel, peak memory bytes, elapsed µs).
+pub fn run(engine: &PluginEngine, bytes: Vec<u8>, hook: Hook, input: &str) -> Result<serde_json::Value> {
+    let file: RunFile = crate::http::parse_json(input.as_bytes())?;
+    let plugin = engine.load(&Package::parse(bytes)?, None)?;
+    let invocation = Invocation {
+        config: plugin.configure(&file.config)?,
+        grants: Grants {
+            stats: file.grants.contains(&Capability::Stats).then(|| Arc::new(RecordedStats(file.stats)) as _),
+            exceed_total: file.grants.contains(&Capability::ExceedTotal),
+        },
+    };
+    match hook {
+        Hook::Distribute => report(engine.distribute(&plugin, &invocation, &parse_input(file.input)?)),
+        Hook::Approve => report(engine.approve(&plugin, &invocation, &parse_input(file.input)?)),
+        Hook::Carryover => report(engine.close_period(&plugin, &invocation, &parse_input(file.input)?)),
+        Hook::BonusRules => report(engine.evaluate(&plugin, &invocation, &parse_input(file.input)?)),
+    }
+}
+
+fn report<T: serde::Serialize>(outcome: Result<crate::plugin::Outcome<T>>) -> Result<serde_json::Value> {
+    serde_json::to_value(outcome?).map_err(|err| Error::Internal(err.to_string()))
+}
+
+fn parse_input<T: DeserializeOwned>(input: serde_json::Value) -> Result<T> {
+    serde_path_to_error::deserialize(input)
+        .map_err(|err| Error::InvalidInput { field: format!("input.{}", err.path()), message: err.inner().to_string() })
+}

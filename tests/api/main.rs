@@ -1,0 +1,3 @@
+//! The HTTP API, against the real server on a random port.
+
+mod plugins;

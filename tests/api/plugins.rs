@@ -1,0 +1,108 @@
+//! Installing and managing plugins over HTTP, and the plugin guide's example end to end.
+
+use serde_json::{Value, json};
+use upline_host::plugin::{Hook, PluginEngine};
+use upline_tests::*;
+
+async fn error_of(response: reqwest::Response) -> (u16, Value) {
+    let status = response.status().as_u16();
+    let body: Value = response.json().await.expect("a JSON error body");
+    (status, body["error"].clone())
+}
+
+#[tokio::test]
+async fn the_guide_example_is_built_installed_and_listed() {
+    let app = spawn_app().await;
+
+    let response = app.install(package("plugins/sale-bonus")).await;
+
+    assert_eq!(response.status().as_u16(), 201);
+    let installed: Value = response.json().await.expect("json");
+    assert_eq!(installed["id"], "sale-bonus");
+    assert_eq!(installed["hooks"], json!(["bonus-rules"]));
+    assert_eq!(installed["active"], true);
+    let list: Value = app
+        .client
+        .get(format!("{}/api/v1/plugins", app.address))
+        .bearer_auth(&app.operator_key)
+        .send()
+        .await
+        .expect("request")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(list.as_array().map(Vec::len), Some(1));
+    assert_eq!(list[0]["digest"], installed["digest"]);
+}
+
+#[test]
+fn the_guide_example_runs_in_the_local_runner() {
+    let input =
+        std::fs::read_to_string(workspace_root().join("plugins/sale-bonus/examples/big-sale.json")).expect("example");
+    let engine = PluginEngine::new().expect("engine");
+
+    let report =
+        upline_host::runner::run(&engine, package("plugins/sale-bonus"), Hook::BonusRules, &input).expect("run");
+
+    assert_eq!(report["value"][0]["bonus"]["amount"], json!({"amount": "25.00", "currency": "EUR"}));
+    assert_eq!(report["value"][0]["bonus"]["affiliate"], 4);
+    assert!(report["usage"]["fuel"].as_u64().unwrap_or(0) > 0, "{report}");
+    assert!(report["usage"]["peak_memory"].as_u64().unwrap_or(0) > 0, "{report}");
+    assert_eq!(report["logs"][0]["level"], "info");
+}
+
+#[test]
+fn the_runner_names_a_bad_input_field() {
+    let engine = PluginEngine::new().expect("engine");
+    let input = r#"{"config": {"minimum": "1", "bonus": "1"}, "input": {"now": "yesterday"}}"#;
+    let err =
+        upline_host::runner::run(&engine, package("plugins/sale-bonus"), Hook::BonusRules, input).expect_err("bad");
+    assert!(matches!(err, upline_host::Error::InvalidInput { ref field, .. } if field == "input.now"), "{err}");
+}
+
+#[tokio::test]
+async fn installing_needs_the_operator_key() {
+    let app = spawn_app().await;
+    for key in [None, Some("wrong-key")] {
+        let mut request = app.client.post(format!("{}/api/v1/plugins", app.address)).body(hostile());
+        if let Some(key) = key {
+            request = request.bearer_auth(key);
+        }
+        let (status, error) = error_of(request.send().await.expect("request")).await;
+        assert_eq!((status, error["code"].as_str()), (401, Some("unauthorized")), "{key:?}");
+    }
+}
+
+#[tokio::test]
+async fn bad_packages_get_a_precise_error() {
+    let app = spawn_app().await;
+    let cases =
+        [(b"garbage".to_vec(), "invalid_wasm"), (hostile_module(), "not_a_component"), (Vec::new(), "invalid_wasm")];
+    for (bytes, code) in cases {
+        let (status, error) = error_of(app.install(bytes).await).await;
+        assert_eq!((status, error["code"].as_str()), (422, Some(code)), "{error}");
+    }
+}
+
+#[tokio::test]
+async fn plugin_management_errors_name_what_is_wrong() {
+    let app = spawn_app().await;
+    app.install(hostile()).await;
+    let url = |path: &str| format!("{}/api/v1/plugins/{path}", app.address);
+
+    let response =
+        app.client.post(url("nope/activate")).bearer_auth(&app.operator_key).json(&json!({"version": "1.0.0"}));
+    let (status, error) = error_of(response.send().await.expect("request")).await;
+    assert_eq!((status, error["code"].as_str()), (404, Some("plugin_not_found")));
+
+    let response = app.client.post(url("hostile/activate")).bearer_auth(&app.operator_key).json(&json!({"version": 3}));
+    let (status, error) = error_of(response.send().await.expect("request")).await;
+    assert_eq!((status, error["field"].as_str()), (400, Some("version")), "{error}");
+
+    let response = app.client.put(url("hostile/limits")).bearer_auth(&app.operator_key).json(&json!({"fuel": 0}));
+    let (status, error) = error_of(response.send().await.expect("request")).await;
+    assert_eq!((status, error["field"].as_str()), (422, Some("limits.fuel")), "{error}");
+
+    let response = app.client.put(url("hostile/limits")).bearer_auth(&app.operator_key).json(&json!({"fuel": 1000}));
+    assert_eq!(response.send().await.expect("request").status().as_u16(), 204);
+}
