@@ -24,6 +24,8 @@
 //! [`testing::TestHost`] where a hook needs the host. See `docs/plugin-guide.md`.
 #![deny(missing_docs)]
 
+#[doc(hidden)]
+pub mod alloc;
 mod error;
 mod hooks;
 mod host;
@@ -96,6 +98,9 @@ macro_rules! export_plugin {
         const _: () = {
             type __UplineExports = $crate::__glue::Adapter<$plugin>;
             $crate::bindings::__export_plugin_world!(__UplineExports with_types_in $crate::bindings);
+
+            #[global_allocator]
+            static __UPLINE_ALLOCATOR: $crate::alloc::BumpAllocator = $crate::alloc::BumpAllocator::new();
 
             #[unsafe(link_section = "upline:api-version")]
             #[used]

@@ -15,6 +15,9 @@ use crate::error::{Error, Result};
 
 const TARGET: &str = "wasm32-unknown-unknown";
 
+/// The stack plugins get.
+pub const PLUGIN_STACK_BYTES: usize = 64 * 1024;
+
 /// A freshly built package.
 #[derive(Debug, Clone)]
 pub struct Built {
@@ -112,7 +115,11 @@ pub fn build(crate_dir: &Path, target_dir: &Path) -> Result<Built> {
         .env("CARGO_PROFILE_RELEASE_LTO", "true")
         .env("CARGO_PROFILE_RELEASE_CODEGEN_UNITS", "1")
         .env("CARGO_PROFILE_RELEASE_PANIC", "abort")
-        .env("CARGO_PROFILE_RELEASE_DEBUG", "false");
+        .env("CARGO_PROFILE_RELEASE_DEBUG", "false")
+        // A 64 KiB stack (Rust's default is 1 MiB) keeps the memory a call touches low,
+        // where the host resets it cheaply; a deeper stack traps, it never overflows
+        // into data.
+        .env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS", format!("-C link-arg=-zstack-size={PLUGIN_STACK_BYTES}"));
     let status = cargo.status().map_err(|err| Error::Build(format!("running cargo: {err}")))?;
     if !status.success() {
         return Err(Error::Build(format!("cargo build of {} failed ({status})", crate_dir.display())));

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use upline_plugin_sdk as sdk;
 use wasmtime::component::{Component, InstancePre, Linker};
-use wasmtime::{Config, Engine};
+use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
 
 use super::call::{CallState, Invocation, Outcome, call};
 use super::package::Package;
@@ -71,6 +71,17 @@ impl LoadedPlugin {
     }
 }
 
+/// How many plugin calls can be in flight at once (each holds one pooled instance).
+pub const MAX_CONCURRENT_CALLS: u32 = 1_000;
+/// Bytes of linear memory reset by memset between calls. Covers a plugin built by
+/// `build` (64 KiB stack, its data, and the first heap pages of the SDK's allocator).
+const KEEP_RESIDENT_MEMORY: usize = 256 * 1024;
+/// Bytes of table reset by memset between calls.
+const KEEP_RESIDENT_TABLE: usize = 64 * 1024;
+/// Core instances (and tables) a plugin component may use: its module plus the
+/// adapter shims `wit-component` adds.
+const CORE_INSTANCES_PER_CALL: u32 = 4;
+
 /// The engine, the linker with the host's imports, and the epoch ticker.
 pub struct PluginEngine {
     engine: Engine,
@@ -83,6 +94,19 @@ impl PluginEngine {
     pub fn new() -> Result<Self> {
         let mut config = Config::new();
         config.consume_fuel(true).epoch_interruption(true);
+        // Instances come from a pool of pre-reserved slots: a call reuses a slot
+        // instead of mapping and unmapping memory.
+        let mut pool = PoolingAllocationConfig::default();
+        pool.total_component_instances(MAX_CONCURRENT_CALLS)
+            .total_core_instances(MAX_CONCURRENT_CALLS * CORE_INSTANCES_PER_CALL)
+            .total_memories(MAX_CONCURRENT_CALLS)
+            .total_tables(MAX_CONCURRENT_CALLS * CORE_INSTANCES_PER_CALL)
+            .max_memory_size(Limits::MAX.memory_bytes())
+            // Reset the low memory a call touches (stack, data, first heap pages) with
+            // memset rather than madvise: no page faults and no TLB shootdowns per call.
+            .linear_memory_keep_resident(KEEP_RESIDENT_MEMORY)
+            .table_keep_resident(KEEP_RESIDENT_TABLE);
+        config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
         let engine = Engine::new(&config).map_err(|err| Error::Internal(format!("creating the engine: {err}")))?;
         let mut linker = Linker::new(&engine);
         v0_1::add_to_linker(&mut linker)?;
