@@ -158,7 +158,7 @@ fn plugin(command: PluginCommand) -> anyhow::Result<()> {
                 "fuel used: {}  peak memory: {} KiB  time: {} us",
                 usage["fuel"],
                 usage["peak_memory"].as_u64().unwrap_or(0) / 1024,
-                usage["elapsed"]
+                usage["elapsed_us"]
             );
         }
     }

@@ -62,7 +62,7 @@ pub struct Usage {
     /// Largest linear memory size reached, in bytes.
     pub peak_memory: usize,
     /// Wall-clock time from store creation to the result, instantiation included.
-    #[serde(serialize_with = "micros")]
+    #[serde(rename = "elapsed_us", serialize_with = "micros")]
     pub elapsed: Duration,
 }
 
