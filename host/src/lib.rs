@@ -2,6 +2,7 @@
 //! runtime that runs the business rules.
 
 pub mod app;
+pub mod domain;
 pub mod error;
 pub mod http;
 pub mod plugin;

@@ -5,7 +5,7 @@
 //! [`Carryover`] (period close) and [`BonusRules`] (performance rewards).
 //! Implement the hook traits for one type, then export it:
 //!
-//! ```ignore
+//! ```
 //! use upline_plugin_sdk::prelude::*;
 //!
 //! struct FlatFee;
@@ -13,7 +13,7 @@
 //! impl Distribute for FlatFee {
 //!     fn distribute(input: &DistributeInput, _: &NoConfig, _: &impl Host) -> Result<Vec<CommissionLine>> {
 //!         Ok(input.upline.first().into_iter()
-//!             .map(|m| CommissionLine::new(m.affiliate, 1, input.conversion.total.with_amount(1.into()), "flat fee"))
+//!             .map(|m| CommissionLine::new(m.affiliate, 1, input.conversion.total.with_amount(1.into()).round(), "flat fee"))
 //!             .collect())
 //!     }
 //! }
@@ -84,7 +84,17 @@ pub mod prelude {
 /// List the hook traits the type implements; the host calls only those (they must
 /// match `hooks` in the plugin's manifest). The other exports answer with an error.
 ///
-/// ```ignore
+/// ```
+/// # use upline_plugin_sdk::prelude::*;
+/// # use upline_plugin_sdk::{ApprovalInput, Decision};
+/// struct MyPlugin;
+/// impl Plugin for MyPlugin { type Config = NoConfig; }
+/// impl Distribute for MyPlugin {
+///     fn distribute(_: &DistributeInput, _: &NoConfig, _: &impl Host) -> Result<Vec<CommissionLine>> { Ok(vec![]) }
+/// }
+/// impl Approve for MyPlugin {
+///     fn approve(_: &ApprovalInput, _: &NoConfig, _: &impl Host) -> Result<Decision> { Ok(Decision::Approve) }
+/// }
 /// upline_plugin_sdk::export_plugin!(MyPlugin: Distribute, Approve);
 /// ```
 #[macro_export]

@@ -4,8 +4,9 @@
 //! `wasm32-unknown-unknown` target, added if missing, or Debian's Rust as a fallback)
 //! and builds the built-in plugins under `plugins/` into `target/plugins/packages/`.
 
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Stdio};
 
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
@@ -48,12 +49,15 @@ fn main() -> anyhow::Result<()> {
         Task::Run { args } => {
             let packages = build_plugins(&root)?;
             let mut serve = cargo(&root, &["run", "--release", "--package", "upline-host", "--bin", "upline", "--"]);
-            serve.arg("serve").arg("--install").arg(packages).args(args);
-            run(&mut serve)?;
+            serve.arg("serve");
+            for package in packages {
+                serve.arg("--install").arg(package);
+            }
+            run(serve.args(args))?;
         }
         Task::Test { args } => {
             build_plugins(&root)?;
-            run(cargo(&root, &["test", "--workspace"]).args(args))?;
+            test(cargo(&root, &["test", "--workspace"]).args(args))?;
         }
         Task::Bench => {
             build_plugins(&root)?;
@@ -65,25 +69,54 @@ fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Builds every crate under `plugins/` that has a `plugin.toml`; returns the package directory.
-fn build_plugins(root: &Path) -> anyhow::Result<PathBuf> {
+/// Builds every crate under `plugins/` that has a `plugin.toml`; returns the packages.
+fn build_plugins(root: &Path) -> anyhow::Result<Vec<PathBuf>> {
     let target_dir = root.join("target").join("plugins");
     let mut dirs: Vec<PathBuf> = std::fs::read_dir(root.join("plugins"))?
         .filter_map(|entry| entry.ok().map(|entry| entry.path()))
         .filter(|dir| dir.join("plugin.toml").exists())
         .collect();
     dirs.sort();
+    let mut packages = Vec::new();
     for dir in dirs {
         let built = build::build(&dir, &target_dir)?;
         eprintln!("xtask: built {} {} -> {}", built.manifest.id, built.manifest.version, built.path.display());
+        packages.push(built.path);
     }
-    Ok(target_dir.join("packages"))
+    Ok(packages)
 }
 
 fn cargo(root: &Path, args: &[&str]) -> Command {
     let mut command = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
     command.current_dir(root).args(args);
     command
+}
+
+/// Runs `cargo test`, echoing its output, and ends with the totals of every test
+/// binary on one line: `N passed, N failed, N skipped`.
+fn test(command: &mut Command) -> anyhow::Result<()> {
+    let mut child = command.stdout(Stdio::piped()).spawn().with_context(|| format!("running {command:?}"))?;
+    let (mut passed, mut failed, mut skipped) = (0u64, 0u64, 0u64);
+    for line in BufReader::new(child.stdout.take().context("test output")?).lines() {
+        let line = line?;
+        println!("{line}");
+        if let Some(summary) = line.strip_prefix("test result: ") {
+            let count = |word: &str| {
+                summary
+                    .split(';')
+                    .find_map(|part| part.trim().strip_suffix(word)?.trim().rsplit(' ').next()?.parse::<u64>().ok())
+            };
+            passed += count(" passed").unwrap_or(0);
+            failed += count(" failed").unwrap_or(0);
+            skipped += count(" ignored").unwrap_or(0);
+        }
+    }
+    let status = child.wait()?;
+    println!("{passed} passed, {failed} failed, {skipped} skipped");
+    if !status.success() {
+        bail!("cargo test failed: {status}");
+    }
+    Ok(())
 }
 
 fn run(command: &mut Command) -> anyhow::Result<()> {

@@ -1,0 +1,6 @@
+//! The commission domain: types whose constructors and methods are the only way to
+//! build legal values.
+
+mod status;
+
+pub use status::{CommissionStatus, IllegalTransition};
