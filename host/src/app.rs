@@ -13,8 +13,10 @@ use crate::plugin::Registry;
 /// Server settings.
 #[derive(Debug, Clone)]
 pub struct Settings {
-    /// Where plugins, artifacts (and later the database) live.
+    /// Where plugins, artifacts and the default SQLite database live.
     pub data_dir: PathBuf,
+    /// `sqlite://...` or `postgres://...`; `None` for `upline.db` in the data directory.
+    pub database_url: Option<String>,
     /// Address to listen on; port 0 picks a free port.
     pub listen: SocketAddr,
     /// The operator API key.
@@ -41,8 +43,11 @@ impl Application {
             let info = registry.install(bytes)?;
             tracing::info!(plugin = %info.id, version = %info.version, path = %path.display(), "installed at start");
         }
+        std::fs::create_dir_all(&settings.data_dir).map_err(Error::io(&settings.data_dir))?;
+        let url = settings.database_url.clone().unwrap_or_else(|| crate::db::default_url(&settings.data_dir));
+        let db = crate::db::connect(&url).await?;
         let listener = TcpListener::bind(settings.listen).await.map_err(Error::io(settings.listen.to_string()))?;
-        let state = AppState { registry: Arc::new(registry), operator_key_hash: hash_key(&settings.operator_key) };
+        let state = AppState { registry: Arc::new(registry), db, operator_key_hash: hash_key(&settings.operator_key) };
         Ok(Self { listener, state })
     }
 

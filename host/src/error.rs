@@ -104,6 +104,28 @@ pub enum Error {
         message: String,
     },
 
+    /// A record the request names does not exist.
+    #[error("{entity} {id} does not exist")]
+    NotFound {
+        /// What was looked for, e.g. `campaign`.
+        entity: &'static str,
+        /// Its id.
+        id: String,
+    },
+
+    /// The request conflicts with what is stored (e.g. a duplicate name).
+    #[error("conflict: `{field}`: {message}")]
+    Conflict {
+        /// The field whose value conflicts.
+        field: String,
+        /// What it conflicts with.
+        message: String,
+    },
+
+    /// The database failed.
+    #[error("database error: {0}")]
+    Database(String),
+
     /// A request needs credentials it does not carry.
     #[error("unauthorized: {0}")]
     Unauthorized(&'static str),

@@ -2,10 +2,12 @@
 //! runtime that runs the business rules.
 
 pub mod app;
+pub mod db;
 pub mod domain;
 pub mod error;
 pub mod http;
 pub mod plugin;
 pub mod runner;
+pub mod service;
 
 pub use error::{Error, Result};

@@ -25,12 +25,24 @@ enum Command {
         /// Address to listen on.
         #[arg(long, env = "UPLINE_LISTEN", default_value = "127.0.0.1:8080")]
         listen: SocketAddr,
+        /// `sqlite://...` or `postgres://...` (default: upline.db in the data directory).
+        #[arg(long, env = "UPLINE_DATABASE_URL", hide_env_values = true)]
+        database_url: Option<String>,
         /// The operator API key; when unset a random one is generated and printed.
         #[arg(long, env = "UPLINE_OPERATOR_KEY", hide_env_values = true)]
         operator_key: Option<String>,
         /// Packages, or directories of packages, to install at start (e.g. the built-ins).
         #[arg(long)]
         install: Vec<PathBuf>,
+    },
+    /// Creates or upgrades the database schema.
+    Migrate {
+        /// Where the default SQLite database lives.
+        #[arg(long, env = "UPLINE_DATA_DIR", default_value = "data")]
+        data_dir: PathBuf,
+        /// `sqlite://...` or `postgres://...` (default: upline.db in the data directory).
+        #[arg(long, env = "UPLINE_DATABASE_URL", hide_env_values = true)]
+        database_url: Option<String>,
     },
     /// Plugin tools.
     #[command(subcommand)]
@@ -95,25 +107,34 @@ fn main() -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .init();
     match Cli::parse().command {
-        Command::Serve { data_dir, listen, operator_key, install } => serve(data_dir, listen, operator_key, install),
+        Command::Serve { data_dir, listen, database_url, operator_key, install } => serve(Settings {
+            data_dir,
+            listen,
+            database_url,
+            operator_key: operator_key.unwrap_or_else(generated_key),
+            install,
+        }),
+        Command::Migrate { data_dir, database_url } => {
+            std::fs::create_dir_all(&data_dir).with_context(|| data_dir.display().to_string())?;
+            let url = database_url.unwrap_or_else(|| upline_host::db::default_url(&data_dir));
+            tokio::runtime::Runtime::new()?.block_on(upline_host::db::connect(&url))?;
+            println!("database is up to date");
+            Ok(())
+        }
         Command::Plugin(command) => plugin(command),
     }
 }
 
-fn serve(
-    data_dir: PathBuf,
-    listen: SocketAddr,
-    operator_key: Option<String>,
-    install: Vec<PathBuf>,
-) -> anyhow::Result<()> {
-    let operator_key = operator_key.unwrap_or_else(|| {
-        let key = hex::encode(rand::random::<[u8; 24]>());
-        eprintln!("operator API key (set UPLINE_OPERATOR_KEY to choose one): {key}");
-        key
-    });
-    let runtime = tokio::runtime::Runtime::new()?;
-    runtime.block_on(async {
-        let app = Application::build(Settings { data_dir, listen, operator_key, install }).await?;
+fn generated_key() -> String {
+    let key = hex::encode(rand::random::<[u8; 24]>());
+    eprintln!("operator API key (set UPLINE_OPERATOR_KEY to choose one): {key}");
+    key
+}
+
+fn serve(settings: Settings) -> anyhow::Result<()> {
+    let listen = settings.listen;
+    tokio::runtime::Runtime::new()?.block_on(async {
+        let app = Application::build(settings).await?;
         tracing::info!("listening on http://{}:{}", listen.ip(), app.port());
         app.run().await
     })?;

@@ -145,6 +145,11 @@ pub struct TestApp {
 }
 
 impl TestApp {
+    /// A request to `path` (under the server) with the operator key.
+    pub fn operator(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        self.client.request(method, format!("{}{path}", self.address)).bearer_auth(&self.operator_key)
+    }
+
     /// `POST`s a package to `/api/v1/plugins` with the operator key.
     pub async fn install(&self, package: Vec<u8>) -> reqwest::Response {
         self.client
@@ -158,11 +163,38 @@ impl TestApp {
     }
 }
 
-/// Starts the real server on a random port with a fresh data directory.
+/// The environment variable that switches the database tests to PostgreSQL: an
+/// admin URL (e.g. `postgres://postgres@127.0.0.1:5432/test`) under which every
+/// test gets a database of its own.
+pub const POSTGRES_ENV: &str = "UPLINE_TEST_POSTGRES";
+
+/// A fresh, empty database for one test: a SQLite file in `data_dir`, or a new
+/// PostgreSQL database when [`POSTGRES_ENV`] is set.
+pub async fn fresh_database_url(data_dir: &Path) -> String {
+    use sea_orm::ConnectionTrait;
+    let Ok(admin_url) = std::env::var(POSTGRES_ENV) else {
+        return upline_host::db::default_url(data_dir);
+    };
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let name = format!(
+        "upline_test_{}_{}_{}",
+        std::process::id(),
+        NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+        chrono::Utc::now().timestamp_micros()
+    );
+    let admin = sea_orm::Database::connect(admin_url.as_str()).await.expect("PostgreSQL reachable");
+    admin.execute_unprepared(&format!("CREATE DATABASE {name}")).await.expect("create a test database");
+    admin.close().await.ok();
+    let base = admin_url.rsplit_once('/').map_or(admin_url.as_str(), |(base, _)| base);
+    format!("{base}/{name}")
+}
+
+/// Starts the real server on a random port with a fresh data directory and database.
 pub async fn spawn_app() -> TestApp {
     let data_dir = tempfile::tempdir().expect("temp dir");
     let operator_key = "test-operator-key".to_owned();
     let settings = upline_host::app::Settings {
+        database_url: Some(fresh_database_url(data_dir.path()).await),
         data_dir: data_dir.path().to_path_buf(),
         listen: "127.0.0.1:0".parse().expect("address"),
         operator_key: operator_key.clone(),

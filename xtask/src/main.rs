@@ -12,6 +12,10 @@ use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
 use upline_host::plugin::build::{self, Toolchain};
 
+/// Where the PostgreSQL test databases are created (`upline-tests` reads it too).
+const POSTGRES_ENV: &str = "UPLINE_TEST_POSTGRES";
+const DEFAULT_POSTGRES: &str = "postgres://postgres@127.0.0.1:5432/test";
+
 #[derive(Parser)]
 struct Cli {
     #[command(subcommand)]
@@ -28,8 +32,12 @@ enum Task {
         #[arg(trailing_var_arg = true)]
         args: Vec<String>,
     },
-    /// Runs the whole test suite.
+    /// Runs the whole test suite: everything on SQLite, then the database tests again
+    /// on PostgreSQL (UPLINE_TEST_POSTGRES, default postgres://postgres@127.0.0.1:5432/test).
     Test {
+        /// Skip the PostgreSQL run.
+        #[arg(long)]
+        sqlite_only: bool,
         /// Extra arguments for `cargo test`.
         #[arg(trailing_var_arg = true)]
         args: Vec<String>,
@@ -55,9 +63,18 @@ fn main() -> anyhow::Result<()> {
             }
             run(serve.args(args))?;
         }
-        Task::Test { args } => {
+        Task::Test { sqlite_only, args } => {
             build_plugins(&root)?;
-            test(cargo(&root, &["test", "--workspace"]).args(args))?;
+            let mut totals = test(cargo(&root, &["test", "--workspace"]).args(&args));
+            if !sqlite_only && totals.is_ok() {
+                let url = std::env::var(POSTGRES_ENV).unwrap_or_else(|_| DEFAULT_POSTGRES.into());
+                eprintln!("xtask: the database tests again, on PostgreSQL ({url})");
+                let mut postgres = cargo(&root, &["test", "--package", "upline-tests", "--test", "api"]);
+                postgres.env(POSTGRES_ENV, url).args(&args);
+                totals = totals.and_then(|sqlite| Ok(sqlite + test(&mut postgres)?));
+            }
+            let totals = totals?;
+            println!("{} passed, {} failed, {} skipped", totals.passed, totals.failed, totals.skipped);
         }
         Task::Bench => {
             build_plugins(&root)?;
@@ -92,11 +109,29 @@ fn cargo(root: &Path, args: &[&str]) -> Command {
     command
 }
 
-/// Runs `cargo test`, echoing its output, and ends with the totals of every test
-/// binary on one line: `N passed, N failed, N skipped`.
-fn test(command: &mut Command) -> anyhow::Result<()> {
+/// Test counts over one or more `cargo test` runs.
+#[derive(Debug, Default, Clone, Copy)]
+struct Totals {
+    passed: u64,
+    failed: u64,
+    skipped: u64,
+}
+
+impl std::ops::Add for Totals {
+    type Output = Totals;
+    fn add(self, other: Totals) -> Totals {
+        Totals {
+            passed: self.passed + other.passed,
+            failed: self.failed + other.failed,
+            skipped: self.skipped + other.skipped,
+        }
+    }
+}
+
+/// Runs `cargo test`, echoing its output, and adds up every test binary's summary.
+fn test(command: &mut Command) -> anyhow::Result<Totals> {
     let mut child = command.stdout(Stdio::piped()).spawn().with_context(|| format!("running {command:?}"))?;
-    let (mut passed, mut failed, mut skipped) = (0u64, 0u64, 0u64);
+    let mut totals = Totals::default();
     for line in BufReader::new(child.stdout.take().context("test output")?).lines() {
         let line = line?;
         println!("{line}");
@@ -106,17 +141,20 @@ fn test(command: &mut Command) -> anyhow::Result<()> {
                     .split(';')
                     .find_map(|part| part.trim().strip_suffix(word)?.trim().rsplit(' ').next()?.parse::<u64>().ok())
             };
-            passed += count(" passed").unwrap_or(0);
-            failed += count(" failed").unwrap_or(0);
-            skipped += count(" ignored").unwrap_or(0);
+            totals = totals
+                + Totals {
+                    passed: count(" passed").unwrap_or(0),
+                    failed: count(" failed").unwrap_or(0),
+                    skipped: count(" ignored").unwrap_or(0),
+                };
         }
     }
     let status = child.wait()?;
-    println!("{passed} passed, {failed} failed, {skipped} skipped");
     if !status.success() {
+        println!("{} passed, {} failed, {} skipped", totals.passed, totals.failed.max(1), totals.skipped);
         bail!("cargo test failed: {status}");
     }
-    Ok(())
+    Ok(totals)
 }
 
 fn run(command: &mut Command) -> anyhow::Result<()> {

@@ -40,8 +40,12 @@ impl Error {
             Error::InvalidConfig { .. } => (S::UNPROCESSABLE_ENTITY, "invalid_config"),
             Error::InvalidInput { .. } => (S::BAD_REQUEST, "invalid_input"),
             Error::Unauthorized(_) => (S::UNAUTHORIZED, "unauthorized"),
+            Error::NotFound { .. } => (S::NOT_FOUND, "not_found"),
+            Error::Conflict { .. } => (S::CONFLICT, "conflict"),
             Error::PluginCall(_) => (S::BAD_GATEWAY, "plugin_failed"),
-            Error::Build(_) | Error::Io { .. } | Error::Internal(_) => (S::INTERNAL_SERVER_ERROR, "internal"),
+            Error::Build(_) | Error::Io { .. } | Error::Database(_) | Error::Internal(_) => {
+                (S::INTERNAL_SERVER_ERROR, "internal")
+            }
         }
     }
 

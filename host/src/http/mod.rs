@@ -1,6 +1,7 @@
 //! The HTTP API, under `/api/v1`. Handlers are thin: extract, parse into domain
 //! types, call a service, map the error (in `error`).
 
+mod campaigns;
 mod error;
 mod plugins;
 
@@ -24,6 +25,8 @@ use crate::plugin::Registry;
 pub struct AppState {
     /// The installed plugins.
     pub registry: Arc<Registry>,
+    /// The database.
+    pub db: sea_orm::DatabaseConnection,
     /// SHA-256 of the operator API key.
     pub operator_key_hash: [u8; 32],
 }
@@ -32,6 +35,7 @@ pub struct AppState {
 pub fn router(state: AppState) -> Router {
     let operator = Router::new()
         .nest("/plugins", plugins::router())
+        .merge(campaigns::router())
         .route_layer(middleware::from_fn_with_state(state.clone(), require_operator));
     Router::new()
         .route("/health", get(|| async { "ok" }))
@@ -58,11 +62,28 @@ async fn require_operator(State(state): State<AppState>, request: Request, next:
     Ok(next.run(request).await)
 }
 
+/// Parses a path id, naming the path parameter on error.
+pub fn id(field: &str, text: &str) -> Result<i64> {
+    text.parse::<i64>()
+        .ok()
+        .filter(|id| *id > 0)
+        .ok_or_else(|| Error::InvalidInput { field: field.into(), message: format!("`{text}` is not an id") })
+}
+
 /// Parses JSON, naming the offending field on error.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T> {
     let mut de = serde_json::Deserializer::from_slice(bytes);
-    serde_path_to_error::deserialize(&mut de)
-        .map_err(|err| Error::InvalidInput { field: err.path().to_string(), message: err.inner().to_string() })
+    serde_path_to_error::deserialize(&mut de).map_err(|err| {
+        let (path, message) = (err.path().to_string(), err.inner().to_string());
+        // serde reports a missing field at its parent: name the field itself.
+        let missing = message.strip_prefix("missing field `").and_then(|rest| rest.split('`').next());
+        let field = match (missing, path.as_str()) {
+            (Some(name), ".") => name.to_owned(),
+            (Some(name), parent) => format!("{parent}.{name}"),
+            (None, _) => path,
+        };
+        Error::InvalidInput { field, message }
+    })
 }
 
 /// A JSON body whose errors name the offending field, in the API's error shape.

@@ -1,0 +1,40 @@
+//! `campaigns`: a merchant's program, with its tracking and commission settings.
+
+use sea_orm::entity::prelude::*;
+
+/// A campaign row.
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "campaigns")]
+pub struct Model {
+    /// Id.
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    /// Display name.
+    pub name: String,
+    /// ISO 4217 currency of its conversions and commissions.
+    pub currency: String,
+    /// How long a referral cookie lasts.
+    pub cookie_days: i32,
+    /// `first-click` or `last-click`.
+    pub attribution: String,
+    /// Shipping counts toward the commissionable total.
+    pub include_shipping: bool,
+    /// Tax counts toward the commissionable total.
+    pub include_tax: bool,
+    /// Discounts are taken off the commissionable total.
+    pub subtract_discount: bool,
+    /// Store commissions for orders of total 0.
+    pub store_zero_orders: bool,
+    /// Store commissions whose computed amount is 0.
+    pub store_zero_commissions: bool,
+    /// Days a commission is held before it is approved.
+    pub hold_days: i32,
+    /// When it was created.
+    pub created_at: DateTimeUtc,
+}
+
+/// Relations.
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,9 @@
+//! sea-orm entities, one file per table.
+
+pub mod affiliate;
+pub mod audit;
+pub mod campaign;
+pub mod commission;
+pub mod commission_group;
+pub mod membership;
+pub mod tier_rate;

@@ -1,0 +1,48 @@
+//! The database: SQLite by default (a file under the data directory, WAL mode),
+//! PostgreSQL by URL. Migrated on connect.
+
+pub mod entity;
+mod money;
+
+use std::path::Path;
+use std::time::Duration;
+
+use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
+use upline_migrations::{Migrator, MigratorTrait};
+
+pub use money::{from_minor, to_minor};
+
+use crate::error::{Error, Result};
+
+/// The default database: `upline.db` in the data directory, created if missing.
+pub fn default_url(data_dir: &Path) -> String {
+    format!("sqlite://{}?mode=rwc", data_dir.join("upline.db").display())
+}
+
+/// Connects to `url` (`sqlite://...` or `postgres://...`) and runs the migrations.
+pub async fn connect(url: &str) -> Result<DatabaseConnection> {
+    let mut options = ConnectOptions::new(url);
+    options
+        .max_connections(if url.starts_with("sqlite:") { 4 } else { 16 })
+        .acquire_timeout(Duration::from_secs(10))
+        .sqlx_logging(false)
+        .map_sqlx_sqlite_opts(|sqlite| {
+            sqlite
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .busy_timeout(Duration::from_secs(10))
+                .foreign_keys(true)
+        });
+    let db = Database::connect(options)
+        .await
+        .map_err(|err| Error::Database(format!("connecting to the database: {err}")))?;
+    Migrator::up(&db, None).await.map_err(|err| Error::Database(format!("migrating the database: {err}")))?;
+    Ok(db)
+}
+
+impl From<DbErr> for Error {
+    fn from(err: DbErr) -> Self {
+        Error::Database(err.to_string())
+    }
+}

@@ -1,0 +1,30 @@
+//! Recording changes in the audit log, inside the transaction that makes them.
+
+use sea_orm::{ActiveModelTrait, ConnectionTrait, Set};
+
+use crate::db::entity::audit;
+use crate::error::Result;
+
+/// Records that `actor` did `action` to `entity` `id`, with the record before and after.
+pub async fn record(
+    db: &impl ConnectionTrait,
+    actor: &str,
+    action: &str,
+    (entity, id): (&str, i64),
+    before: Option<serde_json::Value>,
+    after: Option<serde_json::Value>,
+) -> Result<()> {
+    audit::ActiveModel {
+        actor: Set(actor.into()),
+        action: Set(action.into()),
+        entity: Set(entity.into()),
+        entity_id: Set(id.to_string()),
+        before: Set(before),
+        after: Set(after),
+        at: Set(chrono::Utc::now()),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    Ok(())
+}

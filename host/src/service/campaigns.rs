@@ -1,0 +1,263 @@
+//! Campaigns, their commission groups and the groups' tier rates.
+
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set,
+    SqlErr, TransactionTrait,
+};
+use serde::Serialize;
+use upline_plugin_sdk::{Currency, TierRule, TierSetting};
+
+use crate::db::entity::{campaign, commission_group, tier_rate};
+use crate::domain::campaign::{CampaignSettings, Rates, commission_type_key, parse_commission_type};
+use crate::error::{Error, Result};
+
+/// A campaign as the API shows it.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct Campaign {
+    /// Id.
+    pub id: i64,
+    /// Display name.
+    pub name: String,
+    /// ISO 4217 code.
+    pub currency: String,
+    /// Cookie lifetime in days.
+    pub cookie_days: i32,
+    /// `first-click` or `last-click`.
+    pub attribution: String,
+    /// Shipping counts toward the commissionable total.
+    pub include_shipping: bool,
+    /// Tax counts toward the commissionable total.
+    pub include_tax: bool,
+    /// Discounts are taken off the commissionable total.
+    pub subtract_discount: bool,
+    /// Store commissions for 0-value orders.
+    pub store_zero_orders: bool,
+    /// Store commissions whose amount is 0.
+    pub store_zero_commissions: bool,
+    /// Hold period in days.
+    pub hold_days: i32,
+    /// Its commission groups.
+    pub groups: Vec<Group>,
+}
+
+/// A commission group as the API shows it.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct Group {
+    /// Id.
+    pub id: i64,
+    /// Display name.
+    pub name: String,
+    /// New affiliates join it.
+    pub is_default: bool,
+    /// Tier settings by commission type (`sale`, `recurring`, `action:<code>`).
+    pub rates: Vec<GroupRates>,
+}
+
+/// A group's tiers for one commission type.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct GroupRates {
+    /// `sale`, `recurring` or `action:<code>`.
+    pub commission_type: String,
+    /// The tiers, sorted.
+    pub tiers: Vec<TierSetting>,
+}
+
+const ACTOR: &str = "operator";
+
+/// Creates a campaign with a default group named `Default`.
+pub async fn create(db: &DatabaseConnection, settings: CampaignSettings) -> Result<Campaign> {
+    let txn = db.begin().await?;
+    let now = chrono::Utc::now();
+    let row = campaign::ActiveModel {
+        name: Set(settings.name),
+        currency: Set(settings.currency.code().into()),
+        cookie_days: Set(settings.cookie_days as i32),
+        attribution: Set(settings.attribution.as_str().into()),
+        include_shipping: Set(settings.include_shipping),
+        include_tax: Set(settings.include_tax),
+        subtract_discount: Set(settings.subtract_discount),
+        store_zero_orders: Set(settings.store_zero_orders),
+        store_zero_commissions: Set(settings.store_zero_commissions),
+        hold_days: Set(settings.hold_days as i32),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    insert_group(&txn, row.id, "Default", true).await?;
+    let created = load(&txn, row).await?;
+    super::audit::record(&txn, ACTOR, "campaign.create", ("campaign", created.id), None, Some(json(&created))).await?;
+    txn.commit().await?;
+    Ok(created)
+}
+
+/// Every campaign.
+pub async fn list(db: &DatabaseConnection) -> Result<Vec<Campaign>> {
+    let rows = campaign::Entity::find().order_by_asc(campaign::Column::Id).all(db).await?;
+    let mut campaigns = Vec::with_capacity(rows.len());
+    for row in rows {
+        campaigns.push(load(db, row).await?);
+    }
+    Ok(campaigns)
+}
+
+/// One campaign.
+pub async fn get(db: &impl ConnectionTrait, id: i64) -> Result<Campaign> {
+    let row = find(db, id).await?;
+    load(db, row).await
+}
+
+/// Adds a commission group; a default group replaces the campaign's previous default.
+pub async fn add_group(db: &DatabaseConnection, campaign_id: i64, name: String, is_default: bool) -> Result<Group> {
+    let txn = db.begin().await?;
+    find(&txn, campaign_id).await?;
+    if is_default {
+        commission_group::Entity::update_many()
+            .col_expr(commission_group::Column::IsDefault, sea_orm::sea_query::Expr::value(false))
+            .filter(commission_group::Column::CampaignId.eq(campaign_id))
+            .exec(&txn)
+            .await?;
+    }
+    let group = insert_group(&txn, campaign_id, &name, is_default).await?;
+    let group = Group { id: group.id, name: group.name, is_default: group.is_default, rates: vec![] };
+    super::audit::record(&txn, ACTOR, "group.create", ("group", group.id), None, Some(json(&group))).await?;
+    txn.commit().await?;
+    Ok(group)
+}
+
+/// Replaces a group's tiers for one commission type.
+pub async fn set_rates(
+    db: &DatabaseConnection,
+    group_id: i64,
+    rates: impl FnOnce(Currency) -> Result<Rates>,
+) -> Result<Group> {
+    let txn = db.begin().await?;
+    let group = commission_group::Entity::find_by_id(group_id)
+        .one(&txn)
+        .await?
+        .ok_or(Error::NotFound { entity: "group", id: group_id.to_string() })?;
+    let campaign = find(&txn, group.campaign_id).await?;
+    let currency = Currency::from_code(&campaign.currency).map_err(|err| Error::Database(err.to_string()))?;
+    let rates = rates(currency)?;
+    let key = commission_type_key(&rates.commission_type);
+    let before = group_view(&txn, group.clone()).await?;
+    tier_rate::Entity::delete_many()
+        .filter(tier_rate::Column::GroupId.eq(group_id))
+        .filter(tier_rate::Column::CommissionType.eq(key.as_str()))
+        .exec(&txn)
+        .await?;
+    let rows = rates.tiers.iter().map(|setting| {
+        let (kind, value) = match setting.rule {
+            TierRule::Percent(rate) => ("percent", rate.as_percent()),
+            TierRule::Fixed(amount) => ("fixed", amount),
+            TierRule::PercentOfPrevious(rate) => ("percent-of-previous", rate.as_percent()),
+        };
+        tier_rate::ActiveModel {
+            group_id: Set(group_id),
+            commission_type: Set(key.clone()),
+            tier: Set(setting.tier as i32),
+            kind: Set(kind.into()),
+            value: Set(value.normalize().to_string()),
+            ..Default::default()
+        }
+    });
+    tier_rate::Entity::insert_many(rows).exec_without_returning(&txn).await?;
+    let after = group_view(&txn, group).await?;
+    super::audit::record(&txn, ACTOR, "group.rates", ("group", group_id), Some(json(&before)), Some(json(&after)))
+        .await?;
+    txn.commit().await?;
+    Ok(after)
+}
+
+async fn find(db: &impl ConnectionTrait, id: i64) -> Result<campaign::Model> {
+    campaign::Entity::find_by_id(id).one(db).await?.ok_or(Error::NotFound { entity: "campaign", id: id.to_string() })
+}
+
+async fn insert_group(
+    db: &impl ConnectionTrait,
+    campaign_id: i64,
+    name: &str,
+    is_default: bool,
+) -> Result<commission_group::Model> {
+    commission_group::ActiveModel {
+        campaign_id: Set(campaign_id),
+        name: Set(name.into()),
+        is_default: Set(is_default),
+        created_at: Set(chrono::Utc::now()),
+        ..Default::default()
+    }
+    .insert(db)
+    .await
+    .map_err(|err| match err.sql_err() {
+        Some(SqlErr::UniqueConstraintViolation(_)) => Error::Conflict {
+            field: "name".into(),
+            message: format!("the campaign already has a group named `{name}`"),
+        },
+        _ => err.into(),
+    })
+}
+
+async fn load(db: &impl ConnectionTrait, row: campaign::Model) -> Result<Campaign> {
+    let groups = commission_group::Entity::find()
+        .filter(commission_group::Column::CampaignId.eq(row.id))
+        .order_by_asc(commission_group::Column::Id)
+        .all(db)
+        .await?;
+    let mut views = Vec::with_capacity(groups.len());
+    for group in groups {
+        views.push(group_view(db, group).await?);
+    }
+    Ok(Campaign {
+        id: row.id,
+        name: row.name,
+        currency: row.currency,
+        cookie_days: row.cookie_days,
+        attribution: row.attribution,
+        include_shipping: row.include_shipping,
+        include_tax: row.include_tax,
+        subtract_discount: row.subtract_discount,
+        store_zero_orders: row.store_zero_orders,
+        store_zero_commissions: row.store_zero_commissions,
+        hold_days: row.hold_days,
+        groups: views,
+    })
+}
+
+async fn group_view(db: &impl ConnectionTrait, group: commission_group::Model) -> Result<Group> {
+    let rows = tier_rate::Entity::find()
+        .filter(tier_rate::Column::GroupId.eq(group.id))
+        .order_by_asc(tier_rate::Column::CommissionType)
+        .order_by_asc(tier_rate::Column::Tier)
+        .all(db)
+        .await?;
+    let mut rates: Vec<GroupRates> = Vec::new();
+    for row in rows {
+        let setting = tier_setting(&row)?;
+        match rates.last_mut() {
+            Some(last) if last.commission_type == row.commission_type => last.tiers.push(setting),
+            _ => rates.push(GroupRates { commission_type: row.commission_type, tiers: vec![setting] }),
+        }
+    }
+    Ok(Group { id: group.id, name: group.name, is_default: group.is_default, rates })
+}
+
+/// A stored tier rate as the SDK's type.
+pub fn tier_setting(row: &tier_rate::Model) -> Result<TierSetting> {
+    let stored = |what: &str| Error::Database(format!("tier rate {}: bad {what}", row.id));
+    parse_commission_type("commission_type", &row.commission_type).map_err(|_| stored("commission type"))?;
+    let value: rust_decimal::Decimal = row.value.parse().map_err(|_| stored("value"))?;
+    let rule = match row.kind.as_str() {
+        "percent" => TierRule::Percent(upline_plugin_sdk::Rate::percent(value)),
+        "fixed" => TierRule::Fixed(value),
+        "percent-of-previous" => TierRule::PercentOfPrevious(upline_plugin_sdk::Rate::percent(value)),
+        _ => return Err(stored("kind")),
+    };
+    Ok(TierSetting { tier: u32::try_from(row.tier).map_err(|_| stored("tier"))?, rule })
+}
+
+fn json<T: Serialize>(value: &T) -> serde_json::Value {
+    serde_json::to_value(value).unwrap_or(serde_json::Value::Null)
+}

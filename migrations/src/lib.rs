@@ -1,0 +1,21 @@
+//! The host's database schema, as sea-orm migrations that run on SQLite and
+//! PostgreSQL alike.
+//!
+//! Money is stored as integer minor units (`*_minor`, `i64`) beside its ISO 4217
+//! currency code: exact on both backends, and summable in SQL. Rates are stored as
+//! decimal text (e.g. `12.5`), parsed into exact decimals.
+
+pub use sea_orm_migration::MigratorTrait;
+use sea_orm_migration::prelude::*;
+
+mod m20261123_000001_init;
+
+/// Runs the migrations.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261123_000001_init::Migration)]
+    }
+}
