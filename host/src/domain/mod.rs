@@ -1,6 +1,7 @@
 //! The commission domain: types whose constructors and methods are the only way to
 //! build legal values.
 
+pub mod affiliate;
 pub mod campaign;
 mod status;
 

@@ -10,7 +10,7 @@ use serde::Deserialize;
 use super::{AppState, Json};
 use crate::domain::campaign::{self, CampaignRequest, RatesRequest};
 use crate::error::Result;
-use crate::service::campaigns;
+use crate::service::{bindings, campaigns};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -18,6 +18,8 @@ pub fn router() -> Router<AppState> {
         .route("/campaigns/{id}", get(show))
         .route("/campaigns/{id}/groups", post(add_group))
         .route("/groups/{id}/rates", put(set_rates))
+        .route("/campaigns/{id}/plugins", get(list_bindings))
+        .route("/campaigns/{id}/plugins/{plugin}", put(set_binding))
 }
 
 async fn create(State(state): State<AppState>, Json(request): Json<CampaignRequest>) -> Result<impl IntoResponse> {
@@ -58,4 +60,44 @@ async fn set_rates(
 ) -> Result<impl IntoResponse> {
     let group = campaigns::set_rates(&state.db, super::id("id", &id)?, |currency| request.parse(currency)).await?;
     Ok(axum::Json(group))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BindingRequest {
+    enabled: bool,
+    #[serde(default = "empty_object")]
+    config: serde_json::Value,
+    #[serde(default)]
+    position: i32,
+}
+
+fn empty_object() -> serde_json::Value {
+    serde_json::json!({})
+}
+
+async fn list_bindings(State(state): State<AppState>, Path(id): Path<String>) -> Result<impl IntoResponse> {
+    let id = super::id("id", &id)?;
+    campaigns::get(&state.db, id).await?;
+    Ok(axum::Json(bindings::list(&state.db, id).await?))
+}
+
+/// Enables, disables or configures a plugin for the campaign.
+async fn set_binding(
+    State(state): State<AppState>,
+    Path((id, plugin)): Path<(String, String)>,
+    Json(request): Json<BindingRequest>,
+) -> Result<impl IntoResponse> {
+    let plugin = plugin.parse().map_err(|message| crate::Error::InvalidInput { field: "plugin".into(), message })?;
+    let binding = bindings::set(
+        &state.db,
+        &state.registry,
+        super::id("id", &id)?,
+        &plugin,
+        request.enabled,
+        request.config,
+        request.position,
+    )
+    .await?;
+    Ok(axum::Json(binding))
 }

@@ -53,7 +53,8 @@ impl Error {
         match self {
             Error::InvalidManifest { field, .. }
             | Error::InvalidConfig { field, .. }
-            | Error::InvalidInput { field, .. } => Some(field),
+            | Error::InvalidInput { field, .. }
+            | Error::Conflict { field, .. } => Some(field),
             _ => None,
         }
     }

@@ -1,6 +1,7 @@
 //! The HTTP API, under `/api/v1`. Handlers are thin: extract, parse into domain
 //! types, call a service, map the error (in `error`).
 
+mod affiliates;
 mod campaigns;
 mod error;
 mod plugins;
@@ -36,6 +37,7 @@ pub fn router(state: AppState) -> Router {
     let operator = Router::new()
         .nest("/plugins", plugins::router())
         .merge(campaigns::router())
+        .merge(affiliates::router())
         .route_layer(middleware::from_fn_with_state(state.clone(), require_operator));
     Router::new()
         .route("/health", get(|| async { "ok" }))

@@ -28,3 +28,8 @@ pub async fn record(
     .await?;
     Ok(())
 }
+
+/// A value as audit JSON.
+pub fn json<T: serde::Serialize>(value: &T) -> serde_json::Value {
+    serde_json::to_value(value).unwrap_or(serde_json::Value::Null)
+}

@@ -7,6 +7,7 @@ use sea_orm::{
 use serde::Serialize;
 use upline_plugin_sdk::{Currency, TierRule, TierSetting};
 
+use super::audit::json;
 use crate::db::entity::{campaign, commission_group, tier_rate};
 use crate::domain::campaign::{CampaignSettings, Rates, commission_type_key, parse_commission_type};
 use crate::error::{Error, Result};
@@ -256,8 +257,4 @@ pub fn tier_setting(row: &tier_rate::Model) -> Result<TierSetting> {
         _ => return Err(stored("kind")),
     };
     Ok(TierSetting { tier: u32::try_from(row.tier).map_err(|_| stored("tier"))?, rule })
-}
-
-fn json<T: Serialize>(value: &T) -> serde_json::Value {
-    serde_json::to_value(value).unwrap_or(serde_json::Value::Null)
 }

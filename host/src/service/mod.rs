@@ -1,4 +1,6 @@
 //! Services: plain async functions over a database connection or transaction.
 
+pub mod affiliates;
 pub mod audit;
+pub mod bindings;
 pub mod campaigns;

@@ -6,4 +6,5 @@ pub mod campaign;
 pub mod commission;
 pub mod commission_group;
 pub mod membership;
+pub mod plugin_binding;
 pub mod tier_rate;

@@ -1,0 +1,176 @@
+//! Affiliates, their tree, and their commission group per campaign.
+
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set,
+    SqlErr, TransactionTrait,
+};
+use serde::Serialize;
+
+use super::audit::json;
+use crate::db::entity::{affiliate, commission_group, membership};
+use crate::domain::affiliate::NewAffiliate;
+use crate::error::{Error, Result};
+
+/// The deepest upline walked: 100 tiers.
+pub const MAX_TIERS: usize = 100;
+
+/// An affiliate as the API shows it (never its password hash).
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct Affiliate {
+    /// Id.
+    pub id: i64,
+    /// The recruiting affiliate.
+    pub parent: Option<i64>,
+    /// Display name.
+    pub name: String,
+    /// Login e-mail.
+    pub email: String,
+    /// `active` or `suspended`.
+    pub status: String,
+    /// First login to the affiliate panel.
+    pub first_login_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// When it joined.
+    pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
+impl From<affiliate::Model> for Affiliate {
+    fn from(row: affiliate::Model) -> Self {
+        Self {
+            id: row.id,
+            parent: row.parent_id,
+            name: row.name,
+            email: row.email,
+            status: row.status,
+            first_login_at: row.first_login_at,
+            created_at: row.created_at,
+        }
+    }
+}
+
+/// Creates an affiliate under its parent, if any.
+pub async fn create(db: &DatabaseConnection, new: NewAffiliate) -> Result<Affiliate> {
+    let txn = db.begin().await?;
+    if let Some(parent) = new.parent {
+        find(&txn, parent).await.map_err(|_| Error::InvalidInput {
+            field: "parent".into(),
+            message: format!("affiliate {parent} does not exist"),
+        })?;
+    }
+    let email = new.email.clone();
+    let row = affiliate::ActiveModel {
+        parent_id: Set(new.parent),
+        name: Set(new.name),
+        email: Set(new.email),
+        password_hash: Set(new.password_hash),
+        status: Set("active".into()),
+        created_at: Set(chrono::Utc::now()),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await
+    .map_err(|err| match err.sql_err() {
+        Some(SqlErr::UniqueConstraintViolation(_)) => {
+            Error::Conflict { field: "email".into(), message: format!("`{email}` is already an affiliate") }
+        }
+        _ => err.into(),
+    })?;
+    let created = Affiliate::from(row);
+    super::audit::record(&txn, "operator", "affiliate.create", ("affiliate", created.id), None, Some(json(&created)))
+        .await?;
+    txn.commit().await?;
+    Ok(created)
+}
+
+/// One affiliate.
+pub async fn get(db: &impl ConnectionTrait, id: i64) -> Result<Affiliate> {
+    find(db, id).await.map(Affiliate::from)
+}
+
+/// The affiliate's recruits, their recruits, and so on, breadth first.
+pub async fn descendants(db: &impl ConnectionTrait, id: i64) -> Result<Vec<Affiliate>> {
+    find(db, id).await?;
+    let mut found = Vec::new();
+    let mut level = vec![id];
+    while !level.is_empty() && found.len() < 100_000 {
+        let children = affiliate::Entity::find()
+            .filter(affiliate::Column::ParentId.is_in(level))
+            .order_by_asc(affiliate::Column::Id)
+            .all(db)
+            .await?;
+        level = children.iter().map(|child| child.id).collect();
+        found.extend(children.into_iter().map(Affiliate::from));
+    }
+    Ok(found)
+}
+
+/// The affiliate and its parents, tier 1 first, at most [`MAX_TIERS`].
+pub async fn upline(db: &impl ConnectionTrait, id: i64) -> Result<Vec<affiliate::Model>> {
+    let mut upline = Vec::new();
+    let mut next = Some(id);
+    while let Some(id) = next {
+        if upline.len() == MAX_TIERS || upline.iter().any(|a: &affiliate::Model| a.id == id) {
+            break;
+        }
+        let row = find(db, id).await?;
+        next = row.parent_id;
+        upline.push(row);
+    }
+    Ok(upline)
+}
+
+/// Puts the affiliate in `group_id` for the group's campaign.
+pub async fn set_group(db: &DatabaseConnection, campaign_id: i64, affiliate_id: i64, group_id: i64) -> Result<()> {
+    let txn = db.begin().await?;
+    find(&txn, affiliate_id).await?;
+    let group = commission_group::Entity::find_by_id(group_id)
+        .one(&txn)
+        .await?
+        .filter(|group| group.campaign_id == campaign_id)
+        .ok_or_else(|| Error::InvalidInput {
+            field: "group".into(),
+            message: format!("group {group_id} is not a group of campaign {campaign_id}"),
+        })?;
+    let before = group_of(&txn, campaign_id, affiliate_id).await?;
+    membership::Entity::delete_many()
+        .filter(membership::Column::AffiliateId.eq(affiliate_id))
+        .filter(membership::Column::CampaignId.eq(campaign_id))
+        .exec(&txn)
+        .await?;
+    membership::ActiveModel {
+        affiliate_id: Set(affiliate_id),
+        campaign_id: Set(campaign_id),
+        group_id: Set(group.id),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    let (before, after) = (serde_json::json!({"group": before}), serde_json::json!({"group": group.id}));
+    super::audit::record(&txn, "operator", "affiliate.group", ("affiliate", affiliate_id), Some(before), Some(after))
+        .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// The affiliate's group in the campaign: its membership, or the campaign's default group.
+pub async fn group_of(db: &impl ConnectionTrait, campaign_id: i64, affiliate_id: i64) -> Result<i64> {
+    let membership = membership::Entity::find()
+        .filter(membership::Column::AffiliateId.eq(affiliate_id))
+        .filter(membership::Column::CampaignId.eq(campaign_id))
+        .one(db)
+        .await?;
+    if let Some(membership) = membership {
+        return Ok(membership.group_id);
+    }
+    commission_group::Entity::find()
+        .filter(commission_group::Column::CampaignId.eq(campaign_id))
+        .filter(commission_group::Column::IsDefault.eq(true))
+        .one(db)
+        .await?
+        .map(|group| group.id)
+        .ok_or(Error::NotFound { entity: "default group of campaign", id: campaign_id.to_string() })
+}
+
+async fn find(db: &impl ConnectionTrait, id: i64) -> Result<affiliate::Model> {
+    affiliate::Entity::find_by_id(id).one(db).await?.ok_or(Error::NotFound { entity: "affiliate", id: id.to_string() })
+}

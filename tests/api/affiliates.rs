@@ -1,0 +1,103 @@
+//! Affiliates, their tree and their groups; plugin bindings per campaign.
+
+use reqwest::Method;
+use serde_json::{Value, json};
+use upline_tests::*;
+
+async fn send(request: reqwest::RequestBuilder) -> (u16, Value) {
+    let response = request.send().await.expect("request");
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+async fn affiliate(app: &TestApp, name: &str, parent: Option<i64>) -> i64 {
+    let body =
+        json!({"name": name, "email": format!("{name}@example.com"), "password": "a long password", "parent": parent});
+    let (status, created) = send(app.operator(Method::POST, "/api/v1/affiliates").json(&body)).await;
+    assert_eq!(status, 201, "{created}");
+    assert!(created.get("password-hash").is_none() && created.get("password").is_none(), "{created}");
+    created["id"].as_i64().expect("id")
+}
+
+#[tokio::test]
+async fn affiliates_form_a_tree() {
+    let app = spawn_app().await;
+    let a = affiliate(&app, "a", None).await;
+    let b = affiliate(&app, "b", Some(a)).await;
+    let c = affiliate(&app, "c", Some(b)).await;
+    let d = affiliate(&app, "d", Some(c)).await;
+
+    let (status, tree) = send(app.operator(Method::GET, &format!("/api/v1/affiliates/{a}/tree"))).await;
+
+    assert_eq!(status, 200);
+    let ids: Vec<i64> = tree.as_array().expect("list").iter().filter_map(|x| x["id"].as_i64()).collect();
+    assert_eq!(ids, [b, c, d]);
+    let (_, shown) = send(app.operator(Method::GET, &format!("/api/v1/affiliates/{d}"))).await;
+    assert_eq!(shown["parent"], c);
+}
+
+#[tokio::test]
+async fn bad_affiliates_are_refused_naming_the_field() {
+    let app = spawn_app().await;
+    affiliate(&app, "taken", None).await;
+    let cases = [
+        (json!({"name": "x", "email": "not-an-email", "password": "a long password"}), 400, "email"),
+        (json!({"name": "x", "email": "x@example.com", "password": "short"}), 400, "password"),
+        (json!({"name": "x", "email": "x@example.com", "password": "a long password", "parent": 999}), 400, "parent"),
+        (json!({"name": "x", "email": "TAKEN@example.com", "password": "a long password"}), 409, "email"),
+        (json!({"name": "x", "email": "x@example.com"}), 400, "password"),
+    ];
+    for (body, expected, field) in cases {
+        let (status, error) = send(app.operator(Method::POST, "/api/v1/affiliates").json(&body)).await;
+        assert_eq!((status, error["error"]["field"].as_str()), (expected, Some(field)), "{body} -> {error}");
+    }
+}
+
+#[tokio::test]
+async fn an_affiliate_moves_between_groups_of_a_campaign_only() {
+    let app = spawn_app().await;
+    let (_, campaign) =
+        send(app.operator(Method::POST, "/api/v1/campaigns").json(&json!({"name": "C", "currency": "EUR"}))).await;
+    let (_, other) =
+        send(app.operator(Method::POST, "/api/v1/campaigns").json(&json!({"name": "O", "currency": "EUR"}))).await;
+    let a = affiliate(&app, "mover", None).await;
+    let (_, vip) = send(
+        app.operator(Method::POST, &format!("/api/v1/campaigns/{}/groups", campaign["id"]))
+            .json(&json!({"name": "VIP"})),
+    )
+    .await;
+    let url = format!("/api/v1/campaigns/{}/affiliates/{a}/group", campaign["id"]);
+
+    let (status, _) = send(app.operator(Method::PUT, &url).json(&json!({"group": vip["id"]}))).await;
+    assert_eq!(status, 204);
+    let (status, error) = send(app.operator(Method::PUT, &url).json(&json!({"group": other["groups"][0]["id"]}))).await;
+    assert_eq!((status, error["error"]["field"].as_str()), (400, Some("group")), "{error}");
+}
+
+#[tokio::test]
+async fn plugins_are_enabled_per_campaign_with_a_checked_config() {
+    let app = spawn_app().await;
+    app.install(package("plugins/multi-tier")).await;
+    let (_, campaign) =
+        send(app.operator(Method::POST, "/api/v1/campaigns").json(&json!({"name": "C", "currency": "EUR"}))).await;
+    let url = format!("/api/v1/campaigns/{}/plugins/multi-tier", campaign["id"]);
+
+    let (status, binding) =
+        send(app.operator(Method::PUT, &url).json(&json!({"enabled": true, "config": {"max-tiers": 5}}))).await;
+    assert_eq!(status, 200, "{binding}");
+    assert_eq!(binding["config"], json!({"max-tiers": 5}));
+
+    let (status, error) =
+        send(app.operator(Method::PUT, &url).json(&json!({"enabled": true, "config": {"max-tiers": 500}}))).await;
+    assert_eq!((status, error["error"]["code"].as_str()), (422, Some("invalid_config")), "{error}");
+    assert_eq!(error["error"]["field"], "/max-tiers");
+
+    let (status, _) = send(app.operator(Method::PUT, &url).json(&json!({"enabled": false}))).await;
+    assert_eq!(status, 200);
+    let (_, list) = send(app.operator(Method::GET, &format!("/api/v1/campaigns/{}/plugins", campaign["id"]))).await;
+    assert_eq!(list, json!([{"plugin": "multi-tier", "enabled": false, "config": {}, "position": 0}]));
+
+    let missing = format!("/api/v1/campaigns/{}/plugins/not-installed", campaign["id"]);
+    let (status, _) = send(app.operator(Method::PUT, &missing).json(&json!({"enabled": true}))).await;
+    assert_eq!(status, 404);
+}
