@@ -2,5 +2,6 @@
 
 mod affiliates;
 mod campaigns;
+mod conversions;
 mod money;
 mod plugins;

@@ -3,6 +3,7 @@
 
 pub mod affiliate;
 pub mod campaign;
+pub mod conversion;
 mod status;
 
 pub use status::{CommissionStatus, IllegalTransition};

@@ -3,6 +3,7 @@
 
 mod affiliates;
 mod campaigns;
+mod conversions;
 mod error;
 mod plugins;
 
@@ -38,6 +39,7 @@ pub fn router(state: AppState) -> Router {
         .nest("/plugins", plugins::router())
         .merge(campaigns::router())
         .merge(affiliates::router())
+        .merge(conversions::router())
         .route_layer(middleware::from_fn_with_state(state.clone(), require_operator));
     Router::new()
         .route("/health", get(|| async { "ok" }))

@@ -4,3 +4,4 @@ pub mod affiliates;
 pub mod audit;
 pub mod bindings;
 pub mod campaigns;
+pub mod engine;

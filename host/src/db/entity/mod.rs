@@ -5,6 +5,7 @@ pub mod audit;
 pub mod campaign;
 pub mod commission;
 pub mod commission_group;
+pub mod conversion;
 pub mod membership;
 pub mod plugin_binding;
 pub mod tier_rate;

@@ -1,0 +1,112 @@
+//! Conversions as merchants report them, checked and turned into exact money.
+
+use std::collections::BTreeMap;
+
+use rust_decimal::Decimal;
+use serde::Deserialize;
+use upline_plugin_sdk::{CommissionType, Currency, Money};
+
+use super::campaign::{invalid, parse_commission_type};
+use crate::error::Result;
+
+/// A conversion as a merchant's server sends it.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct ConversionRequest {
+    campaign: i64,
+    /// The referring affiliate, when the merchant knows it.
+    #[serde(default)]
+    affiliate: Option<i64>,
+    /// `sale` (default), `recurring` or `action:<code>`.
+    #[serde(default = "sale")]
+    commission_type: String,
+    #[serde(default)]
+    order_id: Option<String>,
+    #[serde(default)]
+    product_id: Option<String>,
+    #[serde(default)]
+    coupon: Option<String>,
+    currency: String,
+    /// Product value before discount, without shipping and tax.
+    #[serde(default)]
+    total: Decimal,
+    #[serde(default)]
+    shipping: Decimal,
+    #[serde(default)]
+    tax: Decimal,
+    #[serde(default)]
+    discount: Decimal,
+    #[serde(default)]
+    custom_fields: BTreeMap<String, String>,
+}
+
+fn sale() -> String {
+    "sale".into()
+}
+
+/// A checked conversion.
+#[derive(Debug, Clone)]
+pub struct NewConversion {
+    /// The campaign.
+    pub campaign: i64,
+    /// The referring affiliate, if the merchant named it.
+    pub affiliate: Option<i64>,
+    /// What it pays commission for.
+    pub commission_type: CommissionType,
+    /// Order id, unique per campaign.
+    pub order_id: Option<String>,
+    /// Product.
+    pub product_id: Option<String>,
+    /// Coupon.
+    pub coupon: Option<String>,
+    /// Product value.
+    pub total: Money,
+    /// Shipping.
+    pub shipping: Money,
+    /// Tax.
+    pub tax: Money,
+    /// Discount.
+    pub discount: Money,
+    /// Free-form fields.
+    pub custom_fields: BTreeMap<String, String>,
+}
+
+impl ConversionRequest {
+    /// Checks the fields: amounts non-negative with at most the currency's decimals,
+    /// ids of sane length.
+    pub fn parse(self) -> Result<NewConversion> {
+        let currency = Currency::from_code(&self.currency).map_err(|err| invalid("currency", err.message()))?;
+        let money = |field: &str, amount: Decimal| {
+            if amount.is_sign_negative() && !amount.is_zero() {
+                return Err(invalid(field, "must not be negative"));
+            }
+            if amount.normalize().scale() > u32::from(currency.exponent()) {
+                return Err(invalid(field, format!("{currency} has at most {} decimals", currency.exponent())));
+            }
+            Ok(Money::new(amount, currency).round())
+        };
+        let text = |field: &str, value: Option<String>| match value.map(|v| v.trim().to_owned()) {
+            Some(v) if v.is_empty() || v.len() > 200 => Err(invalid(field, "must be 1 to 200 characters")),
+            other => Ok(other),
+        };
+        if self.campaign <= 0 {
+            return Err(invalid("campaign", "is not an id"));
+        }
+        if self.custom_fields.len() > 50 || self.custom_fields.iter().any(|(k, v)| k.len() > 100 || v.len() > 1000) {
+            return Err(invalid("custom-fields", "at most 50 fields, names up to 100 and values up to 1000 bytes"));
+        }
+        Ok(NewConversion {
+            campaign: self.campaign,
+            affiliate: self.affiliate,
+            commission_type: parse_commission_type("commission-type", &self.commission_type)?,
+            order_id: text("order-id", self.order_id)?,
+            product_id: text("product-id", self.product_id)?,
+            coupon: text("coupon", self.coupon)?,
+            total: money("total", self.total)?,
+            shipping: money("shipping", self.shipping)?,
+            tax: money("tax", self.tax)?,
+            discount: money("discount", self.discount)?,
+            custom_fields: self.custom_fields,
+        })
+    }
+}
