@@ -58,12 +58,26 @@ impl Application {
 
     /// Serves until the process is stopped.
     pub async fn run(self) -> Result<()> {
+        tokio::spawn(release_held_commissions(self.state.db.clone()));
         axum::serve(self.listener, router(self.state))
             .with_graceful_shutdown(async {
                 let _ = tokio::signal::ctrl_c().await;
             })
             .await
             .map_err(Error::io("server"))
+    }
+}
+
+/// Approves held commissions once their hold period is over, every minute.
+async fn release_held_commissions(db: sea_orm::DatabaseConnection) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+    loop {
+        tick.tick().await;
+        match crate::service::lifecycle::release_due(&db, chrono::Utc::now()).await {
+            Ok(0) => {}
+            Ok(released) => tracing::info!(released, "held commissions approved"),
+            Err(err) => tracing::error!(error = %err, "releasing held commissions"),
+        }
     }
 }
 

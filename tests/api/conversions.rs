@@ -183,3 +183,126 @@ async fn bad_conversions_are_refused_naming_the_field() {
     let (status, _) = send(app.operator(Method::POST, "/api/v1/conversions").body(big)).await;
     assert!((400..500).contains(&status), "an oversized body is a client error: {status}");
 }
+
+fn ids(commissions: &Value) -> Vec<i64> {
+    commissions.as_array().expect("commissions").iter().filter_map(|c| c["id"].as_i64()).collect()
+}
+
+#[tokio::test]
+async fn the_journey_approve_pay_then_refund_after_payment() {
+    let app = spawn_app().await;
+    let (campaign, [a, _, c, d]) = domain_setup(&app).await;
+    let (_, recorded) =
+        send(app.operator(Method::POST, "/api/v1/conversions").json(&sale(campaign, d, "journey", "100.00"))).await;
+    let commissions = ids(&recorded["commissions"]);
+
+    // Approve one, then the rest in bulk; approving twice is refused.
+    let (status, one) =
+        send(app.operator(Method::POST, &format!("/api/v1/commissions/{}/approve", commissions[0]))).await;
+    assert_eq!((status, one["status"].as_str()), (200, Some("approved")), "{one}");
+    let (status, error) =
+        send(app.operator(Method::POST, "/api/v1/commissions/approve").json(&json!({"ids": commissions}))).await;
+    assert_eq!((status, error["error"]["code"].as_str()), (409, Some("conflict")), "all or nothing: {error}");
+    let (status, rest) =
+        send(app.operator(Method::POST, "/api/v1/commissions/approve").json(&json!({"ids": commissions[1..]}))).await;
+    assert_eq!(status, 200, "{rest}");
+
+    // Pay everyone owed at least 5 EUR: D 10, C 10, A 30 (B's 0 stays unpaid).
+    let (status, payouts) =
+        send(app.operator(Method::POST, "/api/v1/payouts").json(&json!({"currency": "EUR", "minimum": "5"}))).await;
+    assert_eq!(status, 201, "{payouts}");
+    let paid: Vec<(i64, String)> = payouts
+        .as_array()
+        .expect("payouts")
+        .iter()
+        .map(|p| (p["affiliate"].as_i64().unwrap_or(0), p["amount"]["amount"].as_str().unwrap_or("").into()))
+        .collect();
+    assert_eq!(paid, [(a, "30.00".into()), (c, "10.00".into()), (d, "10.00".into())]);
+    let (status, error) = send(
+        app.operator(Method::POST, &format!("/api/v1/commissions/{}/decline", commissions[0]))
+            .json(&json!({"reason": "late"})),
+    )
+    .await;
+    assert_eq!((status, error["error"]["field"].as_str()), (409, Some("status")), "paid is locked: {error}");
+    let (_, again) =
+        send(app.operator(Method::POST, "/api/v1/payouts").json(&json!({"currency": "EUR", "minimum": "0"}))).await;
+    assert_eq!(again, json!([]), "nothing is paid twice");
+
+    // A partial refund after payment: reversals proportional to 40 %, approved, to be netted.
+    let conversion = recorded["conversion"]["id"].as_i64().expect("conversion id");
+    let (status, reversals) = send(
+        app.operator(Method::POST, &format!("/api/v1/conversions/{conversion}/refund"))
+            .json(&json!({"amount": "40.00", "currency": "EUR"})),
+    )
+    .await;
+    assert_eq!(status, 201, "{reversals}");
+    let amounts: Vec<&str> =
+        reversals.as_array().expect("reversals").iter().filter_map(|r| r["amount"]["amount"].as_str()).collect();
+    assert_eq!(amounts, ["-4.00", "-4.00", "0.00", "-12.00"]);
+    assert!(reversals.as_array().expect("list").iter().all(|r| r["status"] == "approved"));
+    let (status, error) = send(
+        app.operator(Method::POST, &format!("/api/v1/conversions/{conversion}/refund"))
+            .json(&json!({"amount": "60.01", "currency": "EUR"})),
+    )
+    .await;
+    assert_eq!((status, error["error"]["field"].as_str()), (400, Some("amount")), "over the rest: {error}");
+}
+
+#[tokio::test]
+async fn declines_need_a_reason_and_pending_is_required() {
+    let app = spawn_app().await;
+    let (campaign, [_, _, _, d]) = domain_setup(&app).await;
+    let (_, recorded) =
+        send(app.operator(Method::POST, "/api/v1/conversions").json(&sale(campaign, d, "decline", "10.00"))).await;
+    let first = ids(&recorded["commissions"])[0];
+    let url = format!("/api/v1/commissions/{first}/decline");
+
+    let (status, error) = send(app.operator(Method::POST, &url).json(&json!({"reason": " "}))).await;
+    assert_eq!((status, error["error"]["field"].as_str()), (400, Some("reason")));
+    let (status, declined) = send(app.operator(Method::POST, &url).json(&json!({"reason": "fraud"}))).await;
+    assert_eq!((status, declined["status"].as_str()), (200, Some("declined")));
+    assert!(declined["explanation"].as_str().unwrap_or("").contains("fraud"));
+    let (status, _) = send(app.operator(Method::POST, &format!("/api/v1/commissions/{first}/approve"))).await;
+    assert_eq!(status, 409, "a declined commission cannot be approved");
+    let (status, _) = send(app.operator(Method::POST, "/api/v1/commissions/999999/approve")).await;
+    assert_eq!(status, 404);
+}
+
+#[tokio::test]
+async fn held_commissions_are_approved_when_the_hold_is_over() {
+    let app = spawn_app().await;
+    app.install(package("plugins/multi-tier")).await;
+    let (_, campaign) = send(
+        app.operator(Method::POST, "/api/v1/campaigns")
+            .json(&json!({"name": "Hold", "currency": "EUR", "hold-days": 30})),
+    )
+    .await;
+    let id = campaign["id"].as_i64().expect("id");
+    let group = campaign["groups"][0]["id"].as_i64().expect("group");
+    let rates = json!({"commission-type": "sale", "tiers": [{"tier": 1, "rule": {"percent": "10"}}]});
+    send(app.operator(Method::PUT, &format!("/api/v1/groups/{group}/rates")).json(&rates)).await;
+    send(
+        app.operator(Method::PUT, &format!("/api/v1/campaigns/{id}/plugins/multi-tier"))
+            .json(&json!({"enabled": true})),
+    )
+    .await;
+    let body = json!({"name": "h", "email": "h@example.com", "password": "a long password"});
+    let (_, affiliate) = send(app.operator(Method::POST, "/api/v1/affiliates").json(&body)).await;
+    let (_, recorded) = send(app.operator(Method::POST, "/api/v1/conversions").json(&sale(
+        id,
+        affiliate["id"].as_i64().expect("id"),
+        "held",
+        "50.00",
+    )))
+    .await;
+    assert_eq!(recorded["commissions"][0]["status"], "pending");
+    assert!(recorded["commissions"][0]["hold-until"].is_string(), "{recorded}");
+
+    let db = upline_host::db::connect(&app.database_url).await.expect("database");
+    let now = chrono::Utc::now();
+    assert_eq!(upline_host::service::lifecycle::release_due(&db, now).await.expect("release"), 0, "still held");
+    let later = now + chrono::Duration::days(31);
+    assert_eq!(upline_host::service::lifecycle::release_due(&db, later).await.expect("release"), 1);
+    let (_, listed) = send(app.operator(Method::GET, &format!("/api/v1/commissions?campaign={id}"))).await;
+    assert_eq!(listed[0]["status"], "approved");
+}

@@ -141,6 +141,8 @@ pub struct TestApp {
     pub operator_key: String,
     /// An HTTP client.
     pub client: reqwest::Client,
+    /// The server's database.
+    pub database_url: String,
     _data_dir: tempfile::TempDir,
 }
 
@@ -193,8 +195,9 @@ pub async fn fresh_database_url(data_dir: &Path) -> String {
 pub async fn spawn_app() -> TestApp {
     let data_dir = tempfile::tempdir().expect("temp dir");
     let operator_key = "test-operator-key".to_owned();
+    let database_url = fresh_database_url(data_dir.path()).await;
     let settings = upline_host::app::Settings {
-        database_url: Some(fresh_database_url(data_dir.path()).await),
+        database_url: Some(database_url.clone()),
         data_dir: data_dir.path().to_path_buf(),
         listen: "127.0.0.1:0".parse().expect("address"),
         operator_key: operator_key.clone(),
@@ -203,5 +206,5 @@ pub async fn spawn_app() -> TestApp {
     let app = upline_host::app::Application::build(settings).await.expect("server starts");
     let address = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run());
-    TestApp { address, operator_key, client: reqwest::Client::new(), _data_dir: data_dir }
+    TestApp { address, operator_key, client: reqwest::Client::new(), database_url, _data_dir: data_dir }
 }

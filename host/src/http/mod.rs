@@ -5,6 +5,7 @@ mod affiliates;
 mod campaigns;
 mod conversions;
 mod error;
+mod lifecycle;
 mod plugins;
 
 use std::sync::Arc;
@@ -40,6 +41,7 @@ pub fn router(state: AppState) -> Router {
         .merge(campaigns::router())
         .merge(affiliates::router())
         .merge(conversions::router())
+        .merge(lifecycle::router())
         .route_layer(middleware::from_fn_with_state(state.clone(), require_operator));
     Router::new()
         .route("/health", get(|| async { "ok" }))

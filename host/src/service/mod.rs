@@ -5,3 +5,4 @@ pub mod audit;
 pub mod bindings;
 pub mod campaigns;
 pub mod engine;
+pub mod lifecycle;

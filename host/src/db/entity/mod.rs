@@ -7,5 +7,6 @@ pub mod commission;
 pub mod commission_group;
 pub mod conversion;
 pub mod membership;
+pub mod payout;
 pub mod plugin_binding;
 pub mod tier_rate;

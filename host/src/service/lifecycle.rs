@@ -1,0 +1,302 @@
+//! Moving commissions through their lifecycle: approve, decline, release held ones,
+//! pay in payouts, and reverse on refunds. Every change is a conditional update on
+//! the status it was read with, so concurrent changes cannot both win, and every
+//! change is audited.
+
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set,
+    TransactionTrait,
+};
+use serde::Serialize;
+use upline_plugin_sdk::{Money, round_running};
+
+use super::audit::{self, json};
+use super::engine::CommissionView;
+use crate::db::entity::{commission, conversion, payout};
+use crate::db::{from_minor, to_minor};
+use crate::domain::CommissionStatus;
+use crate::error::{Error, Result};
+
+/// A manual decision on pending commissions.
+#[derive(Debug, Clone)]
+pub enum Decision {
+    /// Approve (also releases a held commission early).
+    Approve,
+    /// Decline, with the reason.
+    Decline(String),
+}
+
+/// Applies `decision` to every commission in `ids`, all or none.
+pub async fn decide(
+    db: &DatabaseConnection,
+    ids: &[i64],
+    decision: &Decision,
+    actor: &str,
+) -> Result<Vec<CommissionView>> {
+    if ids.is_empty() || ids.len() > 10_000 {
+        return Err(Error::InvalidInput { field: "ids".into(), message: "give 1 to 10000 commission ids".into() });
+    }
+    let txn = db.begin().await?;
+    let mut changed = Vec::with_capacity(ids.len());
+    for &id in ids {
+        let row = find(&txn, id).await?;
+        let from: CommissionStatus = row.status.parse().map_err(Error::Database)?;
+        let (to, action) = match decision {
+            Decision::Approve => (from.approve(), "commission.approve"),
+            Decision::Decline(_) => (from.decline(), "commission.decline"),
+        };
+        let to =
+            to.map_err(|err| Error::Conflict { field: "status".into(), message: format!("commission {id}: {err}") })?;
+        let mut update = commission::Entity::update_many()
+            .col_expr(commission::Column::Status, Expr::value(to.as_str()))
+            .col_expr(commission::Column::UpdatedAt, Expr::value(chrono::Utc::now()));
+        if let Decision::Decline(reason) = decision {
+            update = update.col_expr(
+                commission::Column::Explanation,
+                Expr::value(format!("{} (declined: {reason})", row.explanation)),
+            );
+        }
+        claim(&txn, update, id, from).await?;
+        changed.push((row, to, action));
+    }
+    let mut views = Vec::with_capacity(changed.len());
+    for (row, to, action) in changed {
+        let after = find(&txn, row.id).await?;
+        audit::record(&txn, actor, action, ("commission", row.id), Some(json(&row.status)), Some(json(&to.as_str())))
+            .await?;
+        views.push(CommissionView::of(after)?);
+    }
+    txn.commit().await?;
+    Ok(views)
+}
+
+/// Approves pending commissions whose hold period is over and that wait for no event.
+/// Returns how many were approved.
+pub async fn release_due(db: &DatabaseConnection, now: chrono::DateTime<chrono::Utc>) -> Result<u64> {
+    let txn = db.begin().await?;
+    let due: Vec<i64> = commission::Entity::find()
+        .filter(commission::Column::Status.eq(CommissionStatus::Pending.as_str()))
+        .filter(commission::Column::HoldUntil.lte(now))
+        .filter(commission::Column::WaitingFor.is_null())
+        .all(&txn)
+        .await?
+        .into_iter()
+        .map(|row| row.id)
+        .collect();
+    let mut released = 0;
+    for id in due {
+        let update = commission::Entity::update_many()
+            .col_expr(commission::Column::Status, Expr::value(CommissionStatus::Approved.as_str()))
+            .col_expr(commission::Column::UpdatedAt, Expr::value(now));
+        if claim(&txn, update, id, CommissionStatus::Pending).await.is_ok() {
+            audit::record(
+                &txn,
+                "system",
+                "commission.release",
+                ("commission", id),
+                Some(json(&"pending")),
+                Some(json(&"approved")),
+            )
+            .await?;
+            released += 1;
+        }
+    }
+    txn.commit().await?;
+    Ok(released)
+}
+
+/// A payout as the API shows it.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct PayoutView {
+    /// Id.
+    pub id: i64,
+    /// Who is paid.
+    pub affiliate: i64,
+    /// How much.
+    pub amount: Money,
+    /// How many commissions it pays.
+    pub commissions: i32,
+}
+
+/// Pays every affiliate whose approved, unpaid commissions in `minimum`'s currency add
+/// up to at least `minimum`; the commissions become `paid` and locked.
+pub async fn pay_out(db: &DatabaseConnection, minimum: Money, actor: &str) -> Result<Vec<PayoutView>> {
+    let txn = db.begin().await?;
+    let currency = minimum.currency().code().to_owned();
+    let unpaid = commission::Entity::find()
+        .filter(commission::Column::Status.eq(CommissionStatus::Approved.as_str()))
+        .filter(commission::Column::PayoutId.is_null())
+        .filter(commission::Column::Currency.eq(currency.as_str()))
+        .order_by_asc(commission::Column::AffiliateId)
+        .order_by_asc(commission::Column::Id)
+        .all(&txn)
+        .await?;
+    let minimum_minor = to_minor(minimum, "minimum")?;
+    let mut payouts = Vec::new();
+    for affiliate in unpaid.chunk_by(|a, b| a.affiliate_id == b.affiliate_id) {
+        let total: i64 = affiliate.iter().map(|c| c.amount_minor).sum();
+        if total < minimum_minor || total <= 0 {
+            continue;
+        }
+        let batch = payout::ActiveModel {
+            affiliate_id: Set(affiliate[0].affiliate_id),
+            currency: Set(currency.clone()),
+            amount_minor: Set(total),
+            commission_count: Set(affiliate.len() as i32),
+            created_at: Set(chrono::Utc::now()),
+            ..Default::default()
+        }
+        .insert(&txn)
+        .await?;
+        let paid = CommissionStatus::Approved.pay().map_err(|err| Error::Internal(err.to_string()))?;
+        for row in affiliate {
+            let update = commission::Entity::update_many()
+                .col_expr(commission::Column::Status, Expr::value(paid.as_str()))
+                .col_expr(commission::Column::PayoutId, Expr::value(batch.id))
+                .col_expr(commission::Column::UpdatedAt, Expr::value(chrono::Utc::now()));
+            claim(&txn, update, row.id, CommissionStatus::Approved).await?;
+        }
+        let view = PayoutView {
+            id: batch.id,
+            affiliate: batch.affiliate_id,
+            amount: from_minor(total, &currency)?,
+            commissions: batch.commission_count,
+        };
+        audit::record(&txn, actor, "payout.create", ("payout", batch.id), None, Some(json(&view))).await?;
+        payouts.push(view);
+    }
+    txn.commit().await?;
+    Ok(payouts)
+}
+
+/// Refunds (or charges back) `amount` of a conversion: every commission of it that
+/// was not declined gets a reversing, negative commission proportional to the
+/// refunded share, rounded so the reversals add up exactly. A reversal of a paid or
+/// approved commission is approved (it is netted in the next payout); of a pending
+/// one, pending.
+pub async fn refund(
+    db: &DatabaseConnection,
+    conversion_id: i64,
+    amount: Money,
+    kind: &str,
+    actor: &str,
+) -> Result<Vec<CommissionView>> {
+    let txn = db.begin().await?;
+    let conversion = conversion::Entity::find_by_id(conversion_id)
+        .one(&txn)
+        .await?
+        .ok_or(Error::NotFound { entity: "conversion", id: conversion_id.to_string() })?;
+    if amount.currency().code() != conversion.currency {
+        return Err(Error::InvalidInput {
+            field: "currency".into(),
+            message: format!("the conversion is in {}", conversion.currency),
+        });
+    }
+    let refund_minor = to_minor(amount, "amount")?;
+    let refundable = conversion.commissionable_minor - conversion.refunded_minor;
+    if refund_minor <= 0 || refund_minor > refundable {
+        return Err(Error::InvalidInput {
+            field: "amount".into(),
+            message: format!(
+                "must be above 0 and at most the {} not yet refunded",
+                from_minor(refundable, &conversion.currency)?
+            ),
+        });
+    }
+    let originals: Vec<commission::Model> = commission::Entity::find()
+        .filter(commission::Column::ConversionId.eq(conversion_id))
+        .filter(commission::Column::ReversesId.is_null())
+        .filter(commission::Column::Status.ne(CommissionStatus::Declined.as_str()))
+        .order_by_asc(commission::Column::Id)
+        .all(&txn)
+        .await?;
+    let share =
+        rust_decimal::Decimal::from(refund_minor) / rust_decimal::Decimal::from(conversion.commissionable_minor);
+    let exact: Vec<Money> = originals
+        .iter()
+        .map(|row| from_minor(row.amount_minor, &row.currency).map(|m| m.with_amount(-m.amount() * share)))
+        .collect::<Result<_>>()?;
+    let now = chrono::Utc::now();
+    let mut reversals = Vec::new();
+    for (original, amount) in originals.iter().zip(round_running(&exact)) {
+        let status = match original.status.parse().map_err(Error::Database)? {
+            CommissionStatus::Pending => CommissionStatus::Pending,
+            _ => CommissionStatus::Approved,
+        };
+        let row = commission::ActiveModel {
+            conversion_id: Set(Some(conversion_id)),
+            campaign_id: Set(original.campaign_id),
+            affiliate_id: Set(original.affiliate_id),
+            tier: Set(original.tier),
+            commission_type: Set(original.commission_type.clone()),
+            amount_minor: Set(to_minor(amount, "amount")?),
+            currency: Set(original.currency.clone()),
+            status: Set(status.as_str().into()),
+            hold_until: Set(None),
+            waiting_for: Set(None),
+            product_id: Set(original.product_id.clone()),
+            plugin_id: Set(original.plugin_id.clone()),
+            plugin_version: Set(original.plugin_version.clone()),
+            explanation: Set(format!(
+                "{kind} of {} on commission {}",
+                from_minor(refund_minor, &conversion.currency)?,
+                original.id
+            )),
+            reverses_id: Set(Some(original.id)),
+            payout_id: Set(None),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        }
+        .insert(&txn)
+        .await?;
+        reversals.push(CommissionView::of(row)?);
+    }
+    let refunded = conversion.refunded_minor + refund_minor;
+    let mut updated: conversion::ActiveModel = conversion.into();
+    updated.refunded_minor = Set(refunded);
+    updated.update(&txn).await?;
+    audit::record(
+        &txn,
+        actor,
+        &format!("conversion.{kind}"),
+        ("conversion", conversion_id),
+        None,
+        Some(json(&reversals)),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(reversals)
+}
+
+/// Runs `update` on commission `id` only if it is still `from`: a concurrent change
+/// makes it a conflict instead of a lost update.
+async fn claim(
+    db: &impl ConnectionTrait,
+    update: sea_orm::UpdateMany<commission::Entity>,
+    id: i64,
+    from: CommissionStatus,
+) -> Result<()> {
+    let result = update
+        .filter(commission::Column::Id.eq(id))
+        .filter(commission::Column::Status.eq(from.as_str()))
+        .exec(db)
+        .await?;
+    if result.rows_affected == 1 {
+        Ok(())
+    } else {
+        Err(Error::Conflict {
+            field: "status".into(),
+            message: format!("commission {id} changed meanwhile; reload it"),
+        })
+    }
+}
+
+async fn find(db: &impl ConnectionTrait, id: i64) -> Result<commission::Model> {
+    commission::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or(Error::NotFound { entity: "commission", id: id.to_string() })
+}
