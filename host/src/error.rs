@@ -153,6 +153,12 @@ pub enum Error {
     Internal(String),
 }
 
+impl From<crate::domain::IllegalTransition> for Error {
+    fn from(err: crate::domain::IllegalTransition) -> Self {
+        Error::Conflict { field: "status".into(), message: err.to_string() }
+    }
+}
+
 impl Error {
     /// An [`Error::Io`] for `path`.
     pub fn io(path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> Error {

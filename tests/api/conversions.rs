@@ -306,3 +306,66 @@ async fn held_commissions_are_approved_when_the_hold_is_over() {
     let (_, listed) = send(app.operator(Method::GET, &format!("/api/v1/commissions?campaign={id}"))).await;
     assert_eq!(listed[0]["status"], "approved");
 }
+
+#[tokio::test]
+async fn bonus_rule_plugins_add_bonus_commissions() {
+    let app = spawn_app().await;
+    let (campaign, [_, _, _, d]) = domain_setup(&app).await;
+    app.install(package("plugins/sale-bonus")).await;
+    let url = format!("/api/v1/campaigns/{campaign}/plugins/sale-bonus");
+    let config = json!({"enabled": true, "config": {"minimum": "50", "bonus": "5"}});
+    assert_eq!(send(app.operator(Method::PUT, &url).json(&config)).await.0, 200);
+
+    let (_, big) =
+        send(app.operator(Method::POST, "/api/v1/conversions").json(&sale(campaign, d, "big", "100.00"))).await;
+    let (_, small) =
+        send(app.operator(Method::POST, "/api/v1/conversions").json(&sale(campaign, d, "small", "20.00"))).await;
+
+    let bonus = big["commissions"].as_array().expect("list").iter().find(|c| c["commission-type"] == "bonus").cloned();
+    let bonus = bonus.unwrap_or_else(|| panic!("a bonus commission: {big}"));
+    assert_eq!((bonus["affiliate"].as_i64(), &bonus["amount"]["amount"]), (Some(d), &json!("5.00")));
+    assert_eq!(bonus["plugin"], "sale-bonus@0.1.0");
+    assert!(small["commissions"].as_array().expect("list").iter().all(|c| c["commission-type"] != "bonus"));
+}
+
+#[tokio::test]
+async fn an_invalid_approval_decision_flags_the_conversion() {
+    let app = spawn_app().await;
+    let (campaign, [_, _, _, d]) = domain_setup(&app).await;
+    app.install(hostile()).await;
+    // The hostile plugin's approve hook declines without a reason: the host refuses that.
+    let url = format!("/api/v1/campaigns/{campaign}/plugins/hostile");
+    send(app.operator(Method::PUT, &url).json(&json!({"enabled": true, "config": {"mode": "behave"}, "position": 5})))
+        .await;
+
+    let (status, recorded) =
+        send(app.operator(Method::POST, "/api/v1/conversions").json(&sale(campaign, d, "approve", "10.00"))).await;
+
+    assert_eq!(status, 201);
+    assert_eq!(recorded["conversion"]["status"], "failed", "{recorded}");
+    assert!(
+        recorded["conversion"]["error"].as_str().unwrap_or("").contains("decline must give a reason"),
+        "{recorded}"
+    );
+    assert_eq!(recorded["commissions"], json!([]), "no half-processed commissions");
+}
+
+#[tokio::test]
+async fn simulate_shows_the_commissions_and_writes_nothing() {
+    let app = spawn_app().await;
+    let (campaign, [a, _, _, d]) = domain_setup(&app).await;
+
+    let (status, simulated) =
+        send(app.operator(Method::POST, "/api/v1/simulate").json(&sale(campaign, d, "hypothetical", "100.00"))).await;
+
+    assert_eq!(status, 200, "{simulated}");
+    let last = &simulated["commissions"][3];
+    assert_eq!((last["affiliate"].as_i64(), &last["amount"]["amount"]), (Some(a), &json!("30.00")));
+    assert!(last["explanation"].as_str().unwrap_or("").contains("VIP"), "the trail: {last}");
+    let (_, commissions) = send(app.operator(Method::GET, "/api/v1/commissions")).await;
+    assert_eq!(commissions, json!([]), "nothing written");
+    let (status, _) =
+        send(app.operator(Method::POST, "/api/v1/conversions").json(&sale(campaign, d, "hypothetical", "100.00")))
+            .await;
+    assert_eq!(status, 201, "the order id was not taken by the simulation");
+}

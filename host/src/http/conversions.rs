@@ -12,17 +12,26 @@ use super::{AppState, Json};
 use crate::db::entity::commission;
 use crate::domain::conversion::ConversionRequest;
 use crate::error::Result;
-use crate::service::engine::{self, CommissionView};
+use crate::service::engine::{self, CommissionView, Mode};
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/conversions", post(record)).route("/commissions", get(list))
+    Router::new()
+        .route("/conversions", post(record))
+        .route("/simulate", post(simulate))
+        .route("/commissions", get(list))
 }
 
 /// Records a conversion; 201 with its commissions, or with `status: failed` and the
 /// error when a plugin failed (the conversion is kept for retry or review).
 async fn record(State(state): State<AppState>, Json(request): Json<ConversionRequest>) -> Result<impl IntoResponse> {
-    let recorded = engine::record(&state.db, &state.registry, request.parse()?).await?;
+    let recorded = engine::record(&state.db, &state.registry, request.parse()?, Mode::Record).await?;
     Ok((StatusCode::CREATED, axum::Json(recorded)))
+}
+
+/// Runs a hypothetical conversion through the campaign's current plugins and returns
+/// the commissions and their trail, writing nothing.
+async fn simulate(State(state): State<AppState>, Json(request): Json<ConversionRequest>) -> Result<impl IntoResponse> {
+    Ok(axum::Json(engine::record(&state.db, &state.registry, request.parse()?, Mode::Simulate).await?))
 }
 
 #[derive(Deserialize)]

@@ -123,19 +123,32 @@ pub async fn upline(db: &impl ConnectionTrait, id: i64) -> Result<Vec<affiliate:
 pub async fn set_group(db: &DatabaseConnection, campaign_id: i64, affiliate_id: i64, group_id: i64) -> Result<()> {
     let txn = db.begin().await?;
     find(&txn, affiliate_id).await?;
+    assign_group(&txn, campaign_id, affiliate_id, group_id, "operator").await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Moves the affiliate to `group_id` inside the caller's transaction, audited as `actor`.
+pub async fn assign_group(
+    db: &impl ConnectionTrait,
+    campaign_id: i64,
+    affiliate_id: i64,
+    group_id: i64,
+    actor: &str,
+) -> Result<()> {
     let group = commission_group::Entity::find_by_id(group_id)
-        .one(&txn)
+        .one(db)
         .await?
         .filter(|group| group.campaign_id == campaign_id)
         .ok_or_else(|| Error::InvalidInput {
             field: "group".into(),
             message: format!("group {group_id} is not a group of campaign {campaign_id}"),
         })?;
-    let before = group_of(&txn, campaign_id, affiliate_id).await?;
+    let before = group_of(db, campaign_id, affiliate_id).await?;
     membership::Entity::delete_many()
         .filter(membership::Column::AffiliateId.eq(affiliate_id))
         .filter(membership::Column::CampaignId.eq(campaign_id))
-        .exec(&txn)
+        .exec(db)
         .await?;
     membership::ActiveModel {
         affiliate_id: Set(affiliate_id),
@@ -143,13 +156,10 @@ pub async fn set_group(db: &DatabaseConnection, campaign_id: i64, affiliate_id: 
         group_id: Set(group.id),
         ..Default::default()
     }
-    .insert(&txn)
+    .insert(db)
     .await?;
     let (before, after) = (serde_json::json!({"group": before}), serde_json::json!({"group": group.id}));
-    super::audit::record(&txn, "operator", "affiliate.group", ("affiliate", affiliate_id), Some(before), Some(after))
-        .await?;
-    txn.commit().await?;
-    Ok(())
+    super::audit::record(db, actor, "affiliate.group", ("affiliate", affiliate_id), Some(before), Some(after)).await
 }
 
 /// The affiliate's group in the campaign: its membership, or the campaign's default group.

@@ -23,6 +23,7 @@ use super::affiliates;
 use super::audit::{self, json};
 use crate::db::entity::{affiliate, campaign, commission, commission_group, conversion, plugin_binding, tier_rate};
 use crate::db::{from_minor, to_minor};
+use crate::domain::CommissionStatus;
 use crate::domain::campaign::commission_type_key;
 use crate::domain::conversion::NewConversion;
 use crate::error::{Error, Result};
@@ -119,8 +120,26 @@ impl From<Error> for Flagged {
     }
 }
 
-/// Records a conversion and computes its commissions.
-pub async fn record(db: &DatabaseConnection, registry: &Registry, new: NewConversion) -> Result<Recorded> {
+/// Whether a conversion is kept or only tried.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Store the conversion and its commissions.
+    Record,
+    /// Run everything, return what would be stored, and roll it all back. The ids
+    /// in the result are provisional; the order id is not checked for duplicates.
+    Simulate,
+}
+
+/// Records (or simulates) a conversion and computes its commissions.
+pub async fn record(
+    db: &DatabaseConnection,
+    registry: &Registry,
+    mut new: NewConversion,
+    mode: Mode,
+) -> Result<Recorded> {
+    if mode == Mode::Simulate {
+        new.order_id = None;
+    }
     let invalid = |field: &str, message: String| Error::InvalidInput { field: field.into(), message };
     let campaign = campaign::Entity::find_by_id(new.campaign)
         .one(db)
@@ -207,16 +226,14 @@ pub async fn record(db: &DatabaseConnection, registry: &Registry, new: NewConver
         },
         commissions: commissions.into_iter().map(CommissionView::of).collect::<Result<_>>()?,
     };
-    audit::record(
-        &txn,
-        "api",
-        "conversion.record",
-        ("conversion", recorded.conversion.id),
-        None,
-        Some(json(&recorded)),
-    )
-    .await?;
-    txn.commit().await?;
+    match mode {
+        Mode::Record => {
+            let id = ("conversion", recorded.conversion.id);
+            audit::record(&txn, "api", "conversion.record", id, None, Some(json(&recorded))).await?;
+            txn.commit().await?;
+        }
+        Mode::Simulate => txn.rollback().await?,
+    }
     Ok(recorded)
 }
 
@@ -326,7 +343,179 @@ async fn distribute(
         };
         rows.push(row.insert(txn).await.map_err(Error::from)?);
     }
+    let approval = bound(txn, registry, campaign.id, Hook::Approve).await?.into_iter().next();
+    if let Some((plugin, invocation)) = approval {
+        for row in &mut rows {
+            *row = approve(txn, registry, campaign, referrer, &plugin, &invocation, row.clone()).await?;
+        }
+    }
+    for (plugin, invocation) in bound(txn, registry, campaign.id, Hook::BonusRules).await? {
+        let bonus = sdk::BonusInput {
+            now: input.now,
+            campaign: input.conversion.campaign,
+            affiliate: (referrer.id as u64).into(),
+            group: (affiliates::group_of(txn, campaign.id, referrer.id).await? as u64).into(),
+            groups: input.groups.clone(),
+            trigger: sdk::Trigger::Conversion(input.conversion.clone()),
+        };
+        let actions = registry.engine().evaluate(&plugin, &invocation, &bonus)?.value;
+        rows.extend(apply_actions(txn, campaign, stored, &plugin, actions, hold_until).await?);
+    }
     Ok(rows)
+}
+
+/// Asks the approval plugin about a new commission and records its decision.
+async fn approve(
+    txn: &DatabaseTransaction,
+    registry: &Registry,
+    campaign: &campaign::Model,
+    referrer: &affiliate::Model,
+    plugin: &LoadedPlugin,
+    invocation: &Invocation,
+    row: commission::Model,
+) -> Result<commission::Model, Flagged> {
+    let earner = if row.affiliate_id == referrer.id {
+        referrer.clone()
+    } else {
+        affiliate::Entity::find_by_id(row.affiliate_id)
+            .one(txn)
+            .await
+            .map_err(Error::from)?
+            .ok_or_else(|| Flagged(format!("affiliate {} vanished", row.affiliate_id)))?
+    };
+    let millis = |t: chrono::DateTime<chrono::Utc>| sdk::Timestamp::from_millis(t.timestamp_millis());
+    let firsts = sub_affiliate_firsts(txn, earner.id).await?;
+    let input = sdk::ApprovalInput {
+        now: millis(chrono::Utc::now()),
+        commission: sdk::Commission {
+            id: (row.id as u64).into(),
+            conversion: (row.conversion_id.unwrap_or_default() as u64).into(),
+            campaign: (row.campaign_id as u64).into(),
+            affiliate: (row.affiliate_id as u64).into(),
+            tier: row.tier as u32,
+            commission_type: crate::domain::campaign::parse_commission_type("commission_type", &row.commission_type)?,
+            amount: from_minor(row.amount_minor, &row.currency)?,
+            created_at: millis(row.created_at),
+        },
+        affiliate_first_login: earner.first_login_at.map(millis),
+        sub_affiliate_first_conversion: firsts.0.map(millis),
+        sub_affiliate_first_sale: firsts.1.map(millis),
+        sub_affiliate_first_action: firsts.2.map(millis),
+        affiliate_since: millis(earner.created_at),
+        hold_days: campaign.hold_days as u32,
+    };
+    let decision = registry.engine().approve(plugin, invocation, &input)?.value;
+    let mut update: commission::ActiveModel = row.into();
+    match decision {
+        sdk::Decision::Approve => {
+            update.status = Set(CommissionStatus::Pending.approve().map_err(Error::from)?.as_str().into())
+        }
+        sdk::Decision::Decline(reason) => {
+            update.status = Set(CommissionStatus::Pending.decline().map_err(Error::from)?.as_str().into());
+            update.explanation = Set(format!("{} (declined: {reason})", update.explanation.as_ref()));
+        }
+        sdk::Decision::Pending(sdk::PendingUntil::Time(at)) => {
+            update.hold_until = Set(chrono::DateTime::from_timestamp_millis(at.millis()));
+        }
+        sdk::Decision::Pending(sdk::PendingUntil::Event(event)) => {
+            update.hold_until = Set(None);
+            update.waiting_for = Set(Some(json(&event).as_str().unwrap_or_default().to_owned()));
+        }
+        sdk::Decision::Pending(sdk::PendingUntil::Manual) => {
+            update.hold_until = Set(None);
+            update.waiting_for = Set(Some("manual".into()));
+        }
+    }
+    Ok(update.update(txn).await.map_err(Error::from)?)
+}
+
+/// When the affiliate's sub-affiliates first converted: any kind, a sale, an action.
+async fn sub_affiliate_firsts(
+    txn: &DatabaseTransaction,
+    affiliate_id: i64,
+) -> Result<
+    (
+        Option<chrono::DateTime<chrono::Utc>>,
+        Option<chrono::DateTime<chrono::Utc>>,
+        Option<chrono::DateTime<chrono::Utc>>,
+    ),
+    Flagged,
+> {
+    let children: Vec<i64> = affiliate::Entity::find()
+        .filter(affiliate::Column::ParentId.eq(affiliate_id))
+        .all(txn)
+        .await
+        .map_err(Error::from)?
+        .into_iter()
+        .map(|child| child.id)
+        .collect();
+    let mut firsts = (None, None, None);
+    if children.is_empty() {
+        return Ok(firsts);
+    }
+    let conversions = conversion::Entity::find()
+        .filter(conversion::Column::AffiliateId.is_in(children))
+        .order_by_asc(conversion::Column::CreatedAt)
+        .all(txn)
+        .await
+        .map_err(Error::from)?;
+    firsts.0 = conversions.first().map(|c| c.created_at);
+    firsts.1 = conversions.iter().find(|c| c.kind == "sale").map(|c| c.created_at);
+    firsts.2 = conversions.iter().find(|c| c.kind == "action").map(|c| c.created_at);
+    Ok(firsts)
+}
+
+/// Carries out a bonus-rule plugin's actions: bonus commissions, group moves, and
+/// awards and notifications recorded in the audit log.
+async fn apply_actions(
+    txn: &DatabaseTransaction,
+    campaign: &campaign::Model,
+    stored: &conversion::Model,
+    plugin: &LoadedPlugin,
+    actions: Vec<sdk::Action>,
+    hold_until: Option<chrono::DateTime<chrono::Utc>>,
+) -> Result<Vec<commission::Model>, Flagged> {
+    let actor = format!("plugin:{}@{}", plugin.manifest.id, plugin.manifest.version);
+    let mut bonuses = Vec::new();
+    for action in actions {
+        match action {
+            sdk::Action::Bonus { affiliate, amount, explanation } => {
+                let now = chrono::Utc::now();
+                let row = commission::ActiveModel {
+                    conversion_id: Set(Some(stored.id)),
+                    campaign_id: Set(campaign.id),
+                    affiliate_id: Set(affiliate.get() as i64),
+                    tier: Set(1),
+                    commission_type: Set("bonus".into()),
+                    amount_minor: Set(to_minor(amount, "amount")?),
+                    currency: Set(amount.currency().code().into()),
+                    status: Set("pending".into()),
+                    hold_until: Set(hold_until),
+                    waiting_for: Set(None),
+                    product_id: Set(None),
+                    plugin_id: Set(Some(plugin.manifest.id.to_string())),
+                    plugin_version: Set(Some(plugin.manifest.version.to_string())),
+                    explanation: Set(explanation),
+                    reverses_id: Set(None),
+                    payout_id: Set(None),
+                    created_at: Set(now),
+                    updated_at: Set(now),
+                    ..Default::default()
+                };
+                bonuses.push(row.insert(txn).await.map_err(Error::from)?);
+            }
+            sdk::Action::MoveToGroup { affiliate, group, .. } => {
+                affiliates::assign_group(txn, campaign.id, affiliate.get() as i64, group.get() as i64, &actor).await?;
+            }
+            other @ (sdk::Action::Award { affiliate, .. } | sdk::Action::Notify { affiliate, .. }) => {
+                let kind =
+                    if matches!(other, sdk::Action::Award { .. }) { "affiliate.award" } else { "affiliate.notify" };
+                audit::record(txn, &actor, kind, ("affiliate", affiliate.get() as i64), None, Some(json(&other)))
+                    .await?;
+            }
+        }
+    }
+    Ok(bonuses)
 }
 
 /// The referring affiliate and its parents with their groups in the campaign.
