@@ -23,6 +23,8 @@ pub struct Settings {
     pub operator_key: String,
     /// Packages (files, or directories of `.wasm` files) to install at start.
     pub install: Vec<PathBuf>,
+    /// Seed the demo data into an empty database.
+    pub demo: bool,
 }
 
 /// A bound, ready-to-run server.
@@ -46,6 +48,12 @@ impl Application {
         std::fs::create_dir_all(&settings.data_dir).map_err(Error::io(&settings.data_dir))?;
         let url = settings.database_url.clone().unwrap_or_else(|| crate::db::default_url(&settings.data_dir));
         let db = crate::db::connect(&url).await?;
+        if settings.demo && crate::service::demo::seed(&db, &registry).await? {
+            tracing::info!(
+                password = crate::service::demo::PASSWORD,
+                "demo data seeded: campaign `Demo shop`, affiliates ann@, ben@, cle@, dan@demo.example"
+            );
+        }
         let listener = TcpListener::bind(settings.listen).await.map_err(Error::io(settings.listen.to_string()))?;
         let state = AppState { registry: Arc::new(registry), db, operator_key_hash: hash_key(&settings.operator_key) };
         Ok(Self { listener, state })

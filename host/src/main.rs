@@ -34,6 +34,9 @@ enum Command {
         /// Packages, or directories of packages, to install at start (e.g. the built-ins).
         #[arg(long)]
         install: Vec<PathBuf>,
+        /// Seed demo data (a campaign, a four-level affiliate tree, a few sales) into an empty database.
+        #[arg(long)]
+        demo: bool,
     },
     /// Creates or upgrades the database schema.
     Migrate {
@@ -107,12 +110,13 @@ fn main() -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .init();
     match Cli::parse().command {
-        Command::Serve { data_dir, listen, database_url, operator_key, install } => serve(Settings {
+        Command::Serve { data_dir, listen, database_url, operator_key, install, demo } => serve(Settings {
             data_dir,
             listen,
             database_url,
             operator_key: operator_key.unwrap_or_else(generated_key),
             install,
+            demo,
         }),
         Command::Migrate { data_dir, database_url } => {
             std::fs::create_dir_all(&data_dir).with_context(|| data_dir.display().to_string())?;

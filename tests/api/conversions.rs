@@ -369,3 +369,21 @@ async fn simulate_shows_the_commissions_and_writes_nothing() {
             .await;
     assert_eq!(status, 201, "the order id was not taken by the simulation");
 }
+
+#[tokio::test]
+async fn the_demo_data_pays_the_domain_example() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = upline_host::db::connect(&fresh_database_url(dir.path()).await).await.expect("database");
+    let (_plugins, registry) = registry();
+    registry.install(package("plugins/variable-tier")).expect("install");
+
+    assert!(upline_host::service::demo::seed(&db, &registry).await.expect("seed"));
+    assert!(!upline_host::service::demo::seed(&db, &registry).await.expect("seed"), "only into an empty database");
+
+    let campaigns = upline_host::service::campaigns::list(&db).await.expect("campaigns");
+    assert_eq!(campaigns.len(), 1);
+    assert_eq!(campaigns[0].groups.len(), 5, "Default, Basic, Standard, Premium, VIP");
+    use sea_orm::{EntityTrait, PaginatorTrait};
+    let commissions = upline_host::db::entity::commission::Entity::find().count(&db).await.expect("count");
+    assert_eq!(commissions, 12, "three sales, four tiers each");
+}

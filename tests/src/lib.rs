@@ -202,6 +202,7 @@ pub async fn spawn_app() -> TestApp {
         listen: "127.0.0.1:0".parse().expect("address"),
         operator_key: operator_key.clone(),
         install: vec![],
+        demo: false,
     };
     let app = upline_host::app::Application::build(settings).await.expect("server starts");
     let address = format!("http://127.0.0.1:{}", app.port());

@@ -57,7 +57,7 @@ fn main() -> anyhow::Result<()> {
         Task::Run { args } => {
             let packages = build_plugins(&root)?;
             let mut serve = cargo(&root, &["run", "--release", "--package", "upline-host", "--bin", "upline", "--"]);
-            serve.arg("serve");
+            serve.arg("serve").arg("--demo");
             for package in packages {
                 serve.arg("--install").arg(package);
             }

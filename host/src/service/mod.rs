@@ -4,5 +4,6 @@ pub mod affiliates;
 pub mod audit;
 pub mod bindings;
 pub mod campaigns;
+pub mod demo;
 pub mod engine;
 pub mod lifecycle;

@@ -1,0 +1,98 @@
+//! Demo data to look at: the DOMAIN.md variable-tier example as a campaign with
+//! four groups, a four-level affiliate tree, the variable tier plugin enabled (when
+//! installed), and a few sales.
+
+use sea_orm::{DatabaseConnection, EntityTrait, PaginatorTrait};
+use upline_plugin_sdk::{Currency, Money, Rate, TierRule, TierSetting};
+
+use super::{affiliates, bindings, campaigns, engine};
+use crate::db::entity::campaign;
+use crate::domain::affiliate::hash_password;
+use crate::domain::campaign::{Attribution, CampaignSettings, Rates};
+use crate::domain::conversion::NewConversion;
+use crate::error::Result;
+use crate::plugin::Registry;
+
+/// The demo affiliates' password.
+pub const PASSWORD: &str = "demo-password";
+
+/// Seeds the demo unless the database already has a campaign. Returns whether it did.
+pub async fn seed(db: &DatabaseConnection, registry: &Registry) -> Result<bool> {
+    if campaign::Entity::find().count(db).await? > 0 {
+        return Ok(false);
+    }
+    let eur = Currency::from_code("EUR").map_err(|err| crate::Error::Internal(err.to_string()))?;
+    let demo = campaigns::create(
+        db,
+        CampaignSettings {
+            name: "Demo shop".into(),
+            currency: eur,
+            cookie_days: 30,
+            attribution: Attribution::LastClick,
+            include_shipping: false,
+            include_tax: false,
+            subtract_discount: true,
+            store_zero_orders: false,
+            store_zero_commissions: true,
+            hold_days: 30,
+        },
+    )
+    .await?;
+    let mut groups = Vec::new();
+    for (name, tier1) in [("Basic", "10"), ("Standard", "10"), ("Premium", "20"), ("VIP", "50")] {
+        let group = campaigns::add_group(db, demo.id, name.into(), name == "Basic").await?;
+        let rate = |value: &str| Rate::percent(value.parse().unwrap_or_default());
+        let tiers = vec![
+            TierSetting { tier: 1, rule: TierRule::Percent(rate(tier1)) },
+            TierSetting { tier: 2, rule: TierRule::Percent(rate("5")) },
+            TierSetting { tier: 3, rule: TierRule::PercentOfPrevious(rate("50")) },
+        ];
+        let rates = Rates { commission_type: upline_plugin_sdk::CommissionType::Sale, tiers };
+        campaigns::set_rates(db, group.id, |_| Ok(rates)).await?;
+        groups.push(group.id);
+    }
+    // A (VIP) -> B (Standard) -> C (Premium) -> D (Basic), as in DOMAIN.md.
+    let mut parent = None;
+    let mut tree = Vec::new();
+    for (name, group) in
+        [("Ann (A)", groups[3]), ("Ben (B)", groups[1]), ("Cleo (C)", groups[2]), ("Dan (D)", groups[0])]
+    {
+        let email = format!("{}@demo.example", name[..3].to_lowercase());
+        let new = crate::domain::affiliate::NewAffiliate {
+            name: name.into(),
+            email,
+            password_hash: hash_password(PASSWORD)?,
+            parent,
+        };
+        let affiliate = affiliates::create(db, new).await?;
+        affiliates::set_group(db, demo.id, affiliate.id, group).await?;
+        parent = Some(affiliate.id);
+        tree.push(affiliate.id);
+    }
+    for plugin in ["variable-tier", "multi-tier"] {
+        if let Ok(id) = plugin.parse() {
+            if registry.get(&id).is_ok() {
+                bindings::set(db, registry, demo.id, &id, true, serde_json::json!({}), 0).await?;
+                break;
+            }
+        }
+    }
+    for (order, total) in [("DEMO-1001", "100.00"), ("DEMO-1002", "249.90"), ("DEMO-1003", "35.50")] {
+        let money = |amount: &str| Money::new(amount.parse().unwrap_or_default(), eur);
+        let sale = NewConversion {
+            campaign: demo.id,
+            affiliate: tree.last().copied(),
+            commission_type: upline_plugin_sdk::CommissionType::Sale,
+            order_id: Some(order.into()),
+            product_id: None,
+            coupon: None,
+            total: money(total),
+            shipping: money("0"),
+            tax: money("0"),
+            discount: money("0"),
+            custom_fields: Default::default(),
+        };
+        engine::record(db, registry, sale, engine::Mode::Record).await?;
+    }
+    Ok(true)
+}
