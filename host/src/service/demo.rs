@@ -70,11 +70,11 @@ pub async fn seed(db: &DatabaseConnection, registry: &Registry) -> Result<bool> 
         tree.push(affiliate.id);
     }
     for plugin in ["variable-tier", "multi-tier"] {
-        if let Ok(id) = plugin.parse() {
-            if registry.get(&id).is_ok() {
-                bindings::set(db, registry, demo.id, &id, true, serde_json::json!({}), 0).await?;
-                break;
-            }
+        if let Ok(id) = plugin.parse()
+            && registry.get(&id).is_ok()
+        {
+            bindings::set(db, registry, demo.id, &id, true, serde_json::json!({}), 0).await?;
+            break;
         }
     }
     for (order, total) in [("DEMO-1001", "100.00"), ("DEMO-1002", "249.90"), ("DEMO-1003", "35.50")] {
