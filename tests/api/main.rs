@@ -5,3 +5,4 @@ mod campaigns;
 mod conversions;
 mod money;
 mod plugins;
+mod tracking;

@@ -17,6 +17,9 @@ pub struct ConversionRequest {
     /// The referring affiliate, when the merchant knows it.
     #[serde(default)]
     affiliate: Option<i64>,
+    /// The click token the visitor's cookie kept (attributes the conversion).
+    #[serde(default)]
+    click: Option<String>,
     /// `sale` (default), `recurring` or `action:<code>`.
     #[serde(default = "sale")]
     commission_type: String,
@@ -51,6 +54,8 @@ pub struct NewConversion {
     pub campaign: i64,
     /// The referring affiliate, if the merchant named it.
     pub affiliate: Option<i64>,
+    /// The click token, if the visitor had one.
+    pub click: Option<String>,
     /// What it pays commission for.
     pub commission_type: CommissionType,
     /// Order id, unique per campaign.
@@ -98,6 +103,7 @@ impl ConversionRequest {
         Ok(NewConversion {
             campaign: self.campaign,
             affiliate: self.affiliate,
+            click: self.click,
             commission_type: parse_commission_type("commission-type", &self.commission_type)?,
             order_id: text("order-id", self.order_id)?,
             product_id: text("product-id", self.product_id)?,

@@ -7,6 +7,7 @@ mod conversions;
 mod error;
 mod lifecycle;
 mod plugins;
+mod tracking;
 
 use std::sync::Arc;
 
@@ -46,6 +47,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/health", get(|| async { "ok" }))
         .nest("/api/v1", operator)
+        .merge(tracking::router())
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
 }

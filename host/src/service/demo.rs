@@ -82,6 +82,7 @@ pub async fn seed(db: &DatabaseConnection, registry: &Registry) -> Result<bool> 
         let sale = NewConversion {
             campaign: demo.id,
             affiliate: tree.last().copied(),
+            click: None,
             commission_type: upline_plugin_sdk::CommissionType::Sale,
             order_id: Some(order.into()),
             product_id: None,

@@ -148,8 +148,13 @@ pub async fn record(
     if new.total.currency().code() != campaign.currency {
         return Err(invalid("currency", format!("campaign {} is in {}", campaign.id, campaign.currency)));
     }
-    let affiliate_id =
-        new.affiliate.ok_or_else(|| invalid("affiliate", "the referring affiliate is missing".into()))?;
+    let affiliate_id = match (&new.click, new.affiliate) {
+        (Some(token), _) => super::tracking::attribute(db, &campaign, token).await?,
+        (None, Some(affiliate)) => affiliate,
+        (None, None) => {
+            return Err(invalid("affiliate", "name the referring affiliate or send the click token".into()));
+        }
+    };
     let referrer = affiliate::Entity::find_by_id(affiliate_id)
         .one(db)
         .await?

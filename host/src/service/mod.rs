@@ -7,3 +7,4 @@ pub mod campaigns;
 pub mod demo;
 pub mod engine;
 pub mod lifecycle;
+pub mod tracking;

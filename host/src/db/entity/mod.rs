@@ -3,6 +3,7 @@
 pub mod affiliate;
 pub mod audit;
 pub mod campaign;
+pub mod click;
 pub mod commission;
 pub mod commission_group;
 pub mod conversion;
