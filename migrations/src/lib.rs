@@ -9,6 +9,7 @@ pub use sea_orm_migration::MigratorTrait;
 use sea_orm_migration::prelude::*;
 
 mod m20261123_000001_init;
+mod m20261123_000002_affiliate_sessions;
 
 /// Runs the migrations.
 pub struct Migrator;
@@ -16,6 +17,6 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261123_000001_init::Migration)]
+        vec![Box::new(m20261123_000001_init::Migration), Box::new(m20261123_000002_affiliate_sessions::Migration)]
     }
 }

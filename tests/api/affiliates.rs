@@ -101,3 +101,49 @@ async fn plugins_are_enabled_per_campaign_with_a_checked_config() {
     let (status, _) = send(app.operator(Method::PUT, &missing).json(&json!({"enabled": true}))).await;
     assert_eq!(status, 404);
 }
+
+#[tokio::test]
+async fn an_affiliate_sees_only_its_own_data() {
+    let app = spawn_app().await;
+    app.install(package("plugins/multi-tier")).await;
+    let (_, campaign) =
+        send(app.operator(Method::POST, "/api/v1/campaigns").json(&json!({"name": "P", "currency": "EUR"}))).await;
+    let id = campaign["id"].as_i64().expect("id");
+    let group = campaign["groups"][0]["id"].as_i64().expect("group");
+    let rates = json!({"commission-type": "sale", "tiers": [{"tier": 1, "rule": {"percent": "10"}}, {"tier": 2, "rule": {"percent": "5"}}]});
+    send(app.operator(Method::PUT, &format!("/api/v1/groups/{group}/rates")).json(&rates)).await;
+    send(
+        app.operator(Method::PUT, &format!("/api/v1/campaigns/{id}/plugins/multi-tier"))
+            .json(&json!({"enabled": true})),
+    )
+    .await;
+    let parent = affiliate(&app, "parent", None).await;
+    let child = affiliate(&app, "child", Some(parent)).await;
+    let sale = json!({"campaign": id, "affiliate": child, "order-id": "p1", "currency": "EUR", "total": "100.00"});
+    send(app.operator(Method::POST, "/api/v1/conversions").json(&sale)).await;
+    let login = |password: &str| {
+        app.client
+            .post(format!("{}/api/v1/affiliate/login", app.address))
+            .json(&json!({"email": "child@example.com", "password": password}))
+    };
+
+    let (status, error) = send(login("wrong password")).await;
+    assert_eq!((status, error["error"]["code"].as_str()), (401, Some("unauthorized")));
+    let (status, session) = send(login("a long password")).await;
+    assert_eq!(status, 200, "{session}");
+    let token = session["token"].as_str().expect("token");
+    let as_child = |path: &str| app.client.get(format!("{}{path}", app.address)).bearer_auth(token);
+
+    let (_, me) = send(as_child("/api/v1/affiliate/me")).await;
+    assert_eq!(me["id"], child);
+    assert!(me["first-login-at"].is_string(), "the first login is recorded: {me}");
+    let (_, own) = send(as_child("/api/v1/affiliate/commissions")).await;
+    let owners: Vec<i64> = own.as_array().expect("list").iter().filter_map(|c| c["affiliate"].as_i64()).collect();
+    assert_eq!(owners, [child], "only the child's tier-1 commission, not the parent's tier 2");
+    for path in [format!("/api/v1/commissions?affiliate={parent}"), format!("/api/v1/affiliates/{parent}")] {
+        let (status, _) = send(as_child(&path)).await;
+        assert_eq!(status, 401, "{path}");
+    }
+    let (status, _) = send(app.client.get(format!("{}/api/v1/affiliate/me", app.address)).bearer_auth("forged")).await;
+    assert_eq!(status, 401);
+}

@@ -6,6 +6,7 @@ mod campaigns;
 mod conversions;
 mod error;
 mod lifecycle;
+mod panel;
 mod plugins;
 mod tracking;
 
@@ -46,7 +47,7 @@ pub fn router(state: AppState) -> Router {
         .route_layer(middleware::from_fn_with_state(state.clone(), require_operator));
     Router::new()
         .route("/health", get(|| async { "ok" }))
-        .nest("/api/v1", operator)
+        .nest("/api/v1", operator.merge(panel::router(state.clone())))
         .merge(tracking::router())
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
@@ -57,14 +58,20 @@ pub fn hash_key(key: &str) -> [u8; 32] {
     Sha256::digest(key.as_bytes()).into()
 }
 
-async fn require_operator(State(state): State<AppState>, request: Request, next: Next) -> Result<Response> {
-    let key = request
+/// The bearer token of a request; `hint` says where to get one.
+fn bearer(request: &Request, hint: &'static str) -> Result<String> {
+    request
         .headers()
         .get(AUTHORIZATION)
         .and_then(|value| value.to_str().ok())
         .and_then(|value| value.strip_prefix("Bearer "))
-        .ok_or(Error::Unauthorized("send the operator API key as `Authorization: Bearer <key>`"))?;
-    if hash_key(key) != state.operator_key_hash {
+        .map(str::to_owned)
+        .ok_or(Error::Unauthorized(hint))
+}
+
+async fn require_operator(State(state): State<AppState>, request: Request, next: Next) -> Result<Response> {
+    let key = bearer(&request, "send the operator API key as `Authorization: Bearer <key>`")?;
+    if hash_key(&key) != state.operator_key_hash {
         return Err(Error::Unauthorized("the operator API key is not valid"));
     }
     Ok(next.run(request).await)

@@ -7,4 +7,5 @@ pub mod campaigns;
 pub mod demo;
 pub mod engine;
 pub mod lifecycle;
+pub mod sessions;
 pub mod tracking;

@@ -10,4 +10,5 @@ pub mod conversion;
 pub mod membership;
 pub mod payout;
 pub mod plugin_binding;
+pub mod session;
 pub mod tier_rate;
