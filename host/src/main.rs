@@ -47,6 +47,18 @@ enum Command {
         #[arg(long, env = "UPLINE_DATABASE_URL", hide_env_values = true)]
         database_url: Option<String>,
     },
+    /// Creates an operator API key (printed once; only its hash is stored).
+    OperatorKey {
+        /// What the key is for, e.g. `shop backend`.
+        #[arg(long)]
+        name: String,
+        /// Where the default SQLite database lives.
+        #[arg(long, env = "UPLINE_DATA_DIR", default_value = "data")]
+        data_dir: PathBuf,
+        /// `sqlite://...` or `postgres://...` (default: upline.db in the data directory).
+        #[arg(long, env = "UPLINE_DATABASE_URL", hide_env_values = true)]
+        database_url: Option<String>,
+    },
     /// Plugin tools.
     #[command(subcommand)]
     Plugin(PluginCommand),
@@ -119,14 +131,28 @@ fn main() -> anyhow::Result<()> {
             demo,
         }),
         Command::Migrate { data_dir, database_url } => {
-            std::fs::create_dir_all(&data_dir).with_context(|| data_dir.display().to_string())?;
-            let url = database_url.unwrap_or_else(|| upline_host::db::default_url(&data_dir));
-            tokio::runtime::Runtime::new()?.block_on(upline_host::db::connect(&url))?;
+            tokio::runtime::Runtime::new()?.block_on(database(&data_dir, database_url))?;
             println!("database is up to date");
+            Ok(())
+        }
+        Command::OperatorKey { name, data_dir, database_url } => {
+            let key = tokio::runtime::Runtime::new()?.block_on(async {
+                let db = database(&data_dir, database_url).await?;
+                anyhow::Ok(upline_host::service::operator_keys::create(&db, &name).await?)
+            })?;
+            println!("{key}");
+            eprintln!("operator API key `{name}` created; it is shown only this once");
             Ok(())
         }
         Command::Plugin(command) => plugin(command),
     }
+}
+
+/// Connects to (and migrates) the database the flags name.
+async fn database(data_dir: &std::path::Path, url: Option<String>) -> anyhow::Result<sea_orm::DatabaseConnection> {
+    std::fs::create_dir_all(data_dir).with_context(|| data_dir.display().to_string())?;
+    let url = url.unwrap_or_else(|| upline_host::db::default_url(data_dir));
+    Ok(upline_host::db::connect(&url).await?)
 }
 
 fn generated_key() -> String {

@@ -126,3 +126,16 @@ async fn bad_rates_and_unknown_ids_are_refused() {
     let (status, _) = send(app.client.get(format!("{}/api/v1/campaigns", app.address))).await;
     assert_eq!(status, 401, "operator endpoints need the key");
 }
+
+#[tokio::test]
+async fn operator_keys_created_in_the_database_open_the_api() {
+    let app = spawn_app().await;
+    let db = upline_host::db::connect(&app.database_url).await.expect("database");
+    let key = upline_host::service::operator_keys::create(&db, "shop backend").await.expect("key");
+
+    let (status, _) = send(app.client.get(format!("{}/api/v1/campaigns", app.address)).bearer_auth(&key)).await;
+    assert_eq!(status, 200);
+    let (status, _) =
+        send(app.client.get(format!("{}/api/v1/campaigns", app.address)).bearer_auth(format!("{key}x"))).await;
+    assert_eq!(status, 401);
+}

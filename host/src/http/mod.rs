@@ -32,7 +32,8 @@ pub struct AppState {
     pub registry: Arc<Registry>,
     /// The database.
     pub db: sea_orm::DatabaseConnection,
-    /// SHA-256 of the operator API key.
+    /// SHA-256 of the bootstrap operator API key (from the environment); keys
+    /// created with `upline operator-key` live hashed in the database.
     pub operator_key_hash: [u8; 32],
 }
 
@@ -71,7 +72,8 @@ fn bearer(request: &Request, hint: &'static str) -> Result<String> {
 
 async fn require_operator(State(state): State<AppState>, request: Request, next: Next) -> Result<Response> {
     let key = bearer(&request, "send the operator API key as `Authorization: Bearer <key>`")?;
-    if hash_key(&key) != state.operator_key_hash {
+    let bootstrap = hash_key(&key) == state.operator_key_hash;
+    if !bootstrap && !crate::service::operator_keys::is_valid(&state.db, &key).await? {
         return Err(Error::Unauthorized("the operator API key is not valid"));
     }
     Ok(next.run(request).await)

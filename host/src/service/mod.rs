@@ -7,5 +7,6 @@ pub mod campaigns;
 pub mod demo;
 pub mod engine;
 pub mod lifecycle;
+pub mod operator_keys;
 pub mod sessions;
 pub mod tracking;

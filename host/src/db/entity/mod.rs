@@ -8,6 +8,7 @@ pub mod commission;
 pub mod commission_group;
 pub mod conversion;
 pub mod membership;
+pub mod operator_key;
 pub mod payout;
 pub mod plugin_binding;
 pub mod session;
