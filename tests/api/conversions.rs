@@ -387,3 +387,20 @@ async fn the_demo_data_pays_the_domain_example() {
     let commissions = upline_host::db::entity::commission::Entity::find().count(&db).await.expect("count");
     assert_eq!(commissions, 12, "three sales, four tiers each");
 }
+
+#[tokio::test]
+async fn metrics_count_conversions_and_plugin_calls() {
+    let app = spawn_app().await;
+    let (campaign, [_, _, _, d]) = domain_setup(&app).await;
+    send(app.operator(Method::POST, "/api/v1/conversions").json(&sale(campaign, d, "metered", "10.00"))).await;
+
+    let metrics =
+        app.client.get(format!("{}/metrics", app.address)).send().await.expect("request").text().await.expect("body");
+
+    assert!(metrics.contains("upline_conversions_total{status=\"processed\"}"), "{metrics}");
+    assert!(
+        metrics.contains("upline_plugin_calls_total{plugin=\"variable-tier\",hook=\"distribute\",outcome=\"ok\"}"),
+        "{metrics}"
+    );
+    assert!(metrics.contains("upline_plugin_call_seconds"), "{metrics}");
+}

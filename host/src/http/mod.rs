@@ -46,12 +46,28 @@ pub fn router(state: AppState) -> Router {
         .merge(conversions::router())
         .merge(lifecycle::router())
         .route_layer(middleware::from_fn_with_state(state.clone(), require_operator));
+    let metrics = metrics_handle();
     Router::new()
         .route("/health", get(|| async { "ok" }))
+        .route("/metrics", get(move || std::future::ready(metrics.render())))
         .nest("/api/v1", operator.merge(panel::router(state.clone())))
         .merge(tracking::router())
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// The Prometheus exporter, installed once per process.
+fn metrics_handle() -> metrics_exporter_prometheus::PrometheusHandle {
+    static HANDLE: std::sync::OnceLock<metrics_exporter_prometheus::PrometheusHandle> = std::sync::OnceLock::new();
+    HANDLE
+        .get_or_init(|| {
+            let recorder = metrics_exporter_prometheus::PrometheusBuilder::new().build_recorder();
+            let handle = recorder.handle();
+            // Another recorder may already be installed (several servers in one test process).
+            let _ = metrics::set_global_recorder(recorder);
+            handle
+        })
+        .clone()
 }
 
 /// SHA-256 of an API key, as stored and compared.

@@ -148,6 +148,7 @@ pub(super) fn call<I: Serialize, T: Serialize>(
     let limits = plugin.limits;
     check_size(Limit::Input, &limits, json_size(input) + invocation.config.len()).map_err(fail)?;
 
+    let _span = tracing::debug_span!("hook", plugin = %plugin.label, %hook).entered();
     let started = Instant::now();
     let granted_stats = invocation.grants.stats.clone().filter(|_| plugin.manifest.requests(super::Capability::Stats));
     let mut store = Store::new(
@@ -172,6 +173,15 @@ pub(super) fn call<I: Serialize, T: Serialize>(
     let fuel = limits.fuel.saturating_sub(store.get_fuel().unwrap_or(0));
     let usage = Usage { fuel, peak_memory: store.data().limiter.peak(), elapsed: started.elapsed() };
     let state = store.into_data();
+    let outcome = match &result {
+        Ok(Ok(_)) => "ok",
+        Ok(Err(_)) => "returned-error",
+        Err(_) => "trapped",
+    };
+    let labels =
+        [("plugin", plugin.manifest.id.to_string()), ("hook", hook.to_string()), ("outcome", outcome.to_owned())];
+    metrics::counter!("upline_plugin_calls_total", &labels).increment(1);
+    metrics::histogram!("upline_plugin_call_seconds", &labels[..2]).record(usage.elapsed.as_secs_f64());
     let value = match result {
         Ok(Ok(value)) => value,
         Ok(Err(message)) => return Err(fail(Failure::Returned(message))),

@@ -233,6 +233,7 @@ pub async fn record(
     };
     match mode {
         Mode::Record => {
+            metrics::counter!("upline_conversions_total", "status" => recorded.conversion.status.clone()).increment(1);
             let id = ("conversion", recorded.conversion.id);
             audit::record(&txn, "api", "conversion.record", id, None, Some(json(&recorded))).await?;
             txn.commit().await?;
