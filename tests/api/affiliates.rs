@@ -1,14 +1,8 @@
 //! Affiliates, their tree and their groups; plugin bindings per campaign.
 
 use reqwest::Method;
-use serde_json::{Value, json};
+use serde_json::json;
 use upline_tests::*;
-
-async fn send(request: reqwest::RequestBuilder) -> (u16, Value) {
-    let response = request.send().await.expect("request");
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or(Value::Null))
-}
 
 async fn affiliate(app: &TestApp, name: &str, parent: Option<i64>) -> i64 {
     let body =

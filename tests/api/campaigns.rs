@@ -4,12 +4,6 @@ use reqwest::Method;
 use serde_json::{Value, json};
 use upline_tests::*;
 
-async fn send(request: reqwest::RequestBuilder) -> (u16, Value) {
-    let response = request.send().await.expect("request");
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or(Value::Null))
-}
-
 async fn create_campaign(app: &TestApp, body: Value) -> (u16, Value) {
     send(app.operator(Method::POST, "/api/v1/campaigns").json(&body)).await
 }

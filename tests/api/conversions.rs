@@ -5,12 +5,6 @@ use reqwest::Method;
 use serde_json::{Value, json};
 use upline_tests::*;
 
-async fn send(request: reqwest::RequestBuilder) -> (u16, Value) {
-    let response = request.send().await.expect("request");
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or(Value::Null))
-}
-
 /// The DOMAIN.md setup: groups Basic 10 %, Standard 10 %, Premium 20 %, VIP 50 %, the
 /// tree A -> B -> C -> D (D Basic, C Premium, B Standard, A VIP), variable tier on.
 /// Returns the campaign id and the affiliate ids [A, B, C, D].

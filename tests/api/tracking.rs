@@ -2,31 +2,11 @@
 //! the click token the visitor's first-party cookie kept.
 
 use reqwest::Method;
-use serde_json::{Value, json};
+use serde_json::json;
 use upline_tests::*;
 
-async fn send(request: reqwest::RequestBuilder) -> (u16, Value) {
-    let response = request.send().await.expect("request");
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or(Value::Null))
-}
-
 async fn setup(app: &TestApp) -> (i64, i64) {
-    app.install(package("plugins/multi-tier")).await;
-    let (_, campaign) =
-        send(app.operator(Method::POST, "/api/v1/campaigns").json(&json!({"name": "Track", "currency": "EUR"}))).await;
-    let id = campaign["id"].as_i64().expect("id");
-    let group = campaign["groups"][0]["id"].as_i64().expect("group");
-    let rates = json!({"commission-type": "sale", "tiers": [{"tier": 1, "rule": {"percent": "10"}}]});
-    send(app.operator(Method::PUT, &format!("/api/v1/groups/{group}/rates")).json(&rates)).await;
-    send(
-        app.operator(Method::PUT, &format!("/api/v1/campaigns/{id}/plugins/multi-tier"))
-            .json(&json!({"enabled": true})),
-    )
-    .await;
-    let body = json!({"name": "t", "email": "t@example.com", "password": "a long password"});
-    let (_, affiliate) = send(app.operator(Method::POST, "/api/v1/affiliates").json(&body)).await;
-    (id, affiliate["id"].as_i64().expect("id"))
+    app.campaign_with("multi-tier", "10").await
 }
 
 #[tokio::test]

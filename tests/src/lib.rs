@@ -209,3 +209,32 @@ pub async fn spawn_app() -> TestApp {
     tokio::spawn(app.run());
     TestApp { address, operator_key, client: reqwest::Client::new(), database_url, _data_dir: data_dir }
 }
+
+/// Sends a request; returns the status and the JSON body (`null` when there is none).
+pub async fn send(request: reqwest::RequestBuilder) -> (u16, serde_json::Value) {
+    let response = request.send().await.expect("request");
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(serde_json::Value::Null))
+}
+
+impl TestApp {
+    /// An EUR campaign whose default group pays `tier1` percent at tier 1, with
+    /// `plugin` installed and enabled, and one affiliate. Returns (campaign, affiliate).
+    pub async fn campaign_with(&self, plugin: &str, tier1: &str) -> (i64, i64) {
+        use reqwest::Method;
+        use serde_json::json;
+        self.install(package(&format!("plugins/{plugin}"))).await;
+        let (_, campaign) =
+            send(self.operator(Method::POST, "/api/v1/campaigns").json(&json!({"name": "Shop", "currency": "EUR"})))
+                .await;
+        let id = campaign["id"].as_i64().expect("campaign id");
+        let group = campaign["groups"][0]["id"].as_i64().expect("group id");
+        let rates = json!({"commission-type": "sale", "tiers": [{"tier": 1, "rule": {"percent": tier1}}]});
+        send(self.operator(Method::PUT, &format!("/api/v1/groups/{group}/rates")).json(&rates)).await;
+        let url = format!("/api/v1/campaigns/{id}/plugins/{plugin}");
+        send(self.operator(Method::PUT, &url).json(&json!({"enabled": true}))).await;
+        let body = json!({"name": "Shop affiliate", "email": "affiliate@shop.example", "password": "a long password"});
+        let (_, affiliate) = send(self.operator(Method::POST, "/api/v1/affiliates").json(&body)).await;
+        (id, affiliate["id"].as_i64().expect("affiliate id"))
+    }
+}

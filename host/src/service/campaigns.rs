@@ -12,32 +12,12 @@ use crate::db::entity::{campaign, commission_group, tier_rate};
 use crate::domain::campaign::{CampaignSettings, Rates, commission_type_key, parse_commission_type};
 use crate::error::{Error, Result};
 
-/// A campaign as the API shows it.
+/// A campaign as the API shows it: its settings and its groups.
 #[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "kebab-case")]
 pub struct Campaign {
-    /// Id.
-    pub id: i64,
-    /// Display name.
-    pub name: String,
-    /// ISO 4217 code.
-    pub currency: String,
-    /// Cookie lifetime in days.
-    pub cookie_days: i32,
-    /// `first-click` or `last-click`.
-    pub attribution: String,
-    /// Shipping counts toward the commissionable total.
-    pub include_shipping: bool,
-    /// Tax counts toward the commissionable total.
-    pub include_tax: bool,
-    /// Discounts are taken off the commissionable total.
-    pub subtract_discount: bool,
-    /// Store commissions for 0-value orders.
-    pub store_zero_orders: bool,
-    /// Store commissions whose amount is 0.
-    pub store_zero_commissions: bool,
-    /// Hold period in days.
-    pub hold_days: i32,
+    /// The stored settings.
+    #[serde(flatten)]
+    pub settings: campaign::Model,
     /// Its commission groups.
     pub groups: Vec<Group>,
 }
@@ -90,7 +70,8 @@ pub async fn create(db: &DatabaseConnection, settings: CampaignSettings) -> Resu
     .await?;
     insert_group(&txn, row.id, "Default", true).await?;
     let created = load(&txn, row).await?;
-    super::audit::record(&txn, ACTOR, "campaign.create", ("campaign", created.id), None, Some(json(&created))).await?;
+    super::audit::record(&txn, ACTOR, "campaign.create", ("campaign", created.settings.id), None, Some(json(&created)))
+        .await?;
     txn.commit().await?;
     Ok(created)
 }
@@ -211,20 +192,7 @@ async fn load(db: &impl ConnectionTrait, row: campaign::Model) -> Result<Campaig
     for group in groups {
         views.push(group_view(db, group).await?);
     }
-    Ok(Campaign {
-        id: row.id,
-        name: row.name,
-        currency: row.currency,
-        cookie_days: row.cookie_days,
-        attribution: row.attribution,
-        include_shipping: row.include_shipping,
-        include_tax: row.include_tax,
-        subtract_discount: row.subtract_discount,
-        store_zero_orders: row.store_zero_orders,
-        store_zero_commissions: row.store_zero_commissions,
-        hold_days: row.hold_days,
-        groups: views,
-    })
+    Ok(Campaign { settings: row, groups: views })
 }
 
 async fn group_view(db: &impl ConnectionTrait, group: commission_group::Model) -> Result<Group> {

@@ -40,7 +40,7 @@ pub async fn seed(db: &DatabaseConnection, registry: &Registry) -> Result<bool> 
     .await?;
     let mut groups = Vec::new();
     for (name, tier1) in [("Basic", "10"), ("Standard", "10"), ("Premium", "20"), ("VIP", "50")] {
-        let group = campaigns::add_group(db, demo.id, name.into(), name == "Basic").await?;
+        let group = campaigns::add_group(db, demo.settings.id, name.into(), name == "Basic").await?;
         let rate = |value: &str| Rate::percent(value.parse().unwrap_or_default());
         let tiers = vec![
             TierSetting { tier: 1, rule: TierRule::Percent(rate(tier1)) },
@@ -65,7 +65,7 @@ pub async fn seed(db: &DatabaseConnection, registry: &Registry) -> Result<bool> 
             parent,
         };
         let affiliate = affiliates::create(db, new).await?;
-        affiliates::set_group(db, demo.id, affiliate.id, group).await?;
+        affiliates::set_group(db, demo.settings.id, affiliate.id, group).await?;
         parent = Some(affiliate.id);
         tree.push(affiliate.id);
     }
@@ -73,14 +73,14 @@ pub async fn seed(db: &DatabaseConnection, registry: &Registry) -> Result<bool> 
         if let Ok(id) = plugin.parse()
             && registry.get(&id).is_ok()
         {
-            bindings::set(db, registry, demo.id, &id, true, serde_json::json!({}), 0).await?;
+            bindings::set(db, registry, demo.settings.id, &id, true, serde_json::json!({}), 0).await?;
             break;
         }
     }
     for (order, total) in [("DEMO-1001", "100.00"), ("DEMO-1002", "249.90"), ("DEMO-1003", "35.50")] {
         let money = |amount: &str| Money::new(amount.parse().unwrap_or_default(), eur);
         let sale = NewConversion {
-            campaign: demo.id,
+            campaign: demo.settings.id,
             affiliate: tree.last().copied(),
             click: None,
             commission_type: upline_plugin_sdk::CommissionType::Sale,

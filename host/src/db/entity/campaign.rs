@@ -3,8 +3,9 @@
 use sea_orm::entity::prelude::*;
 
 /// A campaign row.
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, serde::Serialize)]
 #[sea_orm(table_name = "campaigns")]
+#[serde(rename_all = "kebab-case")]
 pub struct Model {
     /// Id.
     #[sea_orm(primary_key)]
