@@ -259,31 +259,39 @@ fn commissionable(campaign: &campaign::Model, new: &NewConversion) -> sdk::Money
     if total.is_negative() { sdk::Money::zero(total.currency()) } else { total }
 }
 
-/// The enabled plugins of a campaign implementing `hook`, in call order.
-async fn bound(
-    db: &impl ConnectionTrait,
-    registry: &Registry,
-    campaign_id: i64,
-    hook: Hook,
-) -> Result<Vec<(std::sync::Arc<LoadedPlugin>, Invocation)>, Flagged> {
-    let bindings = plugin_binding::Entity::find()
-        .filter(plugin_binding::Column::CampaignId.eq(campaign_id))
-        .filter(plugin_binding::Column::Enabled.eq(true))
-        .order_by_asc(plugin_binding::Column::Position)
-        .order_by_asc(plugin_binding::Column::Id)
-        .all(db)
-        .await
-        .map_err(Error::from)?;
-    let mut plugins = Vec::new();
-    for binding in bindings {
-        let id = binding.plugin_id.parse().map_err(Flagged)?;
-        let plugin = registry.get(&id).map_err(|err| Flagged(format!("enabled plugin: {err}")))?;
-        if plugin.manifest.hooks.contains(&hook) {
-            let config = plugin.configure(&binding.config)?;
-            plugins.push((plugin, Invocation { config, grants: Grants::default() }));
+/// The campaign's enabled plugins with a conversion hook (distribute, approve,
+/// bonus-rules), in call order, each with its checked configuration.
+struct Bound(Vec<(std::sync::Arc<LoadedPlugin>, Invocation)>);
+
+impl Bound {
+    const HOOKS: [Hook; 3] = [Hook::Distribute, Hook::Approve, Hook::BonusRules];
+
+    /// Loads the bindings once per conversion.
+    async fn load(db: &impl ConnectionTrait, registry: &Registry, campaign_id: i64) -> Result<Self, Flagged> {
+        let bindings = plugin_binding::Entity::find()
+            .filter(plugin_binding::Column::CampaignId.eq(campaign_id))
+            .filter(plugin_binding::Column::Enabled.eq(true))
+            .order_by_asc(plugin_binding::Column::Position)
+            .order_by_asc(plugin_binding::Column::Id)
+            .all(db)
+            .await
+            .map_err(Error::from)?;
+        let mut plugins = Vec::new();
+        for binding in bindings {
+            let id = binding.plugin_id.parse().map_err(Flagged)?;
+            let plugin = registry.get(&id).map_err(|err| Flagged(format!("enabled plugin: {err}")))?;
+            if Self::HOOKS.iter().any(|hook| plugin.manifest.hooks.contains(hook)) {
+                let config = plugin.configure(&binding.config)?;
+                plugins.push((plugin, Invocation { config, grants: Grants::default() }));
+            }
         }
+        Ok(Self(plugins))
     }
-    Ok(plugins)
+
+    /// The ones implementing `hook`, in call order.
+    fn with(&self, hook: Hook) -> impl Iterator<Item = &(std::sync::Arc<LoadedPlugin>, Invocation)> {
+        self.0.iter().filter(move |(plugin, _)| plugin.manifest.hooks.contains(&hook))
+    }
 }
 
 async fn distribute(
@@ -298,8 +306,8 @@ async fn distribute(
     if commissionable.is_zero() && !campaign.store_zero_orders {
         return Ok(vec![]);
     }
-    let Some((plugin, invocation)) = bound(txn, registry, campaign.id, Hook::Distribute).await?.into_iter().next()
-    else {
+    let bound = Bound::load(txn, registry, campaign.id).await?;
+    let Some((plugin, invocation)) = bound.with(Hook::Distribute).next() else {
         return Err(Flagged(format!("no distribution plugin is enabled for campaign {}", campaign.id)));
     };
     let now = chrono::Utc::now();
@@ -319,7 +327,7 @@ async fn distribute(
         upline: upline(txn, campaign.id, referrer.id).await?,
         groups: groups(txn, campaign.id, &new.commission_type).await?,
     };
-    let lines = registry.engine().distribute(&plugin, &invocation, &input)?.value;
+    let lines = registry.engine().distribute(plugin, invocation, &input)?.value;
     let hold_until = (campaign.hold_days > 0).then(|| now + chrono::Duration::days(campaign.hold_days.into()));
     let mut rows = Vec::new();
     for line in lines {
@@ -349,13 +357,12 @@ async fn distribute(
         };
         rows.push(row.insert(txn).await.map_err(Error::from)?);
     }
-    let approval = bound(txn, registry, campaign.id, Hook::Approve).await?.into_iter().next();
-    if let Some((plugin, invocation)) = approval {
+    if let Some((plugin, invocation)) = bound.with(Hook::Approve).next() {
         for row in &mut rows {
-            *row = approve(txn, registry, campaign, referrer, &plugin, &invocation, row.clone()).await?;
+            *row = approve(txn, registry, campaign, referrer, plugin, invocation, row.clone()).await?;
         }
     }
-    for (plugin, invocation) in bound(txn, registry, campaign.id, Hook::BonusRules).await? {
+    for (plugin, invocation) in bound.with(Hook::BonusRules) {
         let bonus = sdk::BonusInput {
             now: input.now,
             campaign: input.conversion.campaign,
@@ -364,8 +371,8 @@ async fn distribute(
             groups: input.groups.clone(),
             trigger: sdk::Trigger::Conversion(input.conversion.clone()),
         };
-        let actions = registry.engine().evaluate(&plugin, &invocation, &bonus)?.value;
-        rows.extend(apply_actions(txn, campaign, stored, &plugin, actions, hold_until).await?);
+        let actions = registry.engine().evaluate(plugin, invocation, &bonus)?.value;
+        rows.extend(apply_actions(txn, campaign, stored, plugin, actions, hold_until).await?);
     }
     Ok(rows)
 }
