@@ -134,6 +134,12 @@ async fn an_affiliate_sees_only_its_own_data() {
     let (_, own) = send(as_child("/api/v1/affiliate/commissions")).await;
     let owners: Vec<i64> = own.as_array().expect("list").iter().filter_map(|c| c["affiliate"].as_i64()).collect();
     assert_eq!(owners, [child], "only the child's tier-1 commission, not the parent's tier 2");
+    let (status, report) = send(as_child(&format!("/api/v1/affiliate/report?affiliate={parent}"))).await;
+    assert_eq!(status, 200, "{report}");
+    let rows: Vec<i64> =
+        report["affiliates"].as_array().expect("rows").iter().filter_map(|r| r["affiliate"].as_i64()).collect();
+    assert_eq!(rows, [child], "the panel's report is the caller's own, whatever it asks: {report}");
+    assert_eq!(report["affiliates"][0]["commissions"][0]["amount"]["amount"], "10.00");
     for path in [format!("/api/v1/commissions?affiliate={parent}"), format!("/api/v1/affiliates/{parent}")] {
         let (status, _) = send(as_child(&path)).await;
         assert_eq!(status, 401, "{path}");

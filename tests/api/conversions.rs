@@ -163,7 +163,13 @@ async fn bad_conversions_are_refused_naming_the_field() {
         (json!({"campaign": 999, "affiliate": d, "currency": "EUR", "total": "1"}), "campaign"),
         (json!({"campaign": campaign, "affiliate": 999, "currency": "EUR", "total": "1"}), "affiliate"),
         (json!({"campaign": campaign, "currency": "EUR", "total": "1"}), "affiliate"),
-        (json!({"campaign": campaign, "affiliate": d, "total": "1"}), "currency"),
+        (json!({"campaign": campaign, "affiliate": d, "currency": 978, "total": "1"}), "currency"),
+        (json!({"campaign": campaign, "affiliate": d, "currency": "XXX", "total": "1"}), "currency"),
+        (json!({"affiliate": d, "currency": "EUR", "total": "1"}), "campaign"),
+        (json!({"campaign": "one", "affiliate": d, "currency": "EUR", "total": "1"}), "campaign"),
+        (json!({"campaign": campaign, "affiliate": d, "currency": "EUR", "order-id": ""}), "order-id"),
+        (json!({"campaign": campaign, "affiliate": d, "currency": "EUR", "shipping": "-1"}), "shipping"),
+        (json!({"campaign": campaign, "affiliate": d, "currency": "EUR", "colour": "red"}), "colour"),
         (
             json!({"campaign": campaign, "affiliate": d, "currency": "EUR", "commission-type": "gift"}),
             "commission-type",
@@ -397,4 +403,55 @@ async fn metrics_count_conversions_and_plugin_calls() {
         "{metrics}"
     );
     assert!(metrics.contains("upline_plugin_call_seconds"), "{metrics}");
+}
+
+#[tokio::test]
+async fn reports_sum_clicks_conversions_and_commissions_per_affiliate_and_period() {
+    let app = spawn_app().await;
+    let (campaign, [a, _, c, d]) = domain_setup(&app).await;
+    for order in ["r1", "r2"] {
+        send(app.operator(Method::POST, "/api/v1/conversions").json(&sale(campaign, d, order, "100.00"))).await;
+    }
+    let click = json!({"campaign": campaign, "affiliate": d});
+    send(app.client.post(format!("{}/t/clicks", app.address)).json(&click)).await;
+    let (_, pending) = send(app.operator(Method::GET, &format!("/api/v1/commissions?affiliate={a}"))).await;
+    let first = pending[0]["id"].as_i64().expect("id");
+    send(app.operator(Method::POST, &format!("/api/v1/commissions/{first}/approve"))).await;
+    let today = chrono::Utc::now().date_naive();
+
+    let url = format!("/api/v1/reports/affiliates?campaign={campaign}&from={today}&to={today}");
+    let (status, report) = send(app.operator(Method::GET, &url)).await;
+    assert_eq!(status, 200, "{report}");
+    let row = |id: i64| report["affiliates"].as_array().and_then(|rows| rows.iter().find(|r| r["affiliate"] == id));
+    let d_row = row(d).expect("d has a row");
+    assert_eq!((d_row["clicks"].as_i64(), d_row["conversions"].as_i64()), (Some(1), Some(2)), "{d_row}");
+    assert_eq!(d_row["commissions"][0]["amount"]["amount"], "20.00", "two 10.00 commissions: {d_row}");
+    let mut a_earnings: Vec<(String, i64, String)> = row(a).expect("a has a row")["commissions"]
+        .as_array()
+        .expect("earnings")
+        .iter()
+        .map(|e| {
+            (
+                e["status"].as_str().unwrap_or("").to_owned(),
+                e["count"].as_i64().unwrap_or(0),
+                e["amount"]["amount"].as_str().unwrap_or("").to_owned(),
+            )
+        })
+        .collect();
+    a_earnings.sort();
+    assert_eq!(a_earnings, [("approved".into(), 1, "30.00".into()), ("pending".into(), 1, "30.00".into())]);
+    assert!(row(c).is_some(), "C's zero commissions are stored and reported");
+
+    let yesterday = today - chrono::Days::new(1);
+    let (_, empty) = send(app.operator(Method::GET, &format!("/api/v1/reports/affiliates?to={yesterday}"))).await;
+    assert_eq!(empty["affiliates"], json!([]), "nothing happened before today");
+    for (query, field) in [
+        (format!("from={today}&to={yesterday}"), "from"),
+        ("from=yesterday".to_owned(), "from"),
+        ("campaign=x".to_owned(), "campaign"),
+        ("colour=red".to_owned(), "colour"),
+    ] {
+        let (status, error) = send(app.operator(Method::GET, &format!("/api/v1/reports/affiliates?{query}"))).await;
+        assert_eq!((status, error["error"]["field"].as_str()), (400, Some(field)), "{query}: {error}");
+    }
 }

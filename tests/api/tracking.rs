@@ -81,3 +81,97 @@ async fn forged_or_foreign_click_tokens_and_bad_targets_are_refused() {
     let (status, error) = send(app.client.get(format!("{}/r/{campaign}/999?to=https://x.example", app.address))).await;
     assert_eq!((status, error["error"]["field"].as_str()), (400, Some("affiliate")));
 }
+
+#[tokio::test]
+async fn a_coupon_assigned_to_an_affiliate_attributes_the_sale_without_a_cookie() {
+    let app = spawn_app().await;
+    let (campaign, affiliate) = setup(&app).await;
+    let coupons = format!("/api/v1/campaigns/{campaign}/coupons");
+
+    let (status, coupon) =
+        send(app.operator(Method::POST, &coupons).json(&json!({"affiliate": affiliate, "code": "summer10"}))).await;
+    assert_eq!(status, 201, "{coupon}");
+    assert_eq!(coupon["code"], "SUMMER10");
+    let sale = json!({"campaign": campaign, "coupon": "Summer10", "order-id": "by-coupon", "currency": "EUR",
+        "total": "50.00"});
+    let (status, recorded) = send(app.operator(Method::POST, "/api/v1/conversions").json(&sale)).await;
+    assert_eq!(status, 201, "{recorded}");
+    assert_eq!(recorded["conversion"]["affiliate"], affiliate);
+    assert_eq!(recorded["commissions"][0]["amount"]["amount"], "5.00");
+
+    let (status, listed) = send(app.operator(Method::GET, &coupons)).await;
+    assert_eq!((status, listed.as_array().map(Vec::len)), (200, Some(1)), "{listed}");
+    let (status, error) =
+        send(app.operator(Method::POST, &coupons).json(&json!({"affiliate": affiliate, "code": "SUMMER10 "}))).await;
+    assert_eq!((status, error["error"]["field"].as_str()), (409, Some("code")), "{error}");
+    let (status, _) = send(app.operator(Method::DELETE, &format!("/api/v1/coupons/{}", coupon["id"]))).await;
+    assert_eq!(status, 204);
+    let sale = json!({"campaign": campaign, "coupon": "SUMMER10", "currency": "EUR", "total": "50.00"});
+    let (status, error) = send(app.operator(Method::POST, "/api/v1/conversions").json(&sale)).await;
+    assert_eq!((status, error["error"]["field"].as_str()), (400, Some("affiliate")), "a withdrawn coupon: {error}");
+}
+
+#[tokio::test]
+async fn bad_coupons_are_refused_naming_the_field() {
+    let app = spawn_app().await;
+    let (campaign, affiliate) = setup(&app).await;
+    let coupons = format!("/api/v1/campaigns/{campaign}/coupons");
+    for (path, body, expected) in [
+        (coupons.as_str(), json!({"affiliate": affiliate, "code": ""}), (400, Some("code"))),
+        (coupons.as_str(), json!({"affiliate": affiliate, "code": "TWO WORDS"}), (400, Some("code"))),
+        (coupons.as_str(), json!({"affiliate": 999_999, "code": "X"}), (400, Some("affiliate"))),
+        (coupons.as_str(), json!({"affiliate": "one", "code": "X"}), (400, Some("affiliate"))),
+        (coupons.as_str(), json!({"code": "X"}), (400, Some("affiliate"))),
+        ("/api/v1/campaigns/999999/coupons", json!({"affiliate": affiliate, "code": "X"}), (404, None)),
+        ("/api/v1/campaigns/x/coupons", json!({"affiliate": affiliate, "code": "X"}), (400, Some("campaign"))),
+    ] {
+        let (status, error) = send(app.operator(Method::POST, path).json(&body)).await;
+        assert_eq!((status, error["error"]["field"].as_str()), expected, "{body}: {error}");
+    }
+    let (status, error) = send(app.operator(Method::DELETE, "/api/v1/coupons/999999")).await;
+    assert_eq!(status, 404, "{error}");
+}
+
+#[tokio::test]
+async fn the_snippet_reports_sales_and_actions_credited_by_the_click_token() {
+    let app = spawn_app().await;
+    let (campaign, affiliate) = setup(&app).await;
+    let (_, click) = send(
+        app.client
+            .post(format!("{}/t/clicks", app.address))
+            .json(&json!({"campaign": campaign, "affiliate": affiliate})),
+    )
+    .await;
+    let token = click["token"].as_str().expect("token");
+    let browser = |body: serde_json::Value| app.client.post(format!("{}/t/conversions", app.address)).json(&body);
+
+    let sale = json!({"campaign": campaign, "click": token, "order-id": "web-1", "total": "30.00"});
+    let (status, receipt) = send(browser(sale.clone())).await;
+    assert_eq!(status, 201, "{receipt}");
+    assert_eq!(receipt["status"], "processed");
+    assert!(receipt.get("commissions").is_none(), "the browser does not see commissions: {receipt}");
+    let (status, error) = send(browser(sale)).await;
+    assert_eq!((status, error["error"]["field"].as_str()), (409, Some("order-id")), "a reload: {error}");
+    let action =
+        json!({"campaign": campaign, "click": token, "commission-type": "action:signup", "order-id": "lead-1"});
+    let (status, receipt) = send(browser(action)).await;
+    assert_eq!(status, 201, "{receipt}");
+
+    let (_, commissions) =
+        send(app.operator(Method::GET, &format!("/api/v1/commissions?conversion={}", receipt["id"]))).await;
+    assert!(commissions.as_array().is_some_and(|all| all.iter().all(|c| c["affiliate"] == affiliate)), "{commissions}");
+    let (_, sales) = send(app.operator(Method::GET, &format!("/api/v1/commissions?affiliate={affiliate}"))).await;
+    assert_eq!(sales[0]["amount"]["amount"], "3.00", "{sales}");
+
+    for (body, expected) in [
+        (json!({"campaign": campaign, "affiliate": affiliate, "total": "10"}), (400, Some("affiliate"))),
+        (json!({"campaign": campaign, "total": "10"}), (400, Some("affiliate"))),
+        (json!({"campaign": campaign, "click": token, "total": "-1"}), (400, Some("total"))),
+        (json!({"campaign": campaign, "click": token, "currency": "USD"}), (400, Some("currency"))),
+        (json!({"campaign": 999_999, "click": token}), (400, Some("campaign"))),
+        (json!({"click": token}), (400, Some("campaign"))),
+    ] {
+        let (status, error) = send(browser(body.clone())).await;
+        assert_eq!((status, error["error"]["field"].as_str()), expected, "{body}: {error}");
+    }
+}

@@ -29,7 +29,9 @@ pub struct ConversionRequest {
     product_id: Option<String>,
     #[serde(default)]
     coupon: Option<String>,
-    currency: String,
+    /// Defaults to the campaign's currency.
+    #[serde(default)]
+    currency: Option<String>,
     /// Product value before discount, without shipping and tax.
     #[serde(default)]
     total: Decimal,
@@ -77,10 +79,16 @@ pub struct NewConversion {
 }
 
 impl ConversionRequest {
-    /// Checks the fields: amounts non-negative with at most the currency's decimals,
-    /// ids of sane length.
-    pub fn parse(self) -> Result<NewConversion> {
-        let currency = Currency::from_code(&self.currency).map_err(|err| invalid("currency", err.message()))?;
+    /// The campaign it names.
+    pub fn campaign(&self) -> i64 {
+        self.campaign
+    }
+
+    /// Checks the fields: amounts non-negative with at most the currency's decimals
+    /// (the campaign's currency unless the request names one), ids of sane length.
+    pub fn parse(self, campaign_currency: &str) -> Result<NewConversion> {
+        let code = self.currency.as_deref().unwrap_or(campaign_currency);
+        let currency = Currency::from_code(code).map_err(|err| invalid("currency", err.message()))?;
         let money = |field: &str, amount: Decimal| {
             if amount.is_sign_negative() && !amount.is_zero() {
                 return Err(invalid(field, "must not be negative"));

@@ -1,17 +1,18 @@
 //! `/api/v1/conversions` (server-to-server, with an API key) and `/api/v1/commissions`.
 
 use axum::Router;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde::Deserialize;
 
-use super::{AppState, Json};
+use super::{AppState, Json, Query};
 use crate::db::entity::commission;
-use crate::domain::conversion::ConversionRequest;
+use crate::domain::conversion::{ConversionRequest, NewConversion};
 use crate::error::Result;
+use crate::service::campaigns;
 use crate::service::engine::{self, CommissionView, Mode};
 
 pub fn router() -> Router<AppState> {
@@ -24,14 +25,20 @@ pub fn router() -> Router<AppState> {
 /// Records a conversion; 201 with its commissions, or with `status: failed` and the
 /// error when a plugin failed (the conversion is kept for retry or review).
 async fn record(State(state): State<AppState>, Json(request): Json<ConversionRequest>) -> Result<impl IntoResponse> {
-    let recorded = engine::record(&state.db, &state.registry, request.parse()?, Mode::Record).await?;
+    let recorded = engine::record(&state.db, &state.registry, parse(&state, request).await?, Mode::Record).await?;
     Ok((StatusCode::CREATED, axum::Json(recorded)))
+}
+
+/// Checks a conversion request against its campaign (whose currency is the default).
+pub async fn parse(state: &AppState, request: ConversionRequest) -> Result<NewConversion> {
+    let currency = campaigns::currency(&state.db, request.campaign()).await?;
+    request.parse(&currency)
 }
 
 /// Runs a hypothetical conversion through the campaign's current plugins and returns
 /// the commissions and their trail, writing nothing.
 async fn simulate(State(state): State<AppState>, Json(request): Json<ConversionRequest>) -> Result<impl IntoResponse> {
-    Ok(axum::Json(engine::record(&state.db, &state.registry, request.parse()?, Mode::Simulate).await?))
+    Ok(axum::Json(engine::record(&state.db, &state.registry, parse(&state, request).await?, Mode::Simulate).await?))
 }
 
 #[derive(Deserialize)]

@@ -4,18 +4,21 @@
 mod affiliates;
 mod campaigns;
 mod conversions;
+mod coupons;
 mod error;
 mod lifecycle;
 mod panel;
 mod plugins;
+mod reports;
 mod tracking;
 
 use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{FromRequest, Request, State};
+use axum::extract::{FromRequest, FromRequestParts, Request, State};
 use axum::http::header::AUTHORIZATION;
+use axum::http::request::Parts;
 use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::routing::get;
@@ -44,7 +47,9 @@ pub fn router(state: AppState) -> Router {
         .merge(campaigns::router())
         .merge(affiliates::router())
         .merge(conversions::router())
+        .merge(coupons::router())
         .merge(lifecycle::router())
+        .merge(reports::router())
         .route_layer(middleware::from_fn_with_state(state.clone(), require_operator));
     let metrics = metrics_handle();
     Router::new()
@@ -108,8 +113,7 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T> {
     let mut de = serde_json::Deserializer::from_slice(bytes);
     serde_path_to_error::deserialize(&mut de).map_err(|err| {
         let (path, message) = (err.path().to_string(), err.inner().to_string());
-        // serde reports a missing field at its parent: name the field itself.
-        let missing = message.strip_prefix("missing field `").and_then(|rest| rest.split('`').next());
+        let missing = field_named(&message);
         let field = match (missing, path.as_str()) {
             (Some(name), ".") => name.to_owned(),
             (Some(name), parent) => format!("{parent}.{name}"),
@@ -117,6 +121,31 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T> {
         };
         Error::InvalidInput { field, message }
     })
+}
+
+/// A query string whose errors name the offending parameter, in the API's error shape.
+pub struct Query<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self> {
+        let query = parts.uri.query().unwrap_or_default();
+        let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+        serde_path_to_error::deserialize(de).map(Query).map_err(|err| {
+            let message = err.inner().to_string();
+            let field = match err.path().to_string() {
+                path if path == "." => field_named(&message).unwrap_or_default().to_owned(),
+                path => path,
+            };
+            Error::InvalidInput { field, message }
+        })
+    }
+}
+
+/// The field serde says is missing: it reports that at the parent's path.
+fn field_named(message: &str) -> Option<&str> {
+    message.strip_prefix("missing field `").and_then(|rest| rest.split('`').next())
 }
 
 /// A JSON body whose errors name the offending field, in the API's error shape.

@@ -8,11 +8,12 @@ use axum::{Extension, Router};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde::Deserialize;
 
-use super::{AppState, Json, bearer};
+use super::reports::ReportQuery;
+use super::{AppState, Json, Query, bearer};
 use crate::db::entity::commission;
 use crate::error::Result;
 use crate::service::engine::CommissionView;
-use crate::service::{affiliates, sessions};
+use crate::service::{affiliates, reports, sessions};
 
 /// The logged-in affiliate.
 #[derive(Debug, Clone, Copy)]
@@ -23,6 +24,7 @@ pub fn router(state: AppState) -> Router<AppState> {
     let own = Router::new()
         .route("/affiliate/me", get(me))
         .route("/affiliate/commissions", get(commissions))
+        .route("/affiliate/report", get(report))
         .route_layer(middleware::from_fn_with_state(state, require_affiliate));
     Router::new().route("/affiliate/login", post(login)).merge(own)
 }
@@ -57,4 +59,13 @@ async fn commissions(State(state): State<AppState>, Extension(Me(id)): Extension
         .all(&state.db)
         .await?;
     Ok(axum::Json(rows.into_iter().map(CommissionView::of).collect::<Result<Vec<_>>>()?))
+}
+
+/// The affiliate's own report (an `affiliate` parameter is ignored: it is always the caller).
+async fn report(
+    State(state): State<AppState>,
+    Extension(Me(id)): Extension<Me>,
+    Query(query): Query<ReportQuery>,
+) -> Result<impl IntoResponse> {
+    Ok(axum::Json(reports::report(&state.db, query.period(Some(id))?).await?))
 }

@@ -4,7 +4,10 @@
 // It keeps the visitor's click token in a first-party cookie `upline_<campaign>`:
 // from `?upline_click=<token>` (the redirect link) or by recording a click for
 // `?aff=<affiliate id>`. With first-click attribution an existing cookie is kept.
-// `window.upline.click()` returns the token to send with a conversion.
+// `window.upline.click()` returns the token; on the order confirmation page
+// `upline.sale({ "order-id": "A-1", total: "120.00", currency: "EUR" })` or
+// `upline.action("signup", { "order-id": "lead-7" })` records the conversion with
+// it (fields as in POST /t/conversions; a `coupon` field credits its affiliate).
 (function () {
   var script = document.currentScript;
   var host = new URL(script.src).origin;
@@ -35,5 +38,21 @@
     }).then(function (r) { return r.ok ? r.json() : null; })
       .then(function (click) { if (click) keep(click.token, click["max-age-days"]); });
   }
-  window.upline = { click: read };
+  function convert(fields) {
+    var body = Object.assign({ campaign: Number(campaign) }, fields);
+    if (read()) body.click = read();
+    return fetch(host + "/t/conversions", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify(body),
+      keepalive: true
+    }).then(function (r) { return r.json(); });
+  }
+  window.upline = {
+    click: read,
+    sale: function (fields) { return convert(Object.assign({ "commission-type": "sale" }, fields)); },
+    action: function (code, fields) {
+      return convert(Object.assign({ "commission-type": "action:" + code, currency: "EUR" }, fields));
+    }
+  };
 })();

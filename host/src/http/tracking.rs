@@ -2,15 +2,17 @@
 //! the JS snippet, and the snippet itself.
 
 use axum::Router;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
-use super::{AppState, Json};
+use super::{AppState, Json, Query};
 use crate::domain::campaign::invalid;
+use crate::domain::conversion::ConversionRequest;
 use crate::error::Result;
+use crate::service::engine::{self, Mode};
 use crate::service::tracking;
 
 /// The snippet merchants put on their pages.
@@ -20,6 +22,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/r/{campaign}/{affiliate}", get(redirect))
         .route("/t/clicks", post(click))
+        .route("/t/conversions", post(conversion))
         .route("/t/snippet.js", get(snippet))
         .layer(tower_http::cors::CorsLayer::permissive())
 }
@@ -64,6 +67,29 @@ async fn click(State(state): State<AppState>, Json(request): Json<ClickRequest>)
     let click =
         tracking::click(&state.db, request.campaign, request.affiliate, request.landing_url, request.referrer).await?;
     Ok((StatusCode::CREATED, axum::Json(click)))
+}
+
+/// What the browser learns about a conversion it reported: not the commissions.
+#[derive(Serialize)]
+struct Receipt {
+    id: i64,
+    status: String,
+}
+
+/// Records a conversion reported by the snippet on the merchant's page (no API key).
+/// A browser cannot name the affiliate: the conversion is credited by the visitor's
+/// click token or an affiliate's coupon, and approval rules decide the rest.
+async fn conversion(
+    State(state): State<AppState>,
+    Json(request): Json<ConversionRequest>,
+) -> Result<impl IntoResponse> {
+    let new = super::conversions::parse(&state, request).await?;
+    if new.affiliate.is_some() {
+        return Err(invalid("affiliate", "the browser cannot name the affiliate: send the click token or a coupon"));
+    }
+    let recorded = engine::record(&state.db, &state.registry, new, Mode::Record).await?;
+    let receipt = Receipt { id: recorded.conversion.id, status: recorded.conversion.status };
+    Ok((StatusCode::CREATED, axum::Json(receipt)))
 }
 
 async fn snippet() -> impl IntoResponse {

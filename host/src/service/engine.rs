@@ -148,13 +148,7 @@ pub async fn record(
     if new.total.currency().code() != campaign.currency {
         return Err(invalid("currency", format!("campaign {} is in {}", campaign.id, campaign.currency)));
     }
-    let affiliate_id = match (&new.click, new.affiliate) {
-        (Some(token), _) => super::tracking::attribute(db, &campaign, token).await?,
-        (None, Some(affiliate)) => affiliate,
-        (None, None) => {
-            return Err(invalid("affiliate", "name the referring affiliate or send the click token".into()));
-        }
-    };
+    let affiliate_id = referred_by(db, &campaign, &new).await?;
     let referrer = affiliate::Entity::find_by_id(affiliate_id)
         .one(db)
         .await?
@@ -241,6 +235,27 @@ pub async fn record(
         Mode::Simulate => txn.rollback().await?,
     }
     Ok(recorded)
+}
+
+/// Who referred the conversion: the affiliate the merchant names, else the owner of
+/// an assigned coupon code, else the affiliate of the visitor's click token.
+async fn referred_by(db: &DatabaseConnection, campaign: &campaign::Model, new: &NewConversion) -> Result<i64> {
+    if let Some(affiliate) = new.affiliate {
+        return Ok(affiliate);
+    }
+    if let Some(code) = &new.coupon
+        && let Some(affiliate) = super::coupons::affiliate_of(db, campaign.id, code).await?
+    {
+        return Ok(affiliate);
+    }
+    match &new.click {
+        Some(token) => super::tracking::attribute(db, campaign, token).await,
+        None => Err(Error::InvalidInput {
+            field: "affiliate".into(),
+            message: "name the referring affiliate, or send the click token or a coupon assigned to an affiliate"
+                .into(),
+        }),
+    }
 }
 
 /// Product value, plus shipping and tax when the campaign counts them, less the

@@ -7,6 +7,7 @@ pub mod click;
 pub mod commission;
 pub mod commission_group;
 pub mod conversion;
+pub mod coupon;
 pub mod membership;
 pub mod operator_key;
 pub mod payout;
