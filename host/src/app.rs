@@ -55,7 +55,12 @@ impl Application {
             );
         }
         let listener = TcpListener::bind(settings.listen).await.map_err(Error::io(settings.listen.to_string()))?;
-        let state = AppState { registry: Arc::new(registry), db, operator_key_hash: hash_key(&settings.operator_key) };
+        let state = AppState {
+            registry: Arc::new(registry),
+            db,
+            cache: Arc::default(),
+            operator_key_hash: hash_key(&settings.operator_key),
+        };
         Ok(Self { listener, state })
     }
 

@@ -10,6 +10,7 @@ use sea_orm_migration::prelude::*;
 
 mod m20261123_000001_init;
 mod m20261123_000002_affiliate_sessions;
+mod m20261123_000003_config_version;
 
 /// Runs the migrations.
 pub struct Migrator;
@@ -17,6 +18,10 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261123_000001_init::Migration), Box::new(m20261123_000002_affiliate_sessions::Migration)]
+        vec![
+            Box::new(m20261123_000001_init::Migration),
+            Box::new(m20261123_000002_affiliate_sessions::Migration),
+            Box::new(m20261123_000003_config_version::Migration),
+        ]
     }
 }

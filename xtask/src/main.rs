@@ -44,6 +44,16 @@ enum Task {
     },
     /// Runs the plugin-call benchmark (release build, backtraces off).
     Bench,
+    /// Runs the end-to-end load benchmark (clicks/s and sales/s over HTTP) on SQLite,
+    /// then on PostgreSQL (UPLINE_TEST_POSTGRES), release builds.
+    Load {
+        /// Skip the PostgreSQL run.
+        #[arg(long)]
+        sqlite_only: bool,
+        /// Extra arguments for `upline-load` (e.g. `--seconds 20 --connections 128`).
+        #[arg(trailing_var_arg = true)]
+        args: Vec<String>,
+    },
 }
 
 fn main() -> anyhow::Result<()> {
@@ -81,6 +91,21 @@ fn main() -> anyhow::Result<()> {
             let mut bench = cargo(&root, &["bench", "--package", "upline-tests", "--bench", "plugin_call"]);
             bench.env("RUST_LIB_BACKTRACE", "0").env("RUST_BACKTRACE", "0");
             run(&mut bench)?;
+        }
+        Task::Load { sqlite_only, args } => {
+            build_plugins(&root)?;
+            let build = ["build", "--release", "--package", "upline-host", "--bin", "upline"];
+            run(cargo(&root, &build).args(["--package", "upline-tests", "--bin", "upline-load"]))?;
+            let load = || {
+                let mut load = Command::new(root.join("target/release/upline-load"));
+                load.current_dir(&root).args(&args);
+                load
+            };
+            run(&mut load())?;
+            if !sqlite_only {
+                let url = std::env::var(POSTGRES_ENV).unwrap_or_else(|_| DEFAULT_POSTGRES.into());
+                run(load().arg("--postgres").arg(url))?;
+            }
         }
     }
     Ok(())

@@ -24,7 +24,7 @@ pub fn default_url(data_dir: &Path) -> String {
 pub async fn connect(url: &str) -> Result<DatabaseConnection> {
     let mut options = ConnectOptions::new(url);
     options
-        .max_connections(if url.starts_with("sqlite:") { 4 } else { 16 })
+        .max_connections(if url.starts_with("sqlite:") { 1 } else { 16 })
         .acquire_timeout(Duration::from_secs(10))
         .sqlx_logging(false)
         .map_sqlx_sqlite_opts(|sqlite| {

@@ -84,6 +84,11 @@ impl ConversionRequest {
         self.campaign
     }
 
+    /// Whether it names the referring affiliate (only servers may).
+    pub fn names_affiliate(&self) -> bool {
+        self.affiliate.is_some()
+    }
+
     /// Checks the fields: amounts non-negative with at most the currency's decimals
     /// (the campaign's currency unless the request names one), ids of sane length.
     pub fn parse(self, campaign_currency: &str) -> Result<NewConversion> {

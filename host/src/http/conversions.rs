@@ -10,10 +10,9 @@ use serde::Deserialize;
 
 use super::{AppState, Json, Query};
 use crate::db::entity::commission;
-use crate::domain::conversion::{ConversionRequest, NewConversion};
+use crate::domain::conversion::ConversionRequest;
 use crate::error::Result;
-use crate::service::campaigns;
-use crate::service::engine::{self, CommissionView, Mode};
+use crate::service::engine::{self, CommissionView, Mode, Recorded};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -25,20 +24,23 @@ pub fn router() -> Router<AppState> {
 /// Records a conversion; 201 with its commissions, or with `status: failed` and the
 /// error when a plugin failed (the conversion is kept for retry or review).
 async fn record(State(state): State<AppState>, Json(request): Json<ConversionRequest>) -> Result<impl IntoResponse> {
-    let recorded = engine::record(&state.db, &state.registry, parse(&state, request).await?, Mode::Record).await?;
+    let recorded = run(&state, request, Mode::Record).await?;
     Ok((StatusCode::CREATED, axum::Json(recorded)))
 }
 
-/// Checks a conversion request against its campaign (whose currency is the default).
-pub async fn parse(state: &AppState, request: ConversionRequest) -> Result<NewConversion> {
-    let currency = campaigns::currency(&state.db, request.campaign()).await?;
-    request.parse(&currency)
+/// Checks a conversion request against its campaign (whose currency is the
+/// default) and runs it through the engine.
+pub async fn run(state: &AppState, request: ConversionRequest, mode: Mode) -> Result<Recorded> {
+    let config = state.cache.current(&state.db, &state.registry).await?;
+    let campaign = config.campaign(request.campaign()).await?;
+    let new = request.parse(&campaign.currency)?;
+    engine::record(&state.db, &state.registry, &config, new, mode).await
 }
 
 /// Runs a hypothetical conversion through the campaign's current plugins and returns
 /// the commissions and their trail, writing nothing.
 async fn simulate(State(state): State<AppState>, Json(request): Json<ConversionRequest>) -> Result<impl IntoResponse> {
-    Ok(axum::Json(engine::record(&state.db, &state.registry, parse(&state, request).await?, Mode::Simulate).await?))
+    Ok(axum::Json(run(&state, request, Mode::Simulate).await?))
 }
 
 #[derive(Deserialize)]

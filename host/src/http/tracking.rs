@@ -12,7 +12,7 @@ use super::{AppState, Json, Query};
 use crate::domain::campaign::invalid;
 use crate::domain::conversion::ConversionRequest;
 use crate::error::Result;
-use crate::service::engine::{self, Mode};
+use crate::service::engine::Mode;
 use crate::service::tracking;
 
 /// The snippet merchants put on their pages.
@@ -83,11 +83,10 @@ async fn conversion(
     State(state): State<AppState>,
     Json(request): Json<ConversionRequest>,
 ) -> Result<impl IntoResponse> {
-    let new = super::conversions::parse(&state, request).await?;
-    if new.affiliate.is_some() {
+    if request.names_affiliate() {
         return Err(invalid("affiliate", "the browser cannot name the affiliate: send the click token or a coupon"));
     }
-    let recorded = engine::record(&state.db, &state.registry, new, Mode::Record).await?;
+    let recorded = super::conversions::run(&state, request, Mode::Record).await?;
     let receipt = Receipt { id: recorded.conversion.id, status: recorded.conversion.status };
     Ok((StatusCode::CREATED, axum::Json(receipt)))
 }

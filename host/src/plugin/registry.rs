@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
 use serde::Serialize;
@@ -51,6 +52,9 @@ pub struct Registry {
     engine: PluginEngine,
     store: PackageStore,
     plugins: RwLock<BTreeMap<PluginId, Versions>>,
+    /// Counts changes (installs, activations, limits), so caches of loaded plugins
+    /// know when to reload.
+    generation: AtomicU64,
 }
 
 impl Registry {
@@ -59,7 +63,7 @@ impl Registry {
     pub fn open(data_dir: &Path) -> Result<Self> {
         let engine = PluginEngine::new()?;
         let store = PackageStore::open(data_dir, engine.engine())?;
-        let registry = Self { engine, store, plugins: RwLock::default() };
+        let registry = Self { engine, store, plugins: RwLock::default(), generation: AtomicU64::new(0) };
         for bytes in registry.store.packages()? {
             let plugin = Arc::new(registry.engine.load(&Package::parse(bytes)?, Some(&registry.store))?);
             let mut plugins = registry.write();
@@ -146,7 +150,14 @@ impl Registry {
         self.plugins.read().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
+    /// Which change the registry is at; it moves on every install, activation or
+    /// limits change.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
+    }
+
     fn write(&self) -> std::sync::RwLockWriteGuard<'_, BTreeMap<PluginId, Versions>> {
+        self.generation.fetch_add(1, Ordering::AcqRel);
         self.plugins.write().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }

@@ -158,6 +158,7 @@ pub async fn assign_group(
     }
     .insert(db)
     .await?;
+    super::config::changed(db).await?;
     let (before, after) = (serde_json::json!({"group": before}), serde_json::json!({"group": group.id}));
     super::audit::record(db, actor, "affiliate.group", ("affiliate", affiliate_id), Some(before), Some(after)).await
 }

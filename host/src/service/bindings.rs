@@ -85,6 +85,7 @@ pub async fn set(
         Some(json(&after)),
     )
     .await?;
+    super::config::changed(&txn).await?;
     txn.commit().await?;
     Ok(after)
 }

@@ -112,6 +112,7 @@ pub async fn add_group(db: &DatabaseConnection, campaign_id: i64, name: String, 
     let group = insert_group(&txn, campaign_id, &name, is_default).await?;
     let group = Group { id: group.id, name: group.name, is_default: group.is_default, rates: vec![] };
     super::audit::record(&txn, ACTOR, "group.create", ("group", group.id), None, Some(json(&group))).await?;
+    super::config::changed(&txn).await?;
     txn.commit().await?;
     Ok(group)
 }
@@ -156,6 +157,7 @@ pub async fn set_rates(
     let after = group_view(&txn, group).await?;
     super::audit::record(&txn, ACTOR, "group.rates", ("group", group_id), Some(json(&before)), Some(json(&after)))
         .await?;
+    super::config::changed(&txn).await?;
     txn.commit().await?;
     Ok(after)
 }

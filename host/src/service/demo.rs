@@ -77,6 +77,8 @@ pub async fn seed(db: &DatabaseConnection, registry: &Registry) -> Result<bool> 
             break;
         }
     }
+    let cache = super::config::ConfigCache::default();
+    let config = cache.current(db, registry).await?;
     for (order, total) in [("DEMO-1001", "100.00"), ("DEMO-1002", "249.90"), ("DEMO-1003", "35.50")] {
         let money = |amount: &str| Money::new(amount.parse().unwrap_or_default(), eur);
         let sale = NewConversion {
@@ -93,7 +95,7 @@ pub async fn seed(db: &DatabaseConnection, registry: &Registry) -> Result<bool> 
             discount: money("0"),
             custom_fields: Default::default(),
         };
-        engine::record(db, registry, sale, engine::Mode::Record).await?;
+        engine::record(db, registry, &config, sale, engine::Mode::Record).await?;
     }
     Ok(true)
 }

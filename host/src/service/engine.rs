@@ -10,24 +10,25 @@
 //! kept with status `failed` and the error, for retry or review: nothing is lost,
 //! nothing is silently paid as zero.
 
-use std::collections::HashMap;
+use std::sync::Arc;
 
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, QueryFilter,
-    QueryOrder, Set, SqlErr, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, Set,
+    SqlErr, TransactionTrait,
 };
 use serde::Serialize;
 use upline_plugin_sdk as sdk;
 
 use super::affiliates;
 use super::audit::{self, json};
-use crate::db::entity::{affiliate, campaign, commission, commission_group, conversion, plugin_binding, tier_rate};
+use super::config::{Config, Plugins};
+use crate::db::entity::{affiliate, campaign, commission, conversion};
 use crate::db::{from_minor, to_minor};
 use crate::domain::CommissionStatus;
 use crate::domain::campaign::commission_type_key;
 use crate::domain::conversion::NewConversion;
 use crate::error::{Error, Result};
-use crate::plugin::{Grants, Hook, Invocation, LoadedPlugin, Registry};
+use crate::plugin::{Hook, Invocation, LoadedPlugin, Registry};
 
 /// A conversion and the commissions it produced.
 #[derive(Debug, Clone, Serialize)]
@@ -130,35 +131,48 @@ pub enum Mode {
     Simulate,
 }
 
+/// What a conversion is computed with, read (mostly from the cache) before its
+/// transaction begins.
+struct Context {
+    campaign: Arc<campaign::Model>,
+    /// The referring affiliate first, then its parents, with their groups.
+    upline: Arc<Vec<sdk::UplineMember>>,
+    groups: Arc<Vec<sdk::CommissionGroup>>,
+    plugins: Arc<Result<Plugins, String>>,
+}
+
 /// Records (or simulates) a conversion and computes its commissions.
 pub async fn record(
     db: &DatabaseConnection,
     registry: &Registry,
+    config: &Config<'_>,
     mut new: NewConversion,
     mode: Mode,
 ) -> Result<Recorded> {
     if mode == Mode::Simulate {
         new.order_id = None;
     }
-    let invalid = |field: &str, message: String| Error::InvalidInput { field: field.into(), message };
-    let campaign = campaign::Entity::find_by_id(new.campaign)
-        .one(db)
-        .await?
-        .ok_or_else(|| invalid("campaign", format!("campaign {} does not exist", new.campaign)))?;
+    let campaign = config.campaign(new.campaign).await?;
     if new.total.currency().code() != campaign.currency {
-        return Err(invalid("currency", format!("campaign {} is in {}", campaign.id, campaign.currency)));
+        return Err(Error::InvalidInput {
+            field: "currency".into(),
+            message: format!("campaign {} is in {}", campaign.id, campaign.currency),
+        });
     }
     let affiliate_id = referred_by(db, &campaign, &new).await?;
-    let referrer = affiliate::Entity::find_by_id(affiliate_id)
-        .one(db)
-        .await?
-        .ok_or_else(|| invalid("affiliate", format!("affiliate {affiliate_id} does not exist")))?;
-    let commissionable = commissionable(&campaign, &new);
+    let context = Context {
+        upline: config.upline(campaign.id, affiliate_id).await?,
+        groups: config.groups(campaign.id, &new.commission_type).await?,
+        plugins: config.plugins(campaign.id).await?,
+        campaign,
+    };
+    let campaign = &context.campaign;
+    let commissionable = commissionable(campaign, &new);
 
     let txn = db.begin().await?;
     let stored = conversion::ActiveModel {
         campaign_id: Set(campaign.id),
-        affiliate_id: Set(Some(referrer.id)),
+        affiliate_id: Set(Some(affiliate_id)),
         kind: Set(match new.commission_type {
             sdk::CommissionType::Action(_) => "action".into(),
             _ => "sale".into(),
@@ -198,7 +212,7 @@ pub async fn record(
     })?;
 
     let savepoint = txn.begin().await?;
-    let outcome = distribute(&savepoint, registry, &campaign, &stored, &new, &referrer, commissionable).await;
+    let outcome = distribute(&savepoint, registry, &context, &stored, &new, commissionable).await;
     let (stored, commissions) = match outcome {
         Ok(commissions) => {
             savepoint.commit().await?;
@@ -274,54 +288,19 @@ fn commissionable(campaign: &campaign::Model, new: &NewConversion) -> sdk::Money
     if total.is_negative() { sdk::Money::zero(total.currency()) } else { total }
 }
 
-/// The campaign's enabled plugins with a conversion hook (distribute, approve,
-/// bonus-rules), in call order, each with its checked configuration.
-struct Bound(Vec<(std::sync::Arc<LoadedPlugin>, Invocation)>);
-
-impl Bound {
-    const HOOKS: [Hook; 3] = [Hook::Distribute, Hook::Approve, Hook::BonusRules];
-
-    /// Loads the bindings once per conversion.
-    async fn load(db: &impl ConnectionTrait, registry: &Registry, campaign_id: i64) -> Result<Self, Flagged> {
-        let bindings = plugin_binding::Entity::find()
-            .filter(plugin_binding::Column::CampaignId.eq(campaign_id))
-            .filter(plugin_binding::Column::Enabled.eq(true))
-            .order_by_asc(plugin_binding::Column::Position)
-            .order_by_asc(plugin_binding::Column::Id)
-            .all(db)
-            .await
-            .map_err(Error::from)?;
-        let mut plugins = Vec::new();
-        for binding in bindings {
-            let id = binding.plugin_id.parse().map_err(Flagged)?;
-            let plugin = registry.get(&id).map_err(|err| Flagged(format!("enabled plugin: {err}")))?;
-            if Self::HOOKS.iter().any(|hook| plugin.manifest.hooks.contains(hook)) {
-                let config = plugin.configure(&binding.config)?;
-                plugins.push((plugin, Invocation { config, grants: Grants::default() }));
-            }
-        }
-        Ok(Self(plugins))
-    }
-
-    /// The ones implementing `hook`, in call order.
-    fn with(&self, hook: Hook) -> impl Iterator<Item = &(std::sync::Arc<LoadedPlugin>, Invocation)> {
-        self.0.iter().filter(move |(plugin, _)| plugin.manifest.hooks.contains(&hook))
-    }
-}
-
 async fn distribute(
     txn: &DatabaseTransaction,
     registry: &Registry,
-    campaign: &campaign::Model,
+    context: &Context,
     stored: &conversion::Model,
     new: &NewConversion,
-    referrer: &affiliate::Model,
     commissionable: sdk::Money,
 ) -> Result<Vec<commission::Model>, Flagged> {
+    let campaign = &context.campaign;
     if commissionable.is_zero() && !campaign.store_zero_orders {
         return Ok(vec![]);
     }
-    let bound = Bound::load(txn, registry, campaign.id).await?;
+    let bound = context.plugins.as_ref().as_ref().map_err(|err| Flagged(err.clone()))?;
     let Some((plugin, invocation)) = bound.with(Hook::Distribute).next() else {
         return Err(Flagged(format!("no distribution plugin is enabled for campaign {}", campaign.id)));
     };
@@ -339,8 +318,8 @@ async fn distribute(
             custom_fields: new.custom_fields.clone().into_iter().collect(),
             occurred_at: sdk::Timestamp::from_millis(stored.created_at.timestamp_millis()),
         },
-        upline: upline(txn, campaign.id, referrer.id).await?,
-        groups: groups(txn, campaign.id, &new.commission_type).await?,
+        upline: context.upline.to_vec(),
+        groups: context.groups.to_vec(),
     };
     let lines = registry.engine().distribute(plugin, invocation, &input)?.value;
     let hold_until = (campaign.hold_days > 0).then(|| now + chrono::Duration::days(campaign.hold_days.into()));
@@ -374,15 +353,16 @@ async fn distribute(
     }
     if let Some((plugin, invocation)) = bound.with(Hook::Approve).next() {
         for row in &mut rows {
-            *row = approve(txn, registry, campaign, referrer, plugin, invocation, row.clone()).await?;
+            *row = approve(txn, registry, campaign, plugin, invocation, row.clone()).await?;
         }
     }
+    let referrer = &context.upline[0];
     for (plugin, invocation) in bound.with(Hook::BonusRules) {
         let bonus = sdk::BonusInput {
             now: input.now,
             campaign: input.conversion.campaign,
-            affiliate: (referrer.id as u64).into(),
-            group: (affiliates::group_of(txn, campaign.id, referrer.id).await? as u64).into(),
+            affiliate: referrer.affiliate,
+            group: referrer.group,
             groups: input.groups.clone(),
             trigger: sdk::Trigger::Conversion(input.conversion.clone()),
         };
@@ -397,20 +377,15 @@ async fn approve(
     txn: &DatabaseTransaction,
     registry: &Registry,
     campaign: &campaign::Model,
-    referrer: &affiliate::Model,
     plugin: &LoadedPlugin,
     invocation: &Invocation,
     row: commission::Model,
 ) -> Result<commission::Model, Flagged> {
-    let earner = if row.affiliate_id == referrer.id {
-        referrer.clone()
-    } else {
-        affiliate::Entity::find_by_id(row.affiliate_id)
-            .one(txn)
-            .await
-            .map_err(Error::from)?
-            .ok_or_else(|| Flagged(format!("affiliate {} vanished", row.affiliate_id)))?
-    };
+    let earner = affiliate::Entity::find_by_id(row.affiliate_id)
+        .one(txn)
+        .await
+        .map_err(Error::from)?
+        .ok_or_else(|| Flagged(format!("affiliate {} vanished", row.affiliate_id)))?;
     let millis = |t: chrono::DateTime<chrono::Utc>| sdk::Timestamp::from_millis(t.timestamp_millis());
     let firsts = sub_affiliate_firsts(txn, earner.id).await?;
     let input = sdk::ApprovalInput {
@@ -544,49 +519,4 @@ async fn apply_actions(
         }
     }
     Ok(bonuses)
-}
-
-/// The referring affiliate and its parents with their groups in the campaign.
-async fn upline(txn: &DatabaseTransaction, campaign_id: i64, referrer: i64) -> Result<Vec<sdk::UplineMember>, Flagged> {
-    let mut members = Vec::new();
-    for (i, affiliate) in affiliates::upline(txn, referrer).await?.into_iter().enumerate() {
-        members.push(sdk::UplineMember {
-            affiliate: (affiliate.id as u64).into(),
-            tier: i as u32 + 1,
-            group: (affiliates::group_of(txn, campaign_id, affiliate.id).await? as u64).into(),
-        });
-    }
-    Ok(members)
-}
-
-/// Every group of the campaign with its tiers for `commission_type`.
-async fn groups(
-    txn: &DatabaseTransaction,
-    campaign_id: i64,
-    commission_type: &sdk::CommissionType,
-) -> Result<Vec<sdk::CommissionGroup>, Flagged> {
-    let groups = commission_group::Entity::find()
-        .filter(commission_group::Column::CampaignId.eq(campaign_id))
-        .order_by_asc(commission_group::Column::Id)
-        .all(txn)
-        .await
-        .map_err(Error::from)?;
-    let rates = tier_rate::Entity::find()
-        .filter(tier_rate::Column::GroupId.is_in(groups.iter().map(|g| g.id)))
-        .filter(tier_rate::Column::CommissionType.eq(commission_type_key(commission_type)))
-        .all(txn)
-        .await
-        .map_err(Error::from)?;
-    let mut tiers: HashMap<i64, Vec<sdk::TierSetting>> = HashMap::new();
-    for rate in &rates {
-        tiers.entry(rate.group_id).or_default().push(super::campaigns::tier_setting(rate)?);
-    }
-    Ok(groups
-        .into_iter()
-        .map(|g| sdk::CommissionGroup {
-            id: (g.id as u64).into(),
-            name: g.name,
-            tiers: tiers.remove(&g.id).unwrap_or_default(),
-        })
-        .collect())
 }

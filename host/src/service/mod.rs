@@ -4,6 +4,7 @@ pub mod affiliates;
 pub mod audit;
 pub mod bindings;
 pub mod campaigns;
+pub mod config;
 pub mod coupons;
 pub mod demo;
 pub mod engine;

@@ -1,0 +1,233 @@
+//! What the commission engine reads on every conversion and operators change
+//! rarely: campaigns, their enabled plugins, their groups and rates, and each
+//! affiliate's upline with its groups. Kept in memory, and dropped whenever the
+//! `config_version` counter in the database moves (every change to that
+//! configuration increments it, on whichever host makes it) or the plugin registry
+//! changes. A conversion reads the counter once, instead of the dozen queries the
+//! configuration takes to load.
+
+use std::collections::HashMap;
+use std::hash::Hash;
+use std::sync::{Arc, Mutex};
+
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Statement};
+use upline_plugin_sdk as sdk;
+
+use super::affiliates;
+use crate::db::entity::{campaign, commission_group, plugin_binding, tier_rate};
+use crate::domain::campaign::commission_type_key;
+use crate::error::{Error, Result};
+use crate::plugin::{Grants, Hook, Invocation, LoadedPlugin, Registry};
+
+/// Past this many cached uplines the cache starts over (a bound on memory).
+const MAX_UPLINES: usize = 100_000;
+
+/// Increments the configuration counter inside the caller's transaction: call it
+/// from every change to campaigns, groups, rates, memberships or plugin bindings.
+pub async fn changed(db: &impl ConnectionTrait) -> Result<()> {
+    let bump = sea_orm::sea_query::Query::update()
+        .table("config_version")
+        .value("version", Expr::col("version").add(1))
+        .and_where(Expr::col("id").eq(1))
+        .to_owned();
+    db.execute(&bump).await?;
+    Ok(())
+}
+
+async fn version(db: &impl ConnectionTrait) -> Result<i64> {
+    let backend = db.get_database_backend();
+    let row = db
+        .query_one_raw(Statement::from_string(backend, "SELECT version FROM config_version WHERE id = 1"))
+        .await?
+        .ok_or_else(|| Error::Database("config_version has no row".into()))?;
+    Ok(row.try_get("", "version")?)
+}
+
+/// A campaign's enabled plugins with a conversion hook (distribute, approve,
+/// bonus-rules), in call order, each with its checked configuration.
+pub struct Plugins(Vec<(Arc<LoadedPlugin>, Invocation)>);
+
+impl Plugins {
+    const HOOKS: [Hook; 3] = [Hook::Distribute, Hook::Approve, Hook::BonusRules];
+
+    async fn load(db: &impl ConnectionTrait, registry: &Registry, campaign_id: i64) -> Result<Result<Self, String>> {
+        let bindings = plugin_binding::Entity::find()
+            .filter(plugin_binding::Column::CampaignId.eq(campaign_id))
+            .filter(plugin_binding::Column::Enabled.eq(true))
+            .order_by_asc(plugin_binding::Column::Position)
+            .order_by_asc(plugin_binding::Column::Id)
+            .all(db)
+            .await?;
+        let mut plugins = Vec::new();
+        for binding in bindings {
+            let plugin = match binding.plugin_id.parse() {
+                Ok(id) => registry.get(&id).map_err(|err| format!("enabled plugin: {err}")),
+                Err(err) => Err(err),
+            };
+            let plugin = match plugin {
+                Ok(plugin) => plugin,
+                Err(err) => return Ok(Err(err)),
+            };
+            if Self::HOOKS.iter().any(|hook| plugin.manifest.hooks.contains(hook)) {
+                let config = match plugin.configure(&binding.config) {
+                    Ok(config) => config,
+                    Err(err) => return Ok(Err(err.to_string())),
+                };
+                plugins.push((plugin, Invocation { config, grants: Grants::default() }));
+            }
+        }
+        Ok(Ok(Self(plugins)))
+    }
+
+    /// The ones implementing `hook`, in call order.
+    pub fn with(&self, hook: Hook) -> impl Iterator<Item = &(Arc<LoadedPlugin>, Invocation)> {
+        self.0.iter().filter(move |(plugin, _)| plugin.manifest.hooks.contains(&hook))
+    }
+}
+
+/// The cached configuration, as of one `config_version` and registry generation.
+#[derive(Default)]
+struct Cached {
+    /// Counts restarts, so a load that began before one is not stored after it.
+    epoch: u64,
+    version: i64,
+    registry: u64,
+    campaigns: HashMap<i64, Arc<campaign::Model>>,
+    plugins: HashMap<i64, Arc<Result<Plugins, String>>>,
+    groups: HashMap<(i64, String), Arc<Vec<sdk::CommissionGroup>>>,
+    uplines: HashMap<(i64, i64), Arc<Vec<sdk::UplineMember>>>,
+}
+
+/// The cache; one per host.
+#[derive(Default)]
+pub struct ConfigCache(Mutex<Cached>);
+
+impl ConfigCache {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Cached> {
+        // Every update is a single insert or assignment: a panic cannot leave it torn.
+        self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Reads the configuration counter and returns a view that is current as of
+    /// now: the cache starts over if the counter or the registry moved.
+    pub async fn current<'a>(&'a self, db: &'a DatabaseConnection, registry: &'a Registry) -> Result<Config<'a>> {
+        let registry_generation = registry.generation();
+        let version = version(db).await?;
+        let mut cached = self.lock();
+        if cached.version != version || cached.registry != registry_generation {
+            let epoch = cached.epoch + 1;
+            *cached = Cached { epoch, version, registry: registry_generation, ..Default::default() };
+        }
+        Ok(Config { cache: self, epoch: cached.epoch, db, registry })
+    }
+}
+
+/// The configuration as one conversion sees it: cached entries, loaded on a miss.
+pub struct Config<'a> {
+    cache: &'a ConfigCache,
+    epoch: u64,
+    db: &'a DatabaseConnection,
+    registry: &'a Registry,
+}
+
+impl Config<'_> {
+    async fn get<K: Hash + Eq, V>(
+        &self,
+        map: fn(&mut Cached) -> &mut HashMap<K, Arc<V>>,
+        key: K,
+        load: impl Future<Output = Result<V>>,
+    ) -> Result<Arc<V>> {
+        if let Some(hit) = map(&mut self.cache.lock()).get(&key) {
+            return Ok(hit.clone());
+        }
+        let value = Arc::new(load.await?);
+        let mut cached = self.cache.lock();
+        if cached.epoch == self.epoch {
+            map(&mut cached).insert(key, value.clone());
+        }
+        Ok(value)
+    }
+
+    /// The campaign; an unknown one is a bad `campaign` field.
+    pub async fn campaign(&self, id: i64) -> Result<Arc<campaign::Model>> {
+        let load = async {
+            campaign::Entity::find_by_id(id).one(self.db).await?.ok_or_else(|| Error::InvalidInput {
+                field: "campaign".into(),
+                message: format!("campaign {id} does not exist"),
+            })
+        };
+        self.get(|c| &mut c.campaigns, id, load).await
+    }
+
+    /// The campaign's enabled plugins, or why they cannot run (a binding names a
+    /// plugin that is not installed, or its configuration no longer fits).
+    pub async fn plugins(&self, campaign_id: i64) -> Result<Arc<Result<Plugins, String>>> {
+        let load = Plugins::load(self.db, self.registry, campaign_id);
+        self.get(|c| &mut c.plugins, campaign_id, load).await
+    }
+
+    /// Every group of the campaign with its tiers for `commission_type`.
+    pub async fn groups(
+        &self,
+        campaign_id: i64,
+        commission_type: &sdk::CommissionType,
+    ) -> Result<Arc<Vec<sdk::CommissionGroup>>> {
+        let key = commission_type_key(commission_type);
+        let load = load_groups(self.db, campaign_id, key.clone());
+        self.get(|c| &mut c.groups, (campaign_id, key), load).await
+    }
+
+    /// The referring affiliate (tier 1) and its parents, each with its group in the
+    /// campaign; an unknown affiliate is a bad `affiliate` field.
+    pub async fn upline(&self, campaign_id: i64, affiliate_id: i64) -> Result<Arc<Vec<sdk::UplineMember>>> {
+        if self.cache.lock().uplines.len() >= MAX_UPLINES {
+            self.cache.lock().uplines.clear();
+        }
+        let load = async {
+            let upline = affiliates::upline(self.db, affiliate_id).await.map_err(|_| Error::InvalidInput {
+                field: "affiliate".into(),
+                message: format!("affiliate {affiliate_id} does not exist"),
+            })?;
+            let mut members = Vec::with_capacity(upline.len());
+            for (i, affiliate) in upline.iter().enumerate() {
+                members.push(sdk::UplineMember {
+                    affiliate: (affiliate.id as u64).into(),
+                    tier: i as u32 + 1,
+                    group: (affiliates::group_of(self.db, campaign_id, affiliate.id).await? as u64).into(),
+                });
+            }
+            Ok(members)
+        };
+        self.get(|c| &mut c.uplines, (campaign_id, affiliate_id), load).await
+    }
+}
+
+async fn load_groups(
+    db: &impl ConnectionTrait,
+    campaign_id: i64,
+    commission_type: String,
+) -> Result<Vec<sdk::CommissionGroup>> {
+    let groups = commission_group::Entity::find()
+        .filter(commission_group::Column::CampaignId.eq(campaign_id))
+        .order_by_asc(commission_group::Column::Id)
+        .all(db)
+        .await?;
+    let rates = tier_rate::Entity::find()
+        .filter(tier_rate::Column::GroupId.is_in(groups.iter().map(|g| g.id)))
+        .filter(tier_rate::Column::CommissionType.eq(commission_type))
+        .all(db)
+        .await?;
+    let mut tiers: HashMap<i64, Vec<sdk::TierSetting>> = HashMap::new();
+    for rate in &rates {
+        tiers.entry(rate.group_id).or_default().push(super::campaigns::tier_setting(rate)?);
+    }
+    Ok(groups
+        .into_iter()
+        .map(|g| sdk::CommissionGroup {
+            id: (g.id as u64).into(),
+            name: g.name,
+            tiers: tiers.remove(&g.id).unwrap_or_default(),
+        })
+        .collect())
+}

@@ -1,0 +1,295 @@
+//! `upline-load`: the end-to-end load benchmark.
+//!
+//! Starts the real `upline` server as a child process on loopback (SQLite in a temp
+//! directory, or PostgreSQL by URL), sets up a campaign whose sales pay a 5-tier
+//! upline through the multi-tier plugin and a sale-bonus plugin, then drives it with
+//! keep-alive HTTP/1.1 connections:
+//!
+//! - clicks: `GET /r/{campaign}/{affiliate}?to=...` (records a click, redirects);
+//! - sales: `POST /api/v1/conversions` with a unique order id each.
+//!
+//! It prints requests/s and p50/p99 latency per phase and checks every response.
+//! `cargo xtask load` builds everything in release mode and runs it on both backends.
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail, ensure};
+use bytes::Bytes;
+use clap::Parser;
+use hdrhistogram::Histogram;
+use http_body_util::{BodyExt, Full};
+use hyper::Request;
+use hyper_util::rt::TokioIo;
+use serde_json::{Value, json};
+
+const OPERATOR_KEY: &str = "load-test-operator-key";
+
+#[derive(Parser)]
+struct Args {
+    /// The `upline` binary to start.
+    #[arg(long, default_value = "target/release/upline")]
+    server: PathBuf,
+    /// Plugin packages to install (the built-ins).
+    #[arg(long, default_value = "target/plugins/packages")]
+    plugins: PathBuf,
+    /// A PostgreSQL admin URL: the run gets a new database under it. SQLite when unset.
+    #[arg(long)]
+    postgres: Option<String>,
+    /// Seconds per phase.
+    #[arg(long, default_value_t = 10)]
+    seconds: u64,
+    /// Concurrent keep-alive connections.
+    #[arg(long, default_value_t = 64)]
+    connections: usize,
+    /// Affiliates at the bottom of the 5-level tree (they refer the clicks and sales).
+    #[arg(long, default_value_t = 20)]
+    leaves: usize,
+}
+
+/// The server child process, stopped on drop.
+struct Server {
+    child: Child,
+    address: String,
+    _data_dir: tempfile::TempDir,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    let database = match &args.postgres {
+        Some(admin) => Some(postgres_database(admin).await?),
+        None => None,
+    };
+    let server = start(&args, database.as_deref()).await?;
+    let backend = if database.is_some() { "PostgreSQL" } else { "SQLite" };
+    let setup = setup(&server.address, args.leaves).await?;
+    println!(
+        "upline-load: {backend}, {} connections, {} s per phase, sales pay a 5-tier upline (multi-tier + sale-bonus)",
+        args.connections, args.seconds
+    );
+    println!("{:<8} {:>10} {:>8} {:>10} {:>10} {:>10}", "phase", "requests", "errors", "per sec", "p50", "p99");
+    let duration = Duration::from_secs(args.seconds);
+    let clicks = run_phase(&server.address, args.connections, duration, |n| {
+        let leaf = setup.leaves[n as usize % setup.leaves.len()];
+        let uri = format!("/r/{}/{leaf}?to=https://shop.example/landing", setup.campaign);
+        Request::get(uri).body(Full::new(Bytes::new()))
+    })
+    .await?;
+    let mut errors = clicks.print("clicks", 303);
+    let order = AtomicU64::new(0);
+    let sales = run_phase(&server.address, args.connections, duration, |n| {
+        let leaf = setup.leaves[n as usize % setup.leaves.len()];
+        let id = order.fetch_add(1, Ordering::Relaxed);
+        let body = json!({"campaign": setup.campaign, "affiliate": leaf, "order-id": format!("load-{id}"),
+            "currency": "EUR", "total": "120.00"});
+        Request::post("/api/v1/conversions")
+            .header("authorization", format!("Bearer {OPERATOR_KEY}"))
+            .header("content-type", "application/json")
+            .body(Full::new(Bytes::from(body.to_string())))
+    })
+    .await?;
+    errors += sales.print("sales", 201);
+    check_a_sale(&server.address, &setup).await?;
+    ensure!(errors == 0, "some requests failed (see the errors column)");
+    Ok(())
+}
+
+/// A new, empty PostgreSQL database under `admin`; returns its URL.
+async fn postgres_database(admin: &str) -> anyhow::Result<String> {
+    use sea_orm::ConnectionTrait;
+    let name = format!("upline_load_{}", chrono::Utc::now().timestamp_micros());
+    let db = sea_orm::Database::connect(admin).await.context("connecting to PostgreSQL")?;
+    db.execute_unprepared(&format!("CREATE DATABASE {name}")).await?;
+    db.close().await?;
+    let base = admin.rsplit_once('/').map_or(admin, |(base, _)| base);
+    Ok(format!("{base}/{name}"))
+}
+
+/// Starts the server on a free port and waits for `/health`.
+async fn start(args: &Args, database: Option<&str>) -> anyhow::Result<Server> {
+    let data_dir = tempfile::tempdir()?;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+    let mut command = Command::new(&args.server);
+    command
+        .arg("serve")
+        .arg("--data-dir")
+        .arg(data_dir.path())
+        .arg("--listen")
+        .arg(format!("127.0.0.1:{port}"))
+        .arg("--install")
+        .arg(&args.plugins)
+        .env("UPLINE_OPERATOR_KEY", OPERATOR_KEY)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null());
+    if let Some(url) = database {
+        command.env("UPLINE_DATABASE_URL", url);
+    }
+    let child = command.spawn().with_context(|| format!("starting {}", args.server.display()))?;
+    let server = Server { child, address: format!("http://127.0.0.1:{port}"), _data_dir: data_dir };
+    let client = reqwest::Client::new();
+    for _ in 0..600 {
+        if client.get(format!("{}/health", server.address)).send().await.is_ok() {
+            return Ok(server);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    bail!("the server did not answer /health within a minute")
+}
+
+/// What the benchmark set up.
+struct Setup {
+    campaign: i64,
+    leaves: Vec<i64>,
+}
+
+/// A campaign paying 10/5/3/2/1 % over five tiers (multi-tier) and a 5 EUR bonus on
+/// sales of 100 EUR or more (sale-bonus); a chain of four affiliates with `leaves`
+/// affiliates under the last, so every sale has a 5-tier upline.
+async fn setup(address: &str, leaves: usize) -> anyhow::Result<Setup> {
+    let client = reqwest::Client::new();
+    let call = |method: reqwest::Method, path: &str, body: Value| {
+        let request = client.request(method, format!("{address}/api/v1{path}")).bearer_auth(OPERATOR_KEY).json(&body);
+        async move {
+            let response = request.send().await?;
+            let status = response.status();
+            let body: Value = response.json().await.unwrap_or(Value::Null);
+            ensure!(status.is_success(), "{status}: {body}");
+            Ok(body)
+        }
+    };
+    use reqwest::Method;
+    let campaign = call(Method::POST, "/campaigns", json!({"name": "Load", "currency": "EUR"})).await?;
+    let id = campaign["id"].as_i64().context("campaign id")?;
+    let group = campaign["groups"][0]["id"].as_i64().context("group id")?;
+    let tiers: Vec<Value> = ["10", "5", "3", "2", "1"]
+        .iter()
+        .enumerate()
+        .map(|(i, rate)| json!({"tier": i + 1, "rule": {"percent": rate}}))
+        .collect();
+    call(Method::PUT, &format!("/groups/{group}/rates"), json!({"commission-type": "sale", "tiers": tiers})).await?;
+    call(Method::PUT, &format!("/campaigns/{id}/plugins/multi-tier"), json!({"enabled": true})).await?;
+    let bonus = json!({"enabled": true, "config": {"minimum": "100", "bonus": "5"}});
+    call(Method::PUT, &format!("/campaigns/{id}/plugins/sale-bonus"), bonus).await?;
+    let mut parent = Value::Null;
+    let mut affiliates = Vec::new();
+    for n in 0..4 + leaves {
+        let body = json!({"name": format!("Affiliate {n}"), "email": format!("a{n}@load.example"),
+            "password": "a long password", "parent": parent});
+        let created = call(Method::POST, "/affiliates", body).await?;
+        affiliates.push(created["id"].as_i64().context("affiliate id")?);
+        if n < 4 {
+            parent = created["id"].clone();
+        }
+    }
+    Ok(Setup { campaign: id, leaves: affiliates.split_off(4) })
+}
+
+/// One sale checked in full: five tier lines and the bonus, as configured.
+async fn check_a_sale(address: &str, setup: &Setup) -> anyhow::Result<()> {
+    let body = json!({"campaign": setup.campaign, "affiliate": setup.leaves[0], "order-id": "load-check",
+        "currency": "EUR", "total": "200.00"});
+    let response = reqwest::Client::new()
+        .post(format!("{address}/api/v1/conversions"))
+        .bearer_auth(OPERATOR_KEY)
+        .json(&body)
+        .send()
+        .await?;
+    let recorded: Value = response.json().await?;
+    let amounts: Vec<&str> = recorded["commissions"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|c| c["amount"]["amount"].as_str())
+        .collect();
+    ensure!(amounts == ["20.00", "10.00", "6.00", "4.00", "2.00", "5.00"], "unexpected commissions: {recorded}");
+    Ok(())
+}
+
+/// Latencies and outcomes of one phase.
+struct Phase {
+    latencies: Histogram<u64>,
+    statuses: Vec<(u16, u64)>,
+    elapsed: Duration,
+}
+
+impl Phase {
+    /// Responses whose status is not `expected`.
+    fn errors(&self, expected: u16) -> u64 {
+        self.statuses.iter().filter(|(status, _)| *status != expected).map(|(_, count)| count).sum()
+    }
+
+    /// Prints one row of the results table; returns the number of errors.
+    fn print(&self, name: &str, expected: u16) -> u64 {
+        let requests = self.latencies.len();
+        let us = |q: f64| format!("{:.2} ms", self.latencies.value_at_quantile(q) as f64 / 1000.0);
+        println!(
+            "{name:<8} {requests:>10} {:>8} {:>10.0} {:>10} {:>10}",
+            self.errors(expected),
+            requests as f64 / self.elapsed.as_secs_f64(),
+            us(0.5),
+            us(0.99)
+        );
+        for (status, count) in self.statuses.iter().filter(|(status, _)| *status != expected) {
+            println!("         {count} responses with status {status}");
+        }
+        self.errors(expected)
+    }
+}
+
+/// Runs `connections` keep-alive connections for `duration`, each sending the
+/// requests `make` builds (given a global sequence number) one after another.
+async fn run_phase<F>(address: &str, connections: usize, duration: Duration, make: F) -> anyhow::Result<Phase>
+where
+    F: Fn(u64) -> Result<Request<Full<Bytes>>, hyper::http::Error> + Send + Sync,
+{
+    let host = address.trim_start_matches("http://").to_owned();
+    let sequence = Arc::new(AtomicU64::new(0));
+    let started = Instant::now();
+    let deadline = started + duration;
+    let make = &make;
+    let workers = (0..connections).map(|_| {
+        let (host, sequence) = (host.clone(), sequence.clone());
+        async move {
+            let stream = tokio::net::TcpStream::connect(&host).await?;
+            stream.set_nodelay(true)?;
+            let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
+            tokio::spawn(connection);
+            let mut latencies = Histogram::<u64>::new(3)?;
+            let mut statuses = std::collections::BTreeMap::<u16, u64>::new();
+            while Instant::now() < deadline {
+                let mut request = make(sequence.fetch_add(1, Ordering::Relaxed))?;
+                request.headers_mut().insert("host", host.parse()?);
+                let sent = Instant::now();
+                let response = sender.send_request(request).await?;
+                let status = response.status().as_u16();
+                response.into_body().collect().await?;
+                latencies.record(sent.elapsed().as_micros() as u64)?;
+                *statuses.entry(status).or_default() += 1;
+            }
+            anyhow::Ok((latencies, statuses))
+        }
+    });
+    let results = futures_util::future::join_all(workers).await;
+    let elapsed = started.elapsed();
+    let mut latencies = Histogram::<u64>::new(3)?;
+    let mut statuses = std::collections::BTreeMap::<u16, u64>::new();
+    for result in results {
+        let (worker, counts) = result?;
+        latencies.add(worker)?;
+        for (status, count) in counts {
+            *statuses.entry(status).or_default() += count;
+        }
+    }
+    Ok(Phase { latencies, statuses: statuses.into_iter().collect(), elapsed })
+}
