@@ -57,8 +57,9 @@ impl Application {
         let listener = TcpListener::bind(settings.listen).await.map_err(Error::io(settings.listen.to_string()))?;
         let state = AppState {
             registry: Arc::new(registry),
-            db,
+            db: db.clone(),
             cache: Arc::default(),
+            clicks: crate::service::tracking::ClickWriter::start(db.clone()),
             operator_key_hash: hash_key(&settings.operator_key),
         };
         Ok(Self { listener, state })

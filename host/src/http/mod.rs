@@ -37,6 +37,8 @@ pub struct AppState {
     pub db: sea_orm::DatabaseConnection,
     /// The configuration the commission engine reads, cached.
     pub cache: Arc<crate::service::config::ConfigCache>,
+    /// Stores clicks in batches.
+    pub clicks: crate::service::tracking::ClickWriter,
     /// SHA-256 of the bootstrap operator API key (from the environment); keys
     /// created with `upline operator-key` live hashed in the database.
     pub operator_key_hash: [u8; 32],

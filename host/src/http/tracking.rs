@@ -46,7 +46,8 @@ async fn redirect(
         return Err(invalid("to", "must be an http(s) URL of at most 2000 characters"));
     }
     let referrer = headers.get(header::REFERER).and_then(|v| v.to_str().ok()).map(str::to_owned);
-    let click = tracking::click(&state.db, campaign, affiliate, Some(query.to.clone()), referrer).await?;
+    let config = state.cache.current(&state.db, &state.registry).await?;
+    let click = tracking::click(&config, &state.clicks, campaign, affiliate, Some(query.to.clone()), referrer).await?;
     let separator = if query.to.contains('?') { '&' } else { '?' };
     Ok(Redirect::to(&format!("{}{separator}upline_click={}", query.to, click.token)))
 }
@@ -64,8 +65,10 @@ struct ClickRequest {
 
 /// Records a click from the snippet (the visitor arrived with `?aff=<affiliate>`).
 async fn click(State(state): State<AppState>, Json(request): Json<ClickRequest>) -> Result<impl IntoResponse> {
+    let config = state.cache.current(&state.db, &state.registry).await?;
+    let (campaign, affiliate) = (request.campaign, request.affiliate);
     let click =
-        tracking::click(&state.db, request.campaign, request.affiliate, request.landing_url, request.referrer).await?;
+        tracking::click(&config, &state.clicks, campaign, affiliate, request.landing_url, request.referrer).await?;
     Ok((StatusCode::CREATED, axum::Json(click)))
 }
 

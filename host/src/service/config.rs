@@ -3,29 +3,40 @@
 //! affiliate's upline with its groups. Kept in memory, and dropped whenever the
 //! `config_version` counter in the database moves (every change to that
 //! configuration increments it, on whichever host makes it) or the plugin registry
-//! changes. A conversion reads the counter once, instead of the dozen queries the
-//! configuration takes to load.
+//! changes. A host re-reads the counter at most every [`RECHECK`]: a change made
+//! on another host takes effect here within that time, one made on this host at
+//! once. Conversions and clicks thus skip the dozen queries the configuration
+//! takes to load.
 
 use std::collections::HashMap;
 use std::hash::Hash;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Statement};
 use upline_plugin_sdk as sdk;
 
 use super::affiliates;
-use crate::db::entity::{campaign, commission_group, plugin_binding, tier_rate};
+use crate::db::entity::{affiliate, campaign, commission_group, plugin_binding, tier_rate};
 use crate::domain::campaign::commission_type_key;
 use crate::error::{Error, Result};
 use crate::plugin::{Grants, Hook, Invocation, LoadedPlugin, Registry};
 
-/// Past this many cached uplines the cache starts over (a bound on memory).
-const MAX_UPLINES: usize = 100_000;
+/// Past this many cached uplines or affiliates the cache starts over (a bound on memory).
+const MAX_ENTRIES: usize = 100_000;
+
+/// How long a host trusts its cache before it re-reads `config_version`.
+pub const RECHECK: Duration = Duration::from_millis(100);
+
+/// Changes made by this process, so its own caches drop at once.
+static LOCAL_CHANGES: AtomicU64 = AtomicU64::new(0);
 
 /// Increments the configuration counter inside the caller's transaction: call it
 /// from every change to campaigns, groups, rates, memberships or plugin bindings.
 pub async fn changed(db: &impl ConnectionTrait) -> Result<()> {
+    LOCAL_CHANGES.fetch_add(1, Ordering::AcqRel);
     let bump = sea_orm::sea_query::Query::update()
         .table("config_version")
         .value("version", Expr::col("version").add(1))
@@ -86,13 +97,18 @@ impl Plugins {
     }
 }
 
-/// The cached configuration, as of one `config_version` and registry generation.
+/// The cached configuration, as of one `config_version`, count of local changes and
+/// registry generation.
 #[derive(Default)]
 struct Cached {
     /// Counts restarts, so a load that began before one is not stored after it.
     epoch: u64,
     version: i64,
+    local: u64,
     registry: u64,
+    /// When `version` was last read from the database.
+    checked_at: Option<Instant>,
+    affiliates: HashMap<i64, Arc<affiliate::Model>>,
     campaigns: HashMap<i64, Arc<campaign::Model>>,
     plugins: HashMap<i64, Arc<Result<Plugins, String>>>,
     groups: HashMap<(i64, String), Arc<Vec<sdk::CommissionGroup>>>,
@@ -112,13 +128,25 @@ impl ConfigCache {
     /// Reads the configuration counter and returns a view that is current as of
     /// now: the cache starts over if the counter or the registry moved.
     pub async fn current<'a>(&'a self, db: &'a DatabaseConnection, registry: &'a Registry) -> Result<Config<'a>> {
-        let registry_generation = registry.generation();
+        let (local, generation) = (LOCAL_CHANGES.load(Ordering::Acquire), registry.generation());
+        let fresh = |cached: &Cached| {
+            cached.local == local
+                && cached.registry == generation
+                && cached.checked_at.is_some_and(|at| at.elapsed() < RECHECK)
+        };
+        {
+            let cached = self.lock();
+            if fresh(&cached) {
+                return Ok(Config { cache: self, epoch: cached.epoch, db, registry });
+            }
+        }
         let version = version(db).await?;
         let mut cached = self.lock();
-        if cached.version != version || cached.registry != registry_generation {
+        if cached.version != version || cached.local != local || cached.registry != generation {
             let epoch = cached.epoch + 1;
-            *cached = Cached { epoch, version, registry: registry_generation, ..Default::default() };
+            *cached = Cached { epoch, version, local, registry: generation, ..Default::default() };
         }
+        cached.checked_at = Some(Instant::now());
         Ok(Config { cache: self, epoch: cached.epoch, db, registry })
     }
 }
@@ -147,6 +175,20 @@ impl Config<'_> {
             map(&mut cached).insert(key, value.clone());
         }
         Ok(value)
+    }
+
+    /// The affiliate; an unknown one is a bad `affiliate` field.
+    pub async fn affiliate(&self, id: i64) -> Result<Arc<affiliate::Model>> {
+        if self.cache.lock().affiliates.len() >= MAX_ENTRIES {
+            self.cache.lock().affiliates.clear();
+        }
+        let load = async {
+            affiliate::Entity::find_by_id(id).one(self.db).await?.ok_or_else(|| Error::InvalidInput {
+                field: "affiliate".into(),
+                message: format!("affiliate {id} does not exist"),
+            })
+        };
+        self.get(|c| &mut c.affiliates, id, load).await
     }
 
     /// The campaign; an unknown one is a bad `campaign` field.
@@ -181,7 +223,7 @@ impl Config<'_> {
     /// The referring affiliate (tier 1) and its parents, each with its group in the
     /// campaign; an unknown affiliate is a bad `affiliate` field.
     pub async fn upline(&self, campaign_id: i64, affiliate_id: i64) -> Result<Arc<Vec<sdk::UplineMember>>> {
-        if self.cache.lock().uplines.len() >= MAX_UPLINES {
+        if self.cache.lock().uplines.len() >= MAX_ENTRIES {
             self.cache.lock().uplines.clear();
         }
         let load = async {

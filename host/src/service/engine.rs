@@ -211,15 +211,23 @@ pub async fn record(
         _ => err.into(),
     })?;
 
-    let savepoint = txn.begin().await?;
-    let outcome = distribute(&savepoint, registry, &context, &stored, &new, commissionable).await;
-    let (stored, commissions) = match outcome {
-        Ok(commissions) => {
-            savepoint.commit().await?;
-            (stored, commissions)
+    let outcome = match plan(registry, &context, &stored, &new, commissionable) {
+        Err(flagged) => Err(flagged),
+        // One multi-row insert is atomic: no savepoint needed.
+        Ok(plan) if plan.only_inserts() => plan.store(&txn, registry, campaign).await,
+        Ok(plan) => {
+            let savepoint = txn.begin().await?;
+            let stored = plan.store(&savepoint, registry, campaign).await;
+            match stored {
+                Ok(_) => savepoint.commit().await?,
+                Err(_) => savepoint.rollback().await?,
+            }
+            stored
         }
+    };
+    let (stored, commissions) = match outcome {
+        Ok(commissions) => (stored, commissions),
         Err(Flagged(error)) => {
-            savepoint.rollback().await?;
             tracing::warn!(conversion = stored.id, %error, "conversion kept and flagged");
             let mut flagged: conversion::ActiveModel = stored.into();
             flagged.status = Set("failed".into());
@@ -242,8 +250,6 @@ pub async fn record(
     match mode {
         Mode::Record => {
             metrics::counter!("upline_conversions_total", "status" => recorded.conversion.status.clone()).increment(1);
-            let id = ("conversion", recorded.conversion.id);
-            audit::record(&txn, "api", "conversion.record", id, None, Some(json(&recorded))).await?;
             txn.commit().await?;
         }
         Mode::Simulate => txn.rollback().await?,
@@ -288,17 +294,29 @@ fn commissionable(campaign: &campaign::Model, new: &NewConversion) -> sdk::Money
     if total.is_negative() { sdk::Money::zero(total.currency()) } else { total }
 }
 
-async fn distribute(
-    txn: &DatabaseTransaction,
+/// What a conversion's plugins decided, before anything is written: the
+/// distribution's commissions, then the bonuses, and the other bonus-rule actions.
+struct Plan<'a> {
+    rows: Vec<commission::ActiveModel>,
+    /// How many of `rows` (the first) came from the distribution plugin.
+    distributed: usize,
+    approval: Option<&'a (Arc<LoadedPlugin>, Invocation)>,
+    actions: Vec<(&'a LoadedPlugin, sdk::Action)>,
+}
+
+/// Calls the distribution plugin, then the bonus-rule plugins; the host validated
+/// each result. Nothing is written yet.
+fn plan<'a>(
     registry: &Registry,
-    context: &Context,
+    context: &'a Context,
     stored: &conversion::Model,
     new: &NewConversion,
     commissionable: sdk::Money,
-) -> Result<Vec<commission::Model>, Flagged> {
+) -> Result<Plan<'a>, Flagged> {
     let campaign = &context.campaign;
+    let mut plan = Plan { rows: vec![], distributed: 0, approval: None, actions: vec![] };
     if commissionable.is_zero() && !campaign.store_zero_orders {
-        return Ok(vec![]);
+        return Ok(plan);
     }
     let bound = context.plugins.as_ref().as_ref().map_err(|err| Flagged(err.clone()))?;
     let Some((plugin, invocation)) = bound.with(Hook::Distribute).next() else {
@@ -323,41 +341,40 @@ async fn distribute(
     };
     let lines = registry.engine().distribute(plugin, invocation, &input)?.value;
     let hold_until = (campaign.hold_days > 0).then(|| now + chrono::Duration::days(campaign.hold_days.into()));
-    let mut rows = Vec::new();
-    for line in lines {
-        if line.amount.is_zero() && !campaign.store_zero_commissions {
-            continue;
-        }
-        let row = commission::ActiveModel {
+    let row = |affiliate: sdk::AffiliateId, tier: u32, kind: String, amount: sdk::Money, explanation: String| {
+        Ok::<_, Error>(commission::ActiveModel {
             conversion_id: Set(Some(stored.id)),
             campaign_id: Set(campaign.id),
-            affiliate_id: Set(line.affiliate.get() as i64),
-            tier: Set(line.tier as i32),
-            commission_type: Set(commission_type_key(&new.commission_type)),
-            amount_minor: Set(to_minor(line.amount, "amount")?),
-            currency: Set(campaign.currency.clone()),
+            affiliate_id: Set(affiliate.get() as i64),
+            tier: Set(tier as i32),
+            commission_type: Set(kind),
+            amount_minor: Set(to_minor(amount, "amount")?),
+            currency: Set(amount.currency().code().into()),
             status: Set("pending".into()),
             hold_until: Set(hold_until),
             waiting_for: Set(None),
             product_id: Set(new.product_id.clone()),
             plugin_id: Set(Some(plugin.manifest.id.to_string())),
             plugin_version: Set(Some(plugin.manifest.version.to_string())),
-            explanation: Set(line.explanation),
+            explanation: Set(explanation),
             reverses_id: Set(None),
             payout_id: Set(None),
             created_at: Set(now),
             updated_at: Set(now),
             ..Default::default()
-        };
-        rows.push(row.insert(txn).await.map_err(Error::from)?);
-    }
-    if let Some((plugin, invocation)) = bound.with(Hook::Approve).next() {
-        for row in &mut rows {
-            *row = approve(txn, registry, campaign, plugin, invocation, row.clone()).await?;
+        })
+    };
+    for line in lines {
+        if line.amount.is_zero() && !campaign.store_zero_commissions {
+            continue;
         }
+        let kind = commission_type_key(&new.commission_type);
+        plan.rows.push(row(line.affiliate, line.tier, kind, line.amount, line.explanation)?);
     }
+    plan.distributed = plan.rows.len();
+    plan.approval = bound.with(Hook::Approve).next();
     let referrer = &context.upline[0];
-    for (plugin, invocation) in bound.with(Hook::BonusRules) {
+    for (bonus_plugin, invocation) in bound.with(Hook::BonusRules) {
         let bonus = sdk::BonusInput {
             now: input.now,
             campaign: input.conversion.campaign,
@@ -366,10 +383,50 @@ async fn distribute(
             groups: input.groups.clone(),
             trigger: sdk::Trigger::Conversion(input.conversion.clone()),
         };
-        let actions = registry.engine().evaluate(plugin, invocation, &bonus)?.value;
-        rows.extend(apply_actions(txn, campaign, stored, plugin, actions, hold_until).await?);
+        for action in registry.engine().evaluate(bonus_plugin, invocation, &bonus)?.value {
+            match action {
+                sdk::Action::Bonus { affiliate, amount, explanation } => {
+                    let mut bonus = row(affiliate, 1, "bonus".into(), amount, explanation)?;
+                    bonus.product_id = Set(None);
+                    bonus.plugin_id = Set(Some(bonus_plugin.manifest.id.to_string()));
+                    bonus.plugin_version = Set(Some(bonus_plugin.manifest.version.to_string()));
+                    plan.rows.push(bonus);
+                }
+                other => plan.actions.push((bonus_plugin, other)),
+            }
+        }
     }
-    Ok(rows)
+    Ok(plan)
+}
+
+impl Plan<'_> {
+    /// True when storing it is a single insert (no approval, no other actions).
+    fn only_inserts(&self) -> bool {
+        self.approval.is_none() && self.actions.is_empty()
+    }
+
+    /// Stores the commissions (one insert), asks the approval plugin about the
+    /// distribution's, and carries out the other actions.
+    async fn store(
+        self,
+        txn: &DatabaseTransaction,
+        registry: &Registry,
+        campaign: &campaign::Model,
+    ) -> Result<Vec<commission::Model>, Flagged> {
+        let mut rows =
+            commission::Entity::insert_many(self.rows).exec_with_returning(txn).await.map_err(Error::from)?;
+        // Ids follow the order of the rows in the insert.
+        rows.sort_by_key(|row| row.id);
+        if let Some((plugin, invocation)) = self.approval {
+            for row in rows.iter_mut().take(self.distributed) {
+                *row = approve(txn, registry, campaign, plugin, invocation, row.clone()).await?;
+            }
+        }
+        for (plugin, action) in self.actions {
+            apply_action(txn, campaign, plugin, action).await?;
+        }
+        Ok(rows)
+    }
 }
 
 /// Asks the approval plugin about a new commission and records its decision.
@@ -468,55 +525,24 @@ async fn sub_affiliate_firsts(
     Ok(firsts)
 }
 
-/// Carries out a bonus-rule plugin's actions: bonus commissions, group moves, and
-/// awards and notifications recorded in the audit log.
-async fn apply_actions(
+/// Carries out a bonus-rule plugin's action other than a bonus: a group move, or
+/// an award or notification recorded in the audit log.
+async fn apply_action(
     txn: &DatabaseTransaction,
     campaign: &campaign::Model,
-    stored: &conversion::Model,
     plugin: &LoadedPlugin,
-    actions: Vec<sdk::Action>,
-    hold_until: Option<chrono::DateTime<chrono::Utc>>,
-) -> Result<Vec<commission::Model>, Flagged> {
+    action: sdk::Action,
+) -> Result<(), Flagged> {
     let actor = format!("plugin:{}@{}", plugin.manifest.id, plugin.manifest.version);
-    let mut bonuses = Vec::new();
-    for action in actions {
-        match action {
-            sdk::Action::Bonus { affiliate, amount, explanation } => {
-                let now = chrono::Utc::now();
-                let row = commission::ActiveModel {
-                    conversion_id: Set(Some(stored.id)),
-                    campaign_id: Set(campaign.id),
-                    affiliate_id: Set(affiliate.get() as i64),
-                    tier: Set(1),
-                    commission_type: Set("bonus".into()),
-                    amount_minor: Set(to_minor(amount, "amount")?),
-                    currency: Set(amount.currency().code().into()),
-                    status: Set("pending".into()),
-                    hold_until: Set(hold_until),
-                    waiting_for: Set(None),
-                    product_id: Set(None),
-                    plugin_id: Set(Some(plugin.manifest.id.to_string())),
-                    plugin_version: Set(Some(plugin.manifest.version.to_string())),
-                    explanation: Set(explanation),
-                    reverses_id: Set(None),
-                    payout_id: Set(None),
-                    created_at: Set(now),
-                    updated_at: Set(now),
-                    ..Default::default()
-                };
-                bonuses.push(row.insert(txn).await.map_err(Error::from)?);
-            }
-            sdk::Action::MoveToGroup { affiliate, group, .. } => {
-                affiliates::assign_group(txn, campaign.id, affiliate.get() as i64, group.get() as i64, &actor).await?;
-            }
-            other @ (sdk::Action::Award { affiliate, .. } | sdk::Action::Notify { affiliate, .. }) => {
-                let kind =
-                    if matches!(other, sdk::Action::Award { .. }) { "affiliate.award" } else { "affiliate.notify" };
-                audit::record(txn, &actor, kind, ("affiliate", affiliate.get() as i64), None, Some(json(&other)))
-                    .await?;
-            }
+    match action {
+        sdk::Action::Bonus { .. } => {}
+        sdk::Action::MoveToGroup { affiliate, group, .. } => {
+            affiliates::assign_group(txn, campaign.id, affiliate.get() as i64, group.get() as i64, &actor).await?;
+        }
+        other @ (sdk::Action::Award { affiliate, .. } | sdk::Action::Notify { affiliate, .. }) => {
+            let kind = if matches!(other, sdk::Action::Award { .. }) { "affiliate.award" } else { "affiliate.notify" };
+            audit::record(txn, &actor, kind, ("affiliate", affiliate.get() as i64), None, Some(json(&other))).await?;
         }
     }
-    Ok(bonuses)
+    Ok(())
 }
