@@ -55,11 +55,13 @@ impl Application {
             );
         }
         let listener = TcpListener::bind(settings.listen).await.map_err(Error::io(settings.listen.to_string()))?;
+        let registry = Arc::new(registry);
         let state = AppState {
-            registry: Arc::new(registry),
+            registry: registry.clone(),
             db: db.clone(),
             cache: Arc::default(),
             clicks: crate::service::tracking::ClickWriter::start(db.clone()),
+            conversions: crate::service::engine::ConversionWriter::start(db.clone(), registry.clone()),
             operator_key_hash: hash_key(&settings.operator_key),
         };
         Ok(Self { listener, state })

@@ -8,6 +8,9 @@ use clap::{Parser, Subcommand};
 use upline_host::app::{Application, Settings};
 use upline_host::plugin::{Hook, PluginEngine, Registry, build, pack};
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(name = "upline", version, about = "Affiliate commission platform with sandboxed WebAssembly plugins")]
 struct Cli {

@@ -131,6 +131,49 @@ async fn a_failing_plugin_leaves_the_conversion_stored_and_flagged() {
 }
 
 #[tokio::test]
+async fn concurrent_conversions_are_stored_together_without_mixing_their_outcomes() {
+    let app = spawn_app().await;
+    let (campaign, [_, _, _, d]) = domain_setup(&app).await;
+    app.install(hostile()).await;
+    let (_, failing) =
+        send(app.operator(Method::POST, "/api/v1/campaigns").json(&json!({"name": "Failing", "currency": "EUR"})))
+            .await;
+    let failing = failing["id"].as_i64().expect("campaign id");
+    let url = format!("/api/v1/campaigns/{failing}/plugins/hostile");
+    send(app.operator(Method::PUT, &url).json(&json!({"enabled": true, "config": {"mode": "panic"}}))).await;
+
+    let mut bodies: Vec<Value> = (0..10).map(|i| sale(campaign, d, &format!("ok-{i}"), "100.00")).collect();
+    bodies.extend((0..3).map(|_| json!({"campaign": campaign, "affiliate": d, "total": "100.00"})));
+    bodies.extend((0..5).map(|i| sale(failing, d, &format!("bad-{i}"), "100.00")));
+    bodies.extend((0..5).map(|_| sale(campaign, d, "twice", "100.00")));
+    let requests = bodies.iter().map(|body| send(app.operator(Method::POST, "/api/v1/conversions").json(body)));
+    let results = futures_join(requests).await;
+
+    for (body, (status, recorded)) in bodies.iter().zip(&results) {
+        if body["campaign"] == failing {
+            assert_eq!((*status, recorded["conversion"]["status"].as_str()), (201, Some("failed")), "{recorded}");
+        } else if body["order-id"] != "twice" {
+            assert_eq!((*status, recorded["conversion"]["status"].as_str()), (201, Some("processed")), "{recorded}");
+            let amounts: Vec<&str> = recorded["commissions"]
+                .as_array()
+                .expect("commissions")
+                .iter()
+                .filter_map(|c| c["amount"]["amount"].as_str())
+                .collect();
+            assert_eq!(amounts, ["10.00", "10.00", "0.00", "30.00"], "each its own commissions: {recorded}");
+            let id = &recorded["conversion"]["id"];
+            assert!(recorded["commissions"].as_array().is_some_and(|all| all.iter().all(|c| &c["conversion"] == id)));
+        }
+    }
+    let twice: Vec<u16> =
+        bodies.iter().zip(&results).filter(|(body, _)| body["order-id"] == "twice").map(|(_, (s, _))| *s).collect();
+    assert_eq!(twice.iter().filter(|s| **s == 201).count(), 1, "{twice:?}");
+    assert_eq!(twice.iter().filter(|s| **s == 409).count(), 4, "{twice:?}");
+    let (_, commissions) = send(app.operator(Method::GET, &format!("/api/v1/commissions?campaign={campaign}"))).await;
+    assert_eq!(commissions.as_array().map(Vec::len), Some(14 * 4), "14 sales stored, four tiers each");
+}
+
+#[tokio::test]
 async fn without_a_distribution_plugin_the_conversion_is_flagged() {
     let app = spawn_app().await;
     let (_, campaign) =

@@ -33,8 +33,11 @@ async fn record(State(state): State<AppState>, Json(request): Json<ConversionReq
 pub async fn run(state: &AppState, request: ConversionRequest, mode: Mode) -> Result<Recorded> {
     let config = state.cache.current(&state.db, &state.registry).await?;
     let campaign = config.campaign(request.campaign()).await?;
-    let new = request.parse(&campaign.currency)?;
-    engine::record(&state.db, &state.registry, &config, new, mode).await
+    let prepared = engine::prepare(&state.db, &config, request.parse(&campaign.currency)?).await?;
+    match mode {
+        Mode::Record => state.conversions.record(prepared).await,
+        Mode::Simulate => engine::record(&state.db, &state.registry, prepared, mode).await,
+    }
 }
 
 /// Runs a hypothetical conversion through the campaign's current plugins and returns

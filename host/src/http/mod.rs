@@ -39,6 +39,8 @@ pub struct AppState {
     pub cache: Arc<crate::service::config::ConfigCache>,
     /// Stores clicks in batches.
     pub clicks: crate::service::tracking::ClickWriter,
+    /// Records conversions in batches.
+    pub conversions: crate::service::engine::ConversionWriter,
     /// SHA-256 of the bootstrap operator API key (from the environment); keys
     /// created with `upline operator-key` live hashed in the database.
     pub operator_key_hash: [u8; 32],

@@ -95,7 +95,8 @@ pub async fn seed(db: &DatabaseConnection, registry: &Registry) -> Result<bool> 
             discount: money("0"),
             custom_fields: Default::default(),
         };
-        engine::record(db, registry, &config, sale, engine::Mode::Record).await?;
+        let prepared = engine::prepare(db, &config, sale).await?;
+        engine::record(db, registry, prepared, engine::Mode::Record).await?;
     }
     Ok(true)
 }

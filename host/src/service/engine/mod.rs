@@ -19,6 +19,10 @@ use sea_orm::{
 use serde::Serialize;
 use upline_plugin_sdk as sdk;
 
+mod writer;
+
+pub use writer::ConversionWriter;
+
 use super::affiliates;
 use super::audit::{self, json};
 use super::config::{Config, Plugins};
@@ -141,17 +145,17 @@ struct Context {
     plugins: Arc<Result<Plugins, String>>,
 }
 
-/// Records (or simulates) a conversion and computes its commissions.
-pub async fn record(
-    db: &DatabaseConnection,
-    registry: &Registry,
-    config: &Config<'_>,
-    mut new: NewConversion,
-    mode: Mode,
-) -> Result<Recorded> {
-    if mode == Mode::Simulate {
-        new.order_id = None;
-    }
+/// A checked conversion with everything it is computed with, ready to store.
+pub struct Prepared {
+    context: Context,
+    new: NewConversion,
+    commissionable: sdk::Money,
+    row: conversion::ActiveModel,
+}
+
+/// Checks a conversion against its campaign and reads what computing it takes:
+/// everything before its transaction.
+pub async fn prepare(db: &DatabaseConnection, config: &Config<'_>, new: NewConversion) -> Result<Prepared> {
     let campaign = config.campaign(new.campaign).await?;
     if new.total.currency().code() != campaign.currency {
         return Err(Error::InvalidInput {
@@ -160,17 +164,8 @@ pub async fn record(
         });
     }
     let affiliate_id = referred_by(db, &campaign, &new).await?;
-    let context = Context {
-        upline: config.upline(campaign.id, affiliate_id).await?,
-        groups: config.groups(campaign.id, &new.commission_type).await?,
-        plugins: config.plugins(campaign.id).await?,
-        campaign,
-    };
-    let campaign = &context.campaign;
-    let commissionable = commissionable(campaign, &new);
-
-    let txn = db.begin().await?;
-    let stored = conversion::ActiveModel {
+    let commissionable = commissionable(&campaign, &new);
+    let row = conversion::ActiveModel {
         campaign_id: Set(campaign.id),
         affiliate_id: Set(Some(affiliate_id)),
         kind: Set(match new.commission_type {
@@ -196,65 +191,98 @@ pub async fn record(
         error: Set(None),
         created_at: Set(chrono::Utc::now()),
         ..Default::default()
-    }
-    .insert(&txn)
-    .await
-    .map_err(|err| match err.sql_err() {
-        Some(SqlErr::UniqueConstraintViolation(_)) => Error::Conflict {
+    };
+    let context = Context {
+        upline: config.upline(campaign.id, affiliate_id).await?,
+        groups: config.groups(campaign.id, &new.commission_type).await?,
+        plugins: config.plugins(campaign.id).await?,
+        campaign,
+    };
+    Ok(Prepared { context, new, commissionable, row })
+}
+
+impl Prepared {
+    /// The 409 for a conversion whose order id is already recorded.
+    fn duplicate(&self) -> Error {
+        Error::Conflict {
             field: "order-id".into(),
             message: format!(
                 "order {} is already recorded in campaign {}",
-                new.order_id.clone().unwrap_or_default(),
-                campaign.id
+                self.new.order_id.clone().unwrap_or_default(),
+                self.context.campaign.id
             ),
-        },
+        }
+    }
+
+    /// Calls its plugins for the stored conversion (nothing written yet).
+    fn plan(&self, registry: &Registry, stored: &conversion::Model) -> Result<Plan<'_>, Flagged> {
+        plan(registry, &self.context, stored, &self.new, self.commissionable)
+    }
+
+    /// The result for the stored conversion: its commissions, or it flagged with
+    /// the plugin's error.
+    async fn finish(
+        &self,
+        txn: &DatabaseTransaction,
+        stored: conversion::Model,
+        outcome: Result<Vec<commission::Model>, Flagged>,
+    ) -> Result<Recorded> {
+        let (stored, commissions) = match outcome {
+            Ok(commissions) => (stored, commissions),
+            Err(Flagged(error)) => {
+                tracing::warn!(conversion = stored.id, %error, "conversion kept and flagged");
+                let mut flagged: conversion::ActiveModel = stored.into();
+                flagged.status = Set("failed".into());
+                flagged.error = Set(Some(error));
+                (flagged.update(txn).await?, vec![])
+            }
+        };
+        Ok(Recorded {
+            conversion: ConversionView {
+                id: stored.id,
+                campaign: stored.campaign_id,
+                affiliate: stored.affiliate_id,
+                order_id: stored.order_id,
+                commissionable: self.commissionable,
+                status: stored.status,
+                error: stored.error,
+            },
+            commissions: commissions.into_iter().map(CommissionView::of).collect::<Result<_>>()?,
+        })
+    }
+}
+
+/// Records (or simulates) one conversion in a transaction of its own. The server
+/// records through [`ConversionWriter`], which stores conversions in batches.
+pub async fn record(db: &DatabaseConnection, registry: &Registry, prepared: Prepared, mode: Mode) -> Result<Recorded> {
+    let mut prepared = prepared;
+    if mode == Mode::Simulate {
+        prepared.new.order_id = None;
+        prepared.row.order_id = Set(None);
+    }
+    let txn = db.begin().await?;
+    let stored = prepared.row.clone().insert(&txn).await.map_err(|err| match err.sql_err() {
+        Some(SqlErr::UniqueConstraintViolation(_)) => prepared.duplicate(),
         _ => err.into(),
     })?;
-
-    let outcome = match plan(registry, &context, &stored, &new, commissionable) {
+    let outcome = match prepared.plan(registry, &stored) {
+        Ok(plan) => plan.store_alone(&txn, registry, &prepared.context.campaign).await,
         Err(flagged) => Err(flagged),
-        // One multi-row insert is atomic: no savepoint needed.
-        Ok(plan) if plan.only_inserts() => plan.store(&txn, registry, campaign).await,
-        Ok(plan) => {
-            let savepoint = txn.begin().await?;
-            let stored = plan.store(&savepoint, registry, campaign).await;
-            match stored {
-                Ok(_) => savepoint.commit().await?,
-                Err(_) => savepoint.rollback().await?,
-            }
-            stored
-        }
     };
-    let (stored, commissions) = match outcome {
-        Ok(commissions) => (stored, commissions),
-        Err(Flagged(error)) => {
-            tracing::warn!(conversion = stored.id, %error, "conversion kept and flagged");
-            let mut flagged: conversion::ActiveModel = stored.into();
-            flagged.status = Set("failed".into());
-            flagged.error = Set(Some(error));
-            (flagged.update(&txn).await?, vec![])
-        }
-    };
-    let recorded = Recorded {
-        conversion: ConversionView {
-            id: stored.id,
-            campaign: stored.campaign_id,
-            affiliate: stored.affiliate_id,
-            order_id: stored.order_id,
-            commissionable,
-            status: stored.status,
-            error: stored.error,
-        },
-        commissions: commissions.into_iter().map(CommissionView::of).collect::<Result<_>>()?,
-    };
+    let recorded = prepared.finish(&txn, stored, outcome).await?;
     match mode {
         Mode::Record => {
-            metrics::counter!("upline_conversions_total", "status" => recorded.conversion.status.clone()).increment(1);
-            txn.commit().await?;
+            counted(&recorded);
+            txn.commit().await?
         }
         Mode::Simulate => txn.rollback().await?,
     }
     Ok(recorded)
+}
+
+/// Counts a recorded conversion in the metrics, by status.
+fn counted(recorded: &Recorded) {
+    metrics::counter!("upline_conversions_total", "status" => recorded.conversion.status.clone()).increment(1);
 }
 
 /// Who referred the conversion: the affiliate the merchant names, else the owner of
@@ -399,24 +427,53 @@ fn plan<'a>(
     Ok(plan)
 }
 
+/// Rows returned by a multi-row insert, in the insert's order: ids are assigned in
+/// it, RETURNING promises no order.
+fn in_insert_order(mut rows: Vec<commission::Model>) -> Vec<commission::Model> {
+    rows.sort_by_key(|row| row.id);
+    rows
+}
+
 impl Plan<'_> {
     /// True when storing it is a single insert (no approval, no other actions).
     fn only_inserts(&self) -> bool {
         self.approval.is_none() && self.actions.is_empty()
     }
 
-    /// Stores the commissions (one insert), asks the approval plugin about the
-    /// distribution's, and carries out the other actions.
-    async fn store(
+    /// Stores it on its own: one insert, in a savepoint when more follows it.
+    async fn store_alone(
         self,
         txn: &DatabaseTransaction,
         registry: &Registry,
         campaign: &campaign::Model,
     ) -> Result<Vec<commission::Model>, Flagged> {
-        let mut rows =
-            commission::Entity::insert_many(self.rows).exec_with_returning(txn).await.map_err(Error::from)?;
-        // Ids follow the order of the rows in the insert.
-        rows.sort_by_key(|row| row.id);
+        if self.only_inserts() {
+            // One multi-row insert is atomic: no savepoint needed.
+            let rows = commission::Entity::insert_many(self.rows).exec_with_returning(txn).await;
+            return Ok(in_insert_order(rows.map_err(Error::from)?));
+        }
+        let savepoint = txn.begin().await.map_err(Error::from)?;
+        let rows = commission::Entity::insert_many(self.rows.clone()).exec_with_returning(&savepoint).await;
+        let stored = match rows {
+            Ok(rows) => self.after_insert(&savepoint, registry, campaign, in_insert_order(rows)).await,
+            Err(err) => Err(Error::from(err).into()),
+        };
+        match stored {
+            Ok(_) => savepoint.commit().await.map_err(Error::from)?,
+            Err(_) => savepoint.rollback().await.map_err(Error::from)?,
+        }
+        stored
+    }
+
+    /// Asks the approval plugin about the distribution's stored commissions and
+    /// carries out the other actions.
+    async fn after_insert(
+        self,
+        txn: &DatabaseTransaction,
+        registry: &Registry,
+        campaign: &campaign::Model,
+        mut rows: Vec<commission::Model>,
+    ) -> Result<Vec<commission::Model>, Flagged> {
         if let Some((plugin, invocation)) = self.approval {
             for row in rows.iter_mut().take(self.distributed) {
                 *row = approve(txn, registry, campaign, plugin, invocation, row.clone()).await?;

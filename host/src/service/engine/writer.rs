@@ -1,0 +1,211 @@
+//! Conversions stored in batches: one task takes every prepared conversion waiting
+//! (up to [`BATCH`]) and stores them in one transaction:
+//!
+//! 1. one `INSERT ... ON CONFLICT (campaign_id, order_id) DO NOTHING RETURNING` for
+//!    the conversions: a conversion it does not return is a duplicate (409), also
+//!    one repeated within the batch;
+//! 2. each conversion's plugins, called in turn (nothing written yet);
+//! 3. one `INSERT ... RETURNING` for the commissions of every conversion whose
+//!    storing is just that insert; the others (an approval plugin or a non-bonus
+//!    action follows) each in a savepoint of their own;
+//! 4. the conversions whose plugins failed are flagged; one commit.
+//!
+//! Every request waits until its conversion is committed. If the batch fails as a
+//! whole (a database error), each of its conversions is stored again on its own,
+//! so one bad conversion cannot fail the others.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
+
+use sea_orm::{DatabaseConnection, EntityTrait, TransactionTrait, TryInsertResult};
+use tokio::sync::{mpsc, oneshot};
+
+use super::{Flagged, Mode, Plan, Prepared, Recorded, counted, in_insert_order, record};
+use crate::db::entity::{commission, conversion};
+use crate::error::{Error, Result};
+use crate::plugin::Registry;
+
+/// At most this many conversions per transaction (the commissions' insert stays
+/// below SQLite's limit of 32,766 bound values at six commissions each).
+const BATCH: usize = 128;
+
+/// Batches at least this large have their plugins called on several threads.
+const PARALLEL_FROM: usize = 8;
+
+/// A prepared conversion and who waits for its result.
+struct Job {
+    prepared: Prepared,
+    done: oneshot::Sender<Result<Recorded>>,
+}
+
+/// The handle of the task that records conversions in batches.
+#[derive(Clone)]
+pub struct ConversionWriter(mpsc::Sender<Job>);
+
+impl ConversionWriter {
+    /// Starts the writer task.
+    pub fn start(db: DatabaseConnection, registry: Arc<Registry>) -> Self {
+        let (sender, receiver) = mpsc::channel(8 * BATCH);
+        tokio::spawn(write_batches(db, registry, receiver));
+        Self(sender)
+    }
+
+    /// Records a conversion; returns once it is committed.
+    pub async fn record(&self, prepared: Prepared) -> Result<Recorded> {
+        let stopped = || Error::Internal("the conversion writer has stopped".into());
+        let (done, wait) = oneshot::channel();
+        self.0.send(Job { prepared, done }).await.map_err(|_| stopped())?;
+        wait.await.map_err(|_| stopped())?
+    }
+}
+
+async fn write_batches(db: DatabaseConnection, registry: Arc<Registry>, mut receiver: mpsc::Receiver<Job>) {
+    let mut jobs = Vec::with_capacity(BATCH);
+    while receiver.recv_many(&mut jobs, BATCH).await > 0 {
+        let batch = std::mem::take(&mut jobs);
+        // In a task of its own: a panic fails this batch's requests, not the writer.
+        if let Err(err) = tokio::spawn(write_and_reply(db.clone(), registry.clone(), batch)).await {
+            tracing::error!(error = %err, "the conversion writer's batch panicked");
+        }
+    }
+}
+
+async fn write_and_reply(db: DatabaseConnection, registry: Arc<Registry>, batch: Vec<Job>) {
+    let prepared: Vec<&Prepared> = batch.iter().map(|job| &job.prepared).collect();
+    match write_batch(&db, &registry, &prepared).await {
+        Ok(results) => {
+            for (job, result) in batch.into_iter().zip(results) {
+                let _ = job.done.send(result);
+            }
+        }
+        Err(err) => {
+            tracing::warn!(error = %err, conversions = batch.len(), "a batch failed; storing its conversions one by one");
+            for job in batch {
+                let _ = job.done.send(record(&db, &registry, job.prepared, Mode::Record).await);
+            }
+        }
+    }
+}
+
+/// Stores a batch in one transaction; the outer error fails the batch as a whole.
+async fn write_batch(
+    db: &DatabaseConnection,
+    registry: &Registry,
+    batch: &[&Prepared],
+) -> Result<Vec<Result<Recorded>>> {
+    let txn = db.begin().await?;
+    let rows = batch.iter().map(|prepared| prepared.row.clone());
+    let inserted = conversion::Entity::insert_many(rows)
+        .on_conflict_do_nothing_on([conversion::Column::CampaignId, conversion::Column::OrderId])
+        .exec_with_returning_many(&txn)
+        .await?;
+    let mut stored = match inserted {
+        TryInsertResult::Inserted(rows) => Inserted::new(rows),
+        TryInsertResult::Conflicted | TryInsertResult::Empty => Inserted::new(vec![]),
+    };
+
+    let stored: Vec<Option<conversion::Model>> = batch.iter().map(|prepared| stored.take(prepared)).collect();
+    let mut planned = plan_all(registry, batch, stored);
+
+    // The commissions of every plan that is a single insert, all in one, in batch order.
+    let rows: Vec<commission::ActiveModel> = planned
+        .iter()
+        .filter_map(|entry| match entry {
+            Some((_, Ok(plan))) if plan.only_inserts() => Some(plan.rows.iter().cloned()),
+            _ => None,
+        })
+        .flatten()
+        .collect();
+    let mut commissions =
+        VecDeque::from(in_insert_order(commission::Entity::insert_many(rows).exec_with_returning(&txn).await?));
+
+    let mut results = Vec::with_capacity(batch.len());
+    for (i, prepared) in batch.iter().enumerate() {
+        let Some((row, plan)) = planned[i].take() else {
+            results.push(Err(prepared.duplicate()));
+            continue;
+        };
+        let outcome = match plan {
+            Ok(plan) if plan.only_inserts() => Ok(commissions.drain(..plan.rows.len()).collect()),
+            Ok(plan) => plan.store_alone(&txn, registry, &prepared.context.campaign).await,
+            Err(flagged) => Err(flagged),
+        };
+        results.push(Ok(prepared.finish(&txn, row, outcome).await?));
+    }
+    txn.commit().await?;
+    for recorded in results.iter().flatten() {
+        counted(recorded);
+    }
+    Ok(results)
+}
+
+/// A batch's stored conversions, each with its plugins' plan (`None` for a
+/// duplicate). The plugin calls are spread over the machine's cores: the writer is
+/// one task, and they are most of its work.
+fn plan_all<'a>(
+    registry: &Registry,
+    batch: &[&'a Prepared],
+    stored: Vec<Option<conversion::Model>>,
+) -> Vec<Option<(conversion::Model, Result<Plan<'a>, Flagged>)>> {
+    let plan_chunk = |chunk: Vec<(&'a Prepared, Option<conversion::Model>)>| {
+        let planned = chunk.into_iter().map(|(prepared, row)| {
+            row.map(|row| {
+                let plan = prepared.plan(registry, &row);
+                (row, plan)
+            })
+        });
+        planned.collect::<Vec<_>>()
+    };
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let mut jobs: Vec<_> = batch.iter().copied().zip(stored).collect();
+    if threads < 2 || jobs.len() < PARALLEL_FROM {
+        return plan_chunk(jobs);
+    }
+    let size = jobs.len().div_ceil(threads);
+    let mut chunks = Vec::new();
+    while jobs.len() > size {
+        let rest = jobs.split_off(size);
+        chunks.push(std::mem::replace(&mut jobs, rest));
+    }
+    chunks.push(jobs);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = chunks.into_iter().map(|chunk| scope.spawn(move || plan_chunk(chunk))).collect();
+        handles
+            .into_iter()
+            .flat_map(|handle| handle.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
+            .collect()
+    })
+}
+
+/// The conversions an insert returned, to hand to the batch's jobs in order.
+struct Inserted {
+    /// Those with an order id, by campaign and order id.
+    by_order: HashMap<(i64, String), conversion::Model>,
+    /// Those without, in insert order (ids are assigned in it).
+    without_order: VecDeque<conversion::Model>,
+}
+
+impl Inserted {
+    fn new(mut rows: Vec<conversion::Model>) -> Self {
+        rows.sort_by_key(|row| row.id);
+        let mut inserted = Self { by_order: HashMap::new(), without_order: VecDeque::new() };
+        for row in rows {
+            match row.order_id.clone() {
+                Some(order) => {
+                    inserted.by_order.insert((row.campaign_id, order), row);
+                }
+                None => inserted.without_order.push_back(row),
+            }
+        }
+        inserted
+    }
+
+    /// The stored row of `prepared`, or `None` if its order id was a duplicate (the
+    /// first of several equal ones in a batch is the one stored).
+    fn take(&mut self, prepared: &Prepared) -> Option<conversion::Model> {
+        match &prepared.new.order_id {
+            Some(order) => self.by_order.remove(&(prepared.context.campaign.id, order.clone())),
+            None => self.without_order.pop_front(),
+        }
+    }
+}
