@@ -1,30 +1,33 @@
 //! The affiliate panel's API: log in, then see only your own data.
 
+use axum::Extension;
 use axum::extract::{Request, State};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Extension, Router};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde::Deserialize;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
+use super::error::ErrorBody;
+use super::openapi::{AFFILIATE_SESSION, secured};
 use super::{AppState, Json, bearer};
 use crate::db::entity::commission;
 use crate::error::Result;
+use crate::service::affiliates::{self, Affiliate};
 use crate::service::engine::CommissionView;
-use crate::service::{affiliates, sessions};
+use crate::service::sessions::{self, Session};
 
 /// The logged-in affiliate.
 #[derive(Debug, Clone, Copy)]
 struct Me(i64);
 
 /// `/affiliate/login` (public) and the affiliate's own endpoints.
-pub fn router(state: AppState) -> Router<AppState> {
-    let own = Router::new()
-        .route("/affiliate/me", get(me))
-        .route("/affiliate/commissions", get(commissions))
-        .route_layer(middleware::from_fn_with_state(state, require_affiliate));
-    Router::new().route("/affiliate/login", post(login)).merge(own)
+pub fn router(state: AppState) -> OpenApiRouter<AppState> {
+    let own = OpenApiRouter::new().routes(routes!(me)).routes(routes!(commissions));
+    let own = secured(own, AFFILIATE_SESSION).route_layer(middleware::from_fn_with_state(state, require_affiliate));
+    OpenApiRouter::new().routes(routes!(login)).merge(own)
 }
 
 async fn require_affiliate(State(state): State<AppState>, mut request: Request, next: Next) -> Result<Response> {
@@ -35,21 +38,49 @@ async fn require_affiliate(State(state): State<AppState>, mut request: Request, 
     Ok(next.run(request).await)
 }
 
-#[derive(Deserialize)]
+/// An affiliate's credentials.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct Login {
+    /// Login e-mail.
     email: String,
+    /// Password.
     password: String,
 }
 
+/// Logs an affiliate in: the session token is good for 24 hours.
+#[utoipa::path(
+    post,
+    path = "/affiliate/login",
+    tag = "panel",
+    responses(
+        (status = 200, description = "A new session", body = Session),
+        (status = 400, description = "The body is invalid", body = ErrorBody),
+        (status = 401, description = "The e-mail or the password is wrong", body = ErrorBody),
+    )
+)]
 async fn login(State(state): State<AppState>, Json(body): Json<Login>) -> Result<impl IntoResponse> {
     Ok(axum::Json(sessions::login(&state.db, &body.email, &body.password).await?))
 }
 
+/// The logged-in affiliate.
+#[utoipa::path(
+    get,
+    path = "/affiliate/me",
+    tag = "panel",
+    responses((status = 200, description = "The affiliate", body = Affiliate))
+)]
 async fn me(State(state): State<AppState>, Extension(Me(id)): Extension<Me>) -> Result<impl IntoResponse> {
     Ok(axum::Json(affiliates::get(&state.db, id).await?))
 }
 
+/// The logged-in affiliate's commissions, oldest first.
+#[utoipa::path(
+    get,
+    path = "/affiliate/commissions",
+    tag = "panel",
+    responses((status = 200, description = "The commissions", body = Vec<CommissionView>))
+)]
 async fn commissions(State(state): State<AppState>, Extension(Me(id)): Extension<Me>) -> Result<impl IntoResponse> {
     let rows = commission::Entity::find()
         .filter(commission::Column::AffiliateId.eq(id))

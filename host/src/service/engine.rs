@@ -30,7 +30,7 @@ use crate::error::{Error, Result};
 use crate::plugin::{Grants, Hook, Invocation, LoadedPlugin, Registry};
 
 /// A conversion and the commissions it produced.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Recorded {
     /// The stored conversion.
     pub conversion: ConversionView,
@@ -39,7 +39,7 @@ pub struct Recorded {
 }
 
 /// A conversion as the API shows it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "kebab-case")]
 pub struct ConversionView {
     /// Id.
@@ -51,6 +51,7 @@ pub struct ConversionView {
     /// Order id.
     pub order_id: Option<String>,
     /// What commissions were computed on.
+    #[schema(value_type = crate::http::openapi::sdk::Money)]
     pub commissionable: sdk::Money,
     /// `processed` or `failed`.
     pub status: String,
@@ -59,7 +60,7 @@ pub struct ConversionView {
 }
 
 /// A commission as the API shows it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "kebab-case")]
 pub struct CommissionView {
     /// Id.
@@ -75,6 +76,7 @@ pub struct CommissionView {
     /// `sale`, `action:<code>`, `recurring` or `bonus`.
     pub commission_type: String,
     /// Amount (negative for reversals).
+    #[schema(value_type = crate::http::openapi::sdk::Money)]
     pub amount: sdk::Money,
     /// Lifecycle status.
     pub status: String,

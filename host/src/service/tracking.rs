@@ -9,7 +9,7 @@ use crate::db::entity::{affiliate, campaign, click};
 use crate::error::{Error, Result};
 
 /// A recorded click, as the snippet and the redirect need it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "kebab-case")]
 pub struct Click {
     /// The token to keep in the cookie and send with conversions.
