@@ -4,5 +4,6 @@ mod affiliates;
 mod campaigns;
 mod conversions;
 mod money;
+mod openapi;
 mod plugins;
 mod tracking;

@@ -9,12 +9,17 @@ use super::campaign::{invalid, name};
 use crate::error::{Error, Result};
 
 /// A new affiliate as a client sends it; [`AffiliateRequest::parse`] checks it.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
+#[schema(description = "A new affiliate.")]
 pub struct AffiliateRequest {
+    /// Display name, 1 to 200 characters.
     name: String,
+    /// Login e-mail, unique.
     email: String,
+    /// 10 to 200 characters.
     password: String,
+    /// The recruiting affiliate.
     #[serde(default)]
     parent: Option<i64>,
 }

@@ -6,7 +6,7 @@ use upline_plugin_sdk::{CommissionType, Currency, TierRule, TierSetting};
 use crate::error::{Error, Result};
 
 /// Which click a conversion is credited to when a visitor clicked several links.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum Attribution {
     /// The first click keeps the visitor (the cookie is not overwritten).
@@ -51,25 +51,39 @@ pub struct CampaignSettings {
 }
 
 /// A campaign as a client sends it; [`CampaignRequest::parse`] checks it.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
+#[schema(description = "A new campaign.")]
 pub struct CampaignRequest {
+    /// Display name, 1 to 200 characters.
     name: String,
+    /// ISO 4217 code of its conversions and commissions.
     currency: String,
+    /// Referral cookie lifetime, 1 to 3650 days.
     #[serde(default = "defaults::cookie_days")]
+    #[schema(default = 30)]
     cookie_days: u32,
+    /// Which click a conversion is credited to.
     #[serde(default = "defaults::attribution")]
+    #[schema(default = "last-click")]
     attribution: Attribution,
+    /// Shipping counts toward the commissionable total.
     #[serde(default)]
     include_shipping: bool,
+    /// Tax counts toward the commissionable total.
     #[serde(default)]
     include_tax: bool,
+    /// Discounts are taken off the commissionable total.
     #[serde(default = "defaults::yes")]
+    #[schema(default = true)]
     subtract_discount: bool,
+    /// Store commissions for orders of total 0.
     #[serde(default)]
     store_zero_orders: bool,
+    /// Store commissions whose amount is 0.
     #[serde(default)]
     store_zero_commissions: bool,
+    /// Days new commissions are held before approval, 0 to 3650.
     #[serde(default)]
     hold_days: u32,
 }
@@ -152,10 +166,13 @@ pub fn parse_commission_type(field: &str, text: &str) -> Result<CommissionType> 
 }
 
 /// A group's tiers for one commission type as a client sends them.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct RatesRequest {
+    /// `sale`, `recurring` or `action:<code>`.
     commission_type: String,
+    /// Tiers 1 to 100, each once; they replace the group's tiers for the type.
+    #[schema(value_type = Vec<crate::http::openapi::sdk::TierSetting>)]
     tiers: Vec<TierSetting>,
 }
 

@@ -10,9 +10,10 @@ use super::campaign::{invalid, parse_commission_type};
 use crate::error::Result;
 
 /// A conversion as a merchant's server sends it.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct ConversionRequest {
+    /// The campaign.
     campaign: i64,
     /// The referring affiliate, when the merchant knows it.
     #[serde(default)]
@@ -22,25 +23,34 @@ pub struct ConversionRequest {
     click: Option<String>,
     /// `sale` (default), `recurring` or `action:<code>`.
     #[serde(default = "sale")]
+    #[schema(default = "sale")]
     commission_type: String,
+    /// The merchant's order id (1 to 200 characters), unique per campaign.
     #[serde(default)]
     order_id: Option<String>,
+    /// The product (1 to 200 characters).
     #[serde(default)]
     product_id: Option<String>,
+    /// The coupon used (1 to 200 characters).
     #[serde(default)]
     coupon: Option<String>,
-    /// Defaults to the campaign's currency.
+    /// ISO 4217 code; defaults to the campaign's currency, and must be it.
     #[serde(default)]
     currency: Option<String>,
-    /// Product value before discount, without shipping and tax.
+    /// Product value before discount, without shipping and tax. Every amount is a
+    /// non-negative decimal string with at most the currency's decimals.
     #[serde(default)]
     total: Decimal,
+    /// Shipping.
     #[serde(default)]
     shipping: Decimal,
+    /// Tax.
     #[serde(default)]
     tax: Decimal,
+    /// Discount.
     #[serde(default)]
     discount: Decimal,
+    /// Free-form fields: at most 50, names up to 100 and values up to 1000 bytes.
     #[serde(default)]
     custom_fields: BTreeMap<String, String>,
 }

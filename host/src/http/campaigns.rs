@@ -1,58 +1,113 @@
 //! `/api/v1/campaigns` and `/api/v1/groups`: campaigns, commission groups, tier rates.
 
-use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
-use axum::routing::{get, post, put};
 use serde::Deserialize;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
+use super::error::ErrorBody;
 use super::{AppState, Json};
 use crate::domain::campaign::{self, CampaignRequest, RatesRequest};
 use crate::error::Result;
-use crate::service::{bindings, campaigns};
+use crate::service::bindings::{self, Binding};
+use crate::service::campaigns::{self, Campaign, Group};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/campaigns", post(create).get(list))
-        .route("/campaigns/{id}", get(show))
-        .route("/campaigns/{id}/groups", post(add_group))
-        .route("/groups/{id}/rates", put(set_rates))
-        .route("/campaigns/{id}/plugins", get(list_bindings))
-        .route("/campaigns/{id}/plugins/{plugin}", put(set_binding))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create, list))
+        .routes(routes!(show))
+        .routes(routes!(add_group))
+        .routes(routes!(set_rates))
+        .routes(routes!(list_bindings))
+        .routes(routes!(set_binding))
 }
 
+/// Creates a campaign with a default group named `Default`.
+#[utoipa::path(
+    post,
+    path = "/campaigns",
+    tag = "campaigns",
+    responses(
+        (status = 201, description = "The campaign", body = Campaign),
+        (status = 400, description = "A field is invalid", body = ErrorBody),
+    )
+)]
 async fn create(State(state): State<AppState>, Json(request): Json<CampaignRequest>) -> Result<impl IntoResponse> {
     let created = campaigns::create(&state.db, request.parse()?).await?;
     Ok((StatusCode::CREATED, axum::Json(created)))
 }
 
+/// Every campaign.
+#[utoipa::path(get, path = "/campaigns", tag = "campaigns", responses((status = 200, description = "The campaigns", body = Vec<Campaign>)))]
 async fn list(State(state): State<AppState>) -> Result<impl IntoResponse> {
     Ok(axum::Json(campaigns::list(&state.db).await?))
 }
 
+/// One campaign.
+#[utoipa::path(
+    get,
+    path = "/campaigns/{id}",
+    tag = "campaigns",
+    params(("id" = i64, Path, description = "Campaign id")),
+    responses(
+        (status = 200, description = "The campaign", body = Campaign),
+        (status = 400, description = "The id is not an id", body = ErrorBody),
+        (status = 404, description = "No such campaign", body = ErrorBody),
+    )
+)]
 async fn show(State(state): State<AppState>, Path(id): Path<String>) -> Result<impl IntoResponse> {
     Ok(axum::Json(campaigns::get(&state.db, super::id("id", &id)?).await?))
 }
 
-#[derive(Deserialize)]
+/// A new commission group.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
-struct GroupRequest {
+struct NewGroup {
+    /// Display name, 1 to 200 characters, unique in the campaign.
     name: String,
+    /// New affiliates join it.
     #[serde(default)]
     is_default: bool,
 }
 
+/// Adds a commission group to the campaign.
+#[utoipa::path(
+    post,
+    path = "/campaigns/{id}/groups",
+    tag = "campaigns",
+    params(("id" = i64, Path, description = "Campaign id")),
+    responses(
+        (status = 201, description = "The group", body = Group),
+        (status = 400, description = "The id or the name is invalid", body = ErrorBody),
+        (status = 404, description = "No such campaign", body = ErrorBody),
+        (status = 409, description = "The campaign has a group of that name", body = ErrorBody),
+    )
+)]
 async fn add_group(
     State(state): State<AppState>,
     Path(id): Path<String>,
-    Json(request): Json<GroupRequest>,
+    Json(request): Json<NewGroup>,
 ) -> Result<impl IntoResponse> {
     let name = campaign::name("name", &request.name)?;
     let group = campaigns::add_group(&state.db, super::id("id", &id)?, name, request.is_default).await?;
     Ok((StatusCode::CREATED, axum::Json(group)))
 }
 
+/// Sets a group's tiers for one commission type.
+#[utoipa::path(
+    put,
+    path = "/groups/{id}/rates",
+    tag = "campaigns",
+    params(("id" = i64, Path, description = "Group id")),
+    responses(
+        (status = 200, description = "The group", body = Group),
+        (status = 400, description = "The id, the commission type or a tier is invalid", body = ErrorBody),
+        (status = 404, description = "No such group", body = ErrorBody),
+    )
+)]
 async fn set_rates(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -62,12 +117,16 @@ async fn set_rates(
     Ok(axum::Json(group))
 }
 
-#[derive(Deserialize)]
+/// A plugin's switch and configuration for a campaign.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct BindingRequest {
+    /// Switched on.
     enabled: bool,
+    /// The configuration, valid against the plugin's `config_schema`; `{}` if left out.
     #[serde(default = "empty_object")]
     config: serde_json::Value,
+    /// Order of calls (lower first).
     #[serde(default)]
     position: i32,
 }
@@ -76,6 +135,18 @@ fn empty_object() -> serde_json::Value {
     serde_json::json!({})
 }
 
+/// The campaign's plugins.
+#[utoipa::path(
+    get,
+    path = "/campaigns/{id}/plugins",
+    tag = "campaigns",
+    params(("id" = i64, Path, description = "Campaign id")),
+    responses(
+        (status = 200, description = "The plugins bound to the campaign", body = Vec<Binding>),
+        (status = 400, description = "The id is not an id", body = ErrorBody),
+        (status = 404, description = "No such campaign", body = ErrorBody),
+    )
+)]
 async fn list_bindings(State(state): State<AppState>, Path(id): Path<String>) -> Result<impl IntoResponse> {
     let id = super::id("id", &id)?;
     campaigns::get(&state.db, id).await?;
@@ -83,6 +154,18 @@ async fn list_bindings(State(state): State<AppState>, Path(id): Path<String>) ->
 }
 
 /// Enables, disables or configures a plugin for the campaign.
+#[utoipa::path(
+    put,
+    path = "/campaigns/{id}/plugins/{plugin}",
+    tag = "campaigns",
+    params(("id" = i64, Path, description = "Campaign id"), ("plugin" = String, Path, description = "Plugin id")),
+    responses(
+        (status = 200, description = "The binding", body = Binding),
+        (status = 400, description = "The campaign id or the plugin id is invalid", body = ErrorBody),
+        (status = 404, description = "No such campaign or plugin", body = ErrorBody),
+        (status = 422, description = "The configuration does not match the plugin's schema", body = ErrorBody),
+    )
+)]
 async fn set_binding(
     State(state): State<AppState>,
     Path((id, plugin)): Path<(String, String)>,

@@ -1,28 +1,37 @@
 //! `/api/v1/conversions` (server-to-server, with an API key) and `/api/v1/commissions`.
 
-use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
-use axum::routing::{get, post};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde::Deserialize;
+use utoipa::IntoParams;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
+use super::error::ErrorBody;
 use super::{AppState, Json, Query};
 use crate::db::entity::commission;
 use crate::domain::conversion::ConversionRequest;
 use crate::error::Result;
 use crate::service::engine::{self, CommissionView, Mode, Recorded};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/conversions", post(record))
-        .route("/simulate", post(simulate))
-        .route("/commissions", get(list))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(record)).routes(routes!(simulate)).routes(routes!(list))
 }
 
 /// Records a conversion; 201 with its commissions, or with `status: failed` and the
 /// error when a plugin failed (the conversion is kept for retry or review).
+#[utoipa::path(
+    post,
+    path = "/conversions",
+    tag = "conversions",
+    responses(
+        (status = 201, description = "The stored conversion and its commissions", body = Recorded),
+        (status = 400, description = "A field is invalid, or the campaign, affiliate or click is unknown", body = ErrorBody),
+        (status = 409, description = "The campaign already has a conversion with this order id", body = ErrorBody),
+    )
+)]
 async fn record(State(state): State<AppState>, Json(request): Json<ConversionRequest>) -> Result<impl IntoResponse> {
     let recorded = run(&state, request, Mode::Record).await?;
     Ok((StatusCode::CREATED, axum::Json(recorded)))
@@ -42,19 +51,46 @@ pub async fn run(state: &AppState, request: ConversionRequest, mode: Mode) -> Re
 
 /// Runs a hypothetical conversion through the campaign's current plugins and returns
 /// the commissions and their trail, writing nothing.
+#[utoipa::path(
+    post,
+    path = "/simulate",
+    tag = "conversions",
+    responses(
+        (status = 200, description = "What recording it would store (ids are provisional)", body = Recorded),
+        (status = 400, description = "A field is invalid, or the campaign, affiliate or click is unknown", body = ErrorBody),
+    )
+)]
 async fn simulate(State(state): State<AppState>, Json(request): Json<ConversionRequest>) -> Result<impl IntoResponse> {
     Ok(axum::Json(run(&state, request, Mode::Simulate).await?))
 }
 
-#[derive(Deserialize)]
+/// Which commissions to list; all when empty.
+#[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct Filter {
+    /// Only this campaign's.
     campaign: Option<i64>,
+    /// Only this affiliate's.
     affiliate: Option<i64>,
+    /// Only this conversion's.
     conversion: Option<i64>,
+    /// Only those in this status.
+    #[param(inline)]
     status: Option<crate::domain::CommissionStatus>,
 }
 
+/// Commissions, oldest first.
+#[utoipa::path(
+    get,
+    path = "/commissions",
+    tag = "conversions",
+    params(Filter),
+    responses(
+        (status = 200, description = "The commissions", body = Vec<CommissionView>),
+        (status = 400, description = "A query parameter is invalid", body = ErrorBody),
+    )
+)]
 async fn list(State(state): State<AppState>, Query(filter): Query<Filter>) -> Result<impl IntoResponse> {
     let mut query = commission::Entity::find().order_by_asc(commission::Column::Id);
     if let Some(campaign) = filter.campaign {

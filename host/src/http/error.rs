@@ -6,18 +6,26 @@ use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::error::Error;
 
-#[derive(Serialize)]
-struct Body<'a> {
-    error: Detail<'a>,
+/// The body of every error response.
+#[derive(Serialize, ToSchema)]
+pub struct ErrorBody<'a> {
+    error: ErrorDetail<'a>,
 }
 
-#[derive(Serialize)]
-struct Detail<'a> {
+/// What went wrong.
+#[derive(Serialize, ToSchema)]
+struct ErrorDetail<'a> {
+    /// Stable and machine-readable, e.g. `invalid_input`, `unauthorized`, `not_found`,
+    /// `conflict`, `invalid_wasm`, `plugin_failed`, `internal`.
+    #[schema(example = "invalid_input")]
     code: &'static str,
+    /// For people.
     message: String,
+    /// The offending field or parameter, e.g. `tiers[0].rule` (client errors only).
     #[serde(skip_serializing_if = "Option::is_none")]
     field: Option<&'a str>,
 }
@@ -69,6 +77,6 @@ impl IntoResponse for Error {
         } else {
             self.to_string()
         };
-        (status, Json(Body { error: Detail { code, message, field: self.field() } })).into_response()
+        (status, Json(ErrorBody { error: ErrorDetail { code, message, field: self.field() } })).into_response()
     }
 }

@@ -1,41 +1,49 @@
 //! Commission decisions (single and bulk), payouts, and refunds.
 
-use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
-use axum::routing::post;
 use rust_decimal::Decimal;
 use serde::Deserialize;
 use upline_plugin_sdk::{Currency, Money};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
+use super::error::ErrorBody;
 use super::{AppState, Json};
 use crate::domain::campaign::invalid;
 use crate::error::Result;
-use crate::service::lifecycle::{self, Decision};
+use crate::service::engine::CommissionView;
+use crate::service::lifecycle::{self, Decision, PayoutView};
 
 const ACTOR: &str = "operator";
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/commissions/{id}/approve", post(approve_one))
-        .route("/commissions/{id}/decline", post(decline_one))
-        .route("/commissions/approve", post(approve_many))
-        .route("/commissions/decline", post(decline_many))
-        .route("/payouts", post(pay_out))
-        .route("/conversions/{id}/refund", post(refund))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(approve_one))
+        .routes(routes!(decline_one))
+        .routes(routes!(approve_many))
+        .routes(routes!(decline_many))
+        .routes(routes!(pay_out))
+        .routes(routes!(refund))
 }
 
-#[derive(Deserialize)]
+/// Why a commission is declined.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct Reason {
+    /// 1 to 1000 characters.
     reason: String,
 }
 
-#[derive(Deserialize)]
+/// Commissions to approve or decline at once.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct Ids {
+    /// 1 to 10000 commission ids; all are decided or none.
     ids: Vec<i64>,
+    /// Why (1 to 1000 characters); required to decline.
     #[serde(default)]
     reason: Option<String>,
 }
@@ -47,11 +55,37 @@ fn reason(reason: Option<String>) -> Result<String> {
     }
 }
 
+/// Approves a pending commission.
+#[utoipa::path(
+    post,
+    path = "/commissions/{id}/approve",
+    tag = "lifecycle",
+    params(("id" = i64, Path, description = "Commission id")),
+    responses(
+        (status = 200, description = "The approved commission", body = CommissionView),
+        (status = 400, description = "The id is not an id", body = ErrorBody),
+        (status = 404, description = "No such commission", body = ErrorBody),
+        (status = 409, description = "The commission is not pending", body = ErrorBody),
+    )
+)]
 async fn approve_one(State(state): State<AppState>, Path(id): Path<String>) -> Result<impl IntoResponse> {
     let id = super::id("id", &id)?;
     Ok(axum::Json(lifecycle::decide(&state.db, &[id], &Decision::Approve, ACTOR).await?.remove(0)))
 }
 
+/// Declines a pending commission.
+#[utoipa::path(
+    post,
+    path = "/commissions/{id}/decline",
+    tag = "lifecycle",
+    params(("id" = i64, Path, description = "Commission id")),
+    responses(
+        (status = 200, description = "The declined commission", body = CommissionView),
+        (status = 400, description = "The id or the reason is invalid", body = ErrorBody),
+        (status = 404, description = "No such commission", body = ErrorBody),
+        (status = 409, description = "The commission is not pending", body = ErrorBody),
+    )
+)]
 async fn decline_one(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -61,22 +95,60 @@ async fn decline_one(
     Ok(axum::Json(lifecycle::decide(&state.db, &[id], &decision, ACTOR).await?.remove(0)))
 }
 
+/// Approves pending commissions, all or none.
+#[utoipa::path(
+    post,
+    path = "/commissions/approve",
+    tag = "lifecycle",
+    responses(
+        (status = 200, description = "The approved commissions", body = Vec<CommissionView>),
+        (status = 400, description = "The ids are invalid", body = ErrorBody),
+        (status = 404, description = "A commission does not exist", body = ErrorBody),
+        (status = 409, description = "A commission is not pending", body = ErrorBody),
+    )
+)]
 async fn approve_many(State(state): State<AppState>, Json(body): Json<Ids>) -> Result<impl IntoResponse> {
     Ok(axum::Json(lifecycle::decide(&state.db, &body.ids, &Decision::Approve, ACTOR).await?))
 }
 
+/// Declines pending commissions, all or none.
+#[utoipa::path(
+    post,
+    path = "/commissions/decline",
+    tag = "lifecycle",
+    responses(
+        (status = 200, description = "The declined commissions", body = Vec<CommissionView>),
+        (status = 400, description = "The ids or the reason are invalid", body = ErrorBody),
+        (status = 404, description = "A commission does not exist", body = ErrorBody),
+        (status = 409, description = "A commission is not pending", body = ErrorBody),
+    )
+)]
 async fn decline_many(State(state): State<AppState>, Json(body): Json<Ids>) -> Result<impl IntoResponse> {
     let decision = Decision::Decline(reason(body.reason)?);
     Ok(axum::Json(lifecycle::decide(&state.db, &body.ids, &decision, ACTOR).await?))
 }
 
-#[derive(Deserialize)]
+/// Which balances to pay.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct PayoutRequest {
+    /// ISO 4217 code: only commissions in this currency are paid.
     currency: String,
+    /// The smallest balance paid, a decimal string, e.g. `"50.00"`.
     minimum: Decimal,
 }
 
+/// Pays every affiliate whose approved, unpaid commissions in the currency add up to
+/// at least the minimum; the commissions become `paid`.
+#[utoipa::path(
+    post,
+    path = "/payouts",
+    tag = "lifecycle",
+    responses(
+        (status = 201, description = "The payouts made", body = Vec<PayoutView>),
+        (status = 400, description = "The currency or the minimum is invalid", body = ErrorBody),
+    )
+)]
 async fn pay_out(State(state): State<AppState>, Json(body): Json<PayoutRequest>) -> Result<impl IntoResponse> {
     let currency = Currency::from_code(&body.currency).map_err(|err| invalid("currency", err.message()))?;
     if body.minimum.is_sign_negative() {
@@ -86,15 +158,32 @@ async fn pay_out(State(state): State<AppState>, Json(body): Json<PayoutRequest>)
     Ok((StatusCode::CREATED, axum::Json(payouts)))
 }
 
-#[derive(Deserialize)]
+/// A refund or chargeback of part or all of a conversion.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 struct RefundRequest {
+    /// How much of the commissionable total is refunded (not yet refunded, above 0), a
+    /// decimal string.
     amount: Decimal,
+    /// The conversion's currency.
     currency: String,
+    /// A chargeback rather than a refund.
     #[serde(default)]
     chargeback: bool,
 }
 
+/// Refunds a conversion: its commissions are reversed in proportion.
+#[utoipa::path(
+    post,
+    path = "/conversions/{id}/refund",
+    tag = "lifecycle",
+    params(("id" = i64, Path, description = "Conversion id")),
+    responses(
+        (status = 201, description = "The reversing commissions", body = Vec<CommissionView>),
+        (status = 400, description = "The id, the amount or the currency is invalid", body = ErrorBody),
+        (status = 404, description = "No such conversion", body = ErrorBody),
+    )
+)]
 async fn refund(
     State(state): State<AppState>,
     Path(id): Path<String>,

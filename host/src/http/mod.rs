@@ -1,5 +1,6 @@
 //! The HTTP API, under `/api/v1`. Handlers are thin: extract, parse into domain
-//! types, call a service, map the error (in `error`).
+//! types, call a service, map the error (in `error`). Every route is documented in
+//! the OpenAPI document (in `openapi`).
 
 mod affiliates;
 mod campaigns;
@@ -7,6 +8,7 @@ mod conversions;
 mod coupons;
 mod error;
 mod lifecycle;
+pub mod openapi;
 mod panel;
 mod plugins;
 mod reports;
@@ -14,16 +16,19 @@ mod tracking;
 
 use std::sync::Arc;
 
-use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Request, State};
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use axum::middleware::{self, Next};
 use axum::response::Response;
-use axum::routing::get;
+use axum::{Extension, Router};
+use metrics_exporter_prometheus::PrometheusHandle;
 use serde::de::DeserializeOwned;
 use sha2::{Digest, Sha256};
+use utoipa::OpenApi;
+use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
+use utoipa_axum::routes;
 
 use crate::error::{Error, Result};
 use crate::plugin::Registry;
@@ -46,30 +51,52 @@ pub struct AppState {
     pub operator_key_hash: [u8; 32],
 }
 
-/// The whole API.
+/// The whole API, serving its own OpenAPI document.
 pub fn router(state: AppState) -> Router {
-    let operator = Router::new()
+    let (router, document) = api(&state).split_for_parts();
+    router.layer(Extension(Arc::new(document))).layer(tower_http::trace::TraceLayer::new_for_http()).with_state(state)
+}
+
+/// Every route with its documentation.
+fn api(state: &AppState) -> OpenApiRouter<AppState> {
+    let operator = OpenApiRouter::new()
         .nest("/plugins", plugins::router())
         .merge(campaigns::router())
         .merge(affiliates::router())
         .merge(conversions::router())
         .merge(coupons::router())
         .merge(lifecycle::router())
-        .merge(reports::router())
+        .merge(reports::router());
+    let operator = openapi::secured(operator, openapi::OPERATOR_KEY)
         .route_layer(middleware::from_fn_with_state(state.clone(), require_operator));
-    let metrics = metrics_handle();
-    Router::new()
-        .route("/health", get(|| async { "ok" }))
-        .route("/metrics", get(move || std::future::ready(metrics.render())))
-        .nest("/api/v1", operator.merge(panel::router(state.clone())))
+    let v1 = operator.merge(panel::router(state.clone())).routes(routes!(openapi::document));
+    OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
+        .routes(routes!(health))
+        .routes(routes!(scrape).layer(Extension(metrics_handle())))
+        .nest("/api/v1", v1)
         .merge(tracking::router())
-        .layer(tower_http::trace::TraceLayer::new_for_http())
-        .with_state(state)
+}
+
+/// Liveness.
+#[utoipa::path(get, path = "/health", tag = "operations", responses((status = 200, description = "`ok`", body = String)))]
+async fn health() -> &'static str {
+    "ok"
+}
+
+/// Prometheus metrics.
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    tag = "operations",
+    responses((status = 200, description = "The Prometheus text format", body = String))
+)]
+async fn scrape(Extension(handle): Extension<PrometheusHandle>) -> String {
+    handle.render()
 }
 
 /// The Prometheus exporter, installed once per process.
-fn metrics_handle() -> metrics_exporter_prometheus::PrometheusHandle {
-    static HANDLE: std::sync::OnceLock<metrics_exporter_prometheus::PrometheusHandle> = std::sync::OnceLock::new();
+fn metrics_handle() -> PrometheusHandle {
+    static HANDLE: std::sync::OnceLock<PrometheusHandle> = std::sync::OnceLock::new();
     HANDLE
         .get_or_init(|| {
             let recorder = metrics_exporter_prometheus::PrometheusBuilder::new().build_recorder();

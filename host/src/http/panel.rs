@@ -1,32 +1,35 @@
 //! The affiliate panel's API: log in, then see only your own data.
 
+use axum::Extension;
 use axum::extract::{Request, State};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Extension, Router};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde::Deserialize;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
+use super::error::ErrorBody;
+use super::openapi::{AFFILIATE_SESSION, secured};
 use super::reports::ReportQuery;
 use super::{AppState, Json, Query, bearer};
 use crate::db::entity::commission;
 use crate::error::Result;
+use crate::service::affiliates::{self, Affiliate};
 use crate::service::engine::CommissionView;
-use crate::service::{affiliates, reports, sessions};
+use crate::service::reports::{self, Report};
+use crate::service::sessions::{self, Session};
 
 /// The logged-in affiliate.
 #[derive(Debug, Clone, Copy)]
 struct Me(i64);
 
 /// `/affiliate/login` (public) and the affiliate's own endpoints.
-pub fn router(state: AppState) -> Router<AppState> {
-    let own = Router::new()
-        .route("/affiliate/me", get(me))
-        .route("/affiliate/commissions", get(commissions))
-        .route("/affiliate/report", get(report))
-        .route_layer(middleware::from_fn_with_state(state, require_affiliate));
-    Router::new().route("/affiliate/login", post(login)).merge(own)
+pub fn router(state: AppState) -> OpenApiRouter<AppState> {
+    let own = OpenApiRouter::new().routes(routes!(me)).routes(routes!(commissions)).routes(routes!(report));
+    let own = secured(own, AFFILIATE_SESSION).route_layer(middleware::from_fn_with_state(state, require_affiliate));
+    OpenApiRouter::new().routes(routes!(login)).merge(own)
 }
 
 async fn require_affiliate(State(state): State<AppState>, mut request: Request, next: Next) -> Result<Response> {
@@ -37,21 +40,49 @@ async fn require_affiliate(State(state): State<AppState>, mut request: Request, 
     Ok(next.run(request).await)
 }
 
-#[derive(Deserialize)]
+/// An affiliate's credentials.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct Login {
+    /// Login e-mail.
     email: String,
+    /// Password.
     password: String,
 }
 
+/// Logs an affiliate in: the session token is good for 24 hours.
+#[utoipa::path(
+    post,
+    path = "/affiliate/login",
+    tag = "panel",
+    responses(
+        (status = 200, description = "A new session", body = Session),
+        (status = 400, description = "The body is invalid", body = ErrorBody),
+        (status = 401, description = "The e-mail or the password is wrong", body = ErrorBody),
+    )
+)]
 async fn login(State(state): State<AppState>, Json(body): Json<Login>) -> Result<impl IntoResponse> {
     Ok(axum::Json(sessions::login(&state.db, &body.email, &body.password).await?))
 }
 
+/// The logged-in affiliate.
+#[utoipa::path(
+    get,
+    path = "/affiliate/me",
+    tag = "panel",
+    responses((status = 200, description = "The affiliate", body = Affiliate))
+)]
 async fn me(State(state): State<AppState>, Extension(Me(id)): Extension<Me>) -> Result<impl IntoResponse> {
     Ok(axum::Json(affiliates::get(&state.db, id).await?))
 }
 
+/// The logged-in affiliate's commissions, oldest first.
+#[utoipa::path(
+    get,
+    path = "/affiliate/commissions",
+    tag = "panel",
+    responses((status = 200, description = "The commissions", body = Vec<CommissionView>))
+)]
 async fn commissions(State(state): State<AppState>, Extension(Me(id)): Extension<Me>) -> Result<impl IntoResponse> {
     let rows = commission::Entity::find()
         .filter(commission::Column::AffiliateId.eq(id))
@@ -61,7 +92,18 @@ async fn commissions(State(state): State<AppState>, Extension(Me(id)): Extension
     Ok(axum::Json(rows.into_iter().map(CommissionView::of).collect::<Result<Vec<_>>>()?))
 }
 
-/// The affiliate's own report (an `affiliate` parameter is ignored: it is always the caller).
+/// The affiliate's own report per period (an `affiliate` parameter is ignored:
+/// it is always the caller).
+#[utoipa::path(
+    get,
+    path = "/affiliate/report",
+    tag = "panel",
+    params(ReportQuery),
+    responses(
+        (status = 200, description = "The caller's clicks, conversions and commissions in the period", body = Report),
+        (status = 400, description = "A query parameter is invalid", body = ErrorBody),
+    )
+)]
 async fn report(
     State(state): State<AppState>,
     Extension(Me(id)): Extension<Me>,

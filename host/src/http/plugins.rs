@@ -3,25 +3,38 @@
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::StatusCode;
-use axum::routing::{post, put};
-use axum::{Router, response::IntoResponse};
+use axum::response::IntoResponse;
 use serde::Deserialize;
+use utoipa::ToSchema;
+use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
+use utoipa_axum::routes;
 
+use super::error::ErrorBody;
 use super::{AppState, Json};
 use crate::error::{Error, Result};
-use crate::plugin::{Limits, PluginId};
+use crate::plugin::{Limits, PluginId, PluginInfo};
 
 /// Largest package accepted.
 const MAX_PACKAGE_BYTES: usize = 32 * 1024 * 1024;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/", post(install).get(list).layer(DefaultBodyLimit::max(MAX_PACKAGE_BYTES)))
-        .route("/{id}/activate", post(activate))
-        .route("/{id}/limits", put(set_limits))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(install, list).layer(DefaultBodyLimit::max(MAX_PACKAGE_BYTES)))
+        .routes(routes!(activate))
+        .routes(routes!(set_limits))
 }
 
 /// Installs the package in the body (`application/wasm`) and makes it active.
+#[utoipa::path(
+    post,
+    path = "/",
+    tag = "plugins",
+    request_body(description = "A plugin package, at most 32 MiB", content(("application/wasm"))),
+    responses(
+        (status = 201, description = "The installed version, now active", body = PluginInfo),
+        (status = 422, description = "The package is not a valid plugin (code `invalid_wasm`, `invalid_manifest`, ...)", body = ErrorBody),
+    )
+)]
 async fn install(State(state): State<AppState>, body: Bytes) -> Result<impl IntoResponse> {
     let registry = state.registry.clone();
     // Compiling is CPU-bound: keep it off the async workers.
@@ -31,6 +44,8 @@ async fn install(State(state): State<AppState>, body: Bytes) -> Result<impl Into
     Ok((StatusCode::CREATED, axum::Json(info)))
 }
 
+/// Every installed version of every plugin.
+#[utoipa::path(get, path = "/", tag = "plugins", responses((status = 200, description = "The plugins", body = Vec<PluginInfo>)))]
 async fn list(State(state): State<AppState>) -> impl IntoResponse {
     axum::Json(state.registry.list())
 }
@@ -39,12 +54,27 @@ fn plugin_id(id: &str) -> Result<PluginId> {
     id.parse().map_err(|message| Error::InvalidInput { field: "id".into(), message })
 }
 
-#[derive(Deserialize)]
+/// The version to make active.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct Activate {
+    /// An installed version, e.g. `1.2.0`.
+    #[schema(value_type = String)]
     version: semver::Version,
 }
 
+/// Makes an installed version the one calls use.
+#[utoipa::path(
+    post,
+    path = "/{id}/activate",
+    tag = "plugins",
+    params(("id" = String, Path, description = "Plugin id")),
+    responses(
+        (status = 204, description = "Done"),
+        (status = 400, description = "The id or the version is invalid", body = ErrorBody),
+        (status = 404, description = "No such plugin or version", body = ErrorBody),
+    )
+)]
 async fn activate(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -54,6 +84,19 @@ async fn activate(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// Sets the plugin's per-call limits (left-out ones take their defaults).
+#[utoipa::path(
+    put,
+    path = "/{id}/limits",
+    tag = "plugins",
+    params(("id" = String, Path, description = "Plugin id")),
+    responses(
+        (status = 204, description = "Done"),
+        (status = 400, description = "The id is invalid", body = ErrorBody),
+        (status = 404, description = "No such plugin", body = ErrorBody),
+        (status = 422, description = "A limit is above the maximum", body = ErrorBody),
+    )
+)]
 async fn set_limits(
     State(state): State<AppState>,
     Path(id): Path<String>,

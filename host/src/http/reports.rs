@@ -1,28 +1,35 @@
 //! `/api/v1/reports/affiliates`: clicks, conversions and commissions per affiliate
 //! and period (the affiliate panel has its own, limited to the affiliate).
 
-use axum::Router;
 use axum::extract::State;
 use axum::response::IntoResponse;
-use axum::routing::get;
 use chrono::NaiveDate;
 use serde::Deserialize;
+use utoipa::IntoParams;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
+use super::error::ErrorBody;
 use super::{AppState, Query};
 use crate::error::Result;
-use crate::service::reports::{self, Period};
+use crate::service::reports::{self, Period, Report};
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/reports/affiliates", get(affiliates))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(affiliates))
 }
 
-/// The report's query parameters (days are `YYYY-MM-DD`, inclusive).
-#[derive(Deserialize)]
+/// The report's query parameters (days are `YYYY-MM-DD`, inclusive, UTC).
+#[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct ReportQuery {
+    /// First day; default the first of `to`'s month.
     from: Option<NaiveDate>,
+    /// Last day; default today.
     to: Option<NaiveDate>,
+    /// Only this campaign.
     campaign: Option<i64>,
+    /// Only this affiliate.
     affiliate: Option<i64>,
 }
 
@@ -33,6 +40,17 @@ impl ReportQuery {
     }
 }
 
+/// Clicks, conversions and commissions per affiliate in the period.
+#[utoipa::path(
+    get,
+    path = "/reports/affiliates",
+    tag = "reports",
+    params(ReportQuery),
+    responses(
+        (status = 200, description = "One row per affiliate with activity in the period", body = Report),
+        (status = 400, description = "A query parameter is invalid", body = ErrorBody),
+    )
+)]
 async fn affiliates(State(state): State<AppState>, Query(query): Query<ReportQuery>) -> Result<impl IntoResponse> {
     Ok(axum::Json(reports::report(&state.db, query.period(None)?).await?))
 }

@@ -1,40 +1,59 @@
 //! Public tracking endpoints (no API key): the redirect link, click recording for
 //! the JS snippet, and the snippet itself.
 
-use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect};
-use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
+use super::error::ErrorBody;
 use super::{AppState, Json, Query};
 use crate::domain::campaign::invalid;
 use crate::domain::conversion::ConversionRequest;
 use crate::error::Result;
 use crate::service::engine::Mode;
-use crate::service::tracking;
+use crate::service::tracking::{self, Click};
 
 /// The snippet merchants put on their pages.
 const SNIPPET: &str = include_str!("snippet.js");
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/r/{campaign}/{affiliate}", get(redirect))
-        .route("/t/clicks", post(click))
-        .route("/t/conversions", post(conversion))
-        .route("/t/snippet.js", get(snippet))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(redirect))
+        .routes(routes!(click))
+        .routes(routes!(conversion))
+        .routes(routes!(snippet))
         .layer(tower_http::cors::CorsLayer::permissive())
 }
 
-#[derive(Deserialize)]
+/// Where the referral link leads.
+#[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct RedirectQuery {
+    /// The merchant's page: an http(s) URL of at most 2000 characters.
     to: String,
 }
 
 /// Records the click and sends the visitor on to the merchant's page, with the click
 /// token in the `upline_click` parameter for the snippet to keep.
+#[utoipa::path(
+    get,
+    path = "/r/{campaign}/{affiliate}",
+    tag = "tracking",
+    params(
+        ("campaign" = i64, Path, description = "Campaign id"),
+        ("affiliate" = i64, Path, description = "Affiliate id"),
+        RedirectQuery,
+    ),
+    responses(
+        (status = 303, description = "To the merchant's page", headers(("location" = String, description = "`to` with `upline_click=<token>` added"))),
+        (status = 400, description = "An id or `to` is invalid, or the campaign or affiliate is unknown", body = ErrorBody),
+    )
+)]
 async fn redirect(
     State(state): State<AppState>,
     Path((campaign, affiliate)): Path<(String, String)>,
@@ -52,18 +71,32 @@ async fn redirect(
     Ok(Redirect::to(&format!("{}{separator}upline_click={}", query.to, click.token)))
 }
 
-#[derive(Deserialize)]
+/// A click the snippet saw.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 struct ClickRequest {
+    /// Campaign id.
     campaign: i64,
+    /// Affiliate id.
     affiliate: i64,
+    /// The page the visitor landed on.
     #[serde(default)]
     landing_url: Option<String>,
+    /// The page the visitor came from.
     #[serde(default)]
     referrer: Option<String>,
 }
 
 /// Records a click from the snippet (the visitor arrived with `?aff=<affiliate>`).
+#[utoipa::path(
+    post,
+    path = "/t/clicks",
+    tag = "tracking",
+    responses(
+        (status = 201, description = "The click, and the cookie to keep", body = Click),
+        (status = 400, description = "A field is invalid, or the campaign or affiliate is unknown", body = ErrorBody),
+    )
+)]
 async fn click(State(state): State<AppState>, Json(request): Json<ClickRequest>) -> Result<impl IntoResponse> {
     let config = state.cache.current(&state.db, &state.registry).await?;
     let (campaign, affiliate) = (request.campaign, request.affiliate);
@@ -73,15 +106,27 @@ async fn click(State(state): State<AppState>, Json(request): Json<ClickRequest>)
 }
 
 /// What the browser learns about a conversion it reported: not the commissions.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 struct Receipt {
+    /// The conversion's id.
     id: i64,
+    /// `processed`, or `failed` when a plugin failed (the conversion is kept).
     status: String,
 }
 
 /// Records a conversion reported by the snippet on the merchant's page (no API key).
 /// A browser cannot name the affiliate: the conversion is credited by the visitor's
 /// click token or an affiliate's coupon, and approval rules decide the rest.
+#[utoipa::path(
+    post,
+    path = "/t/conversions",
+    tag = "tracking",
+    responses(
+        (status = 201, description = "Stored (or stored and flagged)", body = Receipt),
+        (status = 400, description = "A field is invalid, the affiliate is named, or there is no click token or coupon", body = ErrorBody),
+        (status = 409, description = "The campaign already has a conversion with this order id", body = ErrorBody),
+    )
+)]
 async fn conversion(
     State(state): State<AppState>,
     Json(request): Json<ConversionRequest>,
@@ -94,6 +139,13 @@ async fn conversion(
     Ok((StatusCode::CREATED, axum::Json(receipt)))
 }
 
+/// The JavaScript snippet merchants put on their pages.
+#[utoipa::path(
+    get,
+    path = "/t/snippet.js",
+    tag = "tracking",
+    responses((status = 200, description = "The snippet", body = String, content_type = "application/javascript"))
+)]
 async fn snippet() -> impl IntoResponse {
     ([(header::CONTENT_TYPE, "application/javascript; charset=utf-8"), (header::CACHE_CONTROL, "max-age=300")], SNIPPET)
 }

@@ -6,8 +6,9 @@ use serde::{Deserialize, Serialize};
 
 /// The limits of one plugin call. A manifest gives a plugin's defaults; the operator
 /// may change them per plugin; the host never lets them above [`Limits::MAX`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case", default)]
+#[schema(description = "The limits of one plugin call; the host caps each.")]
 pub struct Limits {
     /// Deterministic instruction budget (wasmtime fuel).
     pub fuel: u64,

@@ -62,7 +62,7 @@ impl fmt::Display for PluginId {
 }
 
 /// A hook a plugin can implement; each is one interface of the WIT world.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum Hook {
     /// Tier distribution.
@@ -108,7 +108,7 @@ impl FromStr for Hook {
 
 /// Something beyond the always-granted logging that a plugin asks for. The manifest
 /// asks; the operator grants.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum Capability {
     /// Read-only aggregate statistics (the `stats` import).

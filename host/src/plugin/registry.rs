@@ -16,15 +16,18 @@ use super::{Digest, Hook, Limits, PluginId};
 use crate::error::{Error, Result};
 
 /// What the host shows about an installed plugin version.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct PluginInfo {
     /// Id.
+    #[schema(value_type = String)]
     pub id: PluginId,
     /// Display name.
     pub name: String,
     /// Version.
+    #[schema(value_type = String)]
     pub version: semver::Version,
     /// Contract version.
+    #[schema(value_type = String)]
     pub api_version: semver::Version,
     /// Description.
     pub description: String,
@@ -34,7 +37,8 @@ pub struct PluginInfo {
     pub capabilities: Vec<super::Capability>,
     /// Limits in force.
     pub limits: Limits,
-    /// Package digest.
+    /// Package digest (hex SHA-256).
+    #[schema(value_type = String)]
     pub digest: Digest,
     /// True for the version calls use.
     pub active: bool,

@@ -15,7 +15,7 @@ use crate::error::{Error, Result};
 pub const MAX_TIERS: usize = 100;
 
 /// An affiliate as the API shows it (never its password hash).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "kebab-case")]
 pub struct Affiliate {
     /// Id.

@@ -13,7 +13,7 @@ use crate::error::{Error, Result};
 use crate::plugin::{PluginId, Registry};
 
 /// A binding as the API shows it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "kebab-case")]
 pub struct Binding {
     /// The plugin.

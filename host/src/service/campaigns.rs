@@ -13,7 +13,7 @@ use crate::domain::campaign::{CampaignSettings, Rates, commission_type_key, inva
 use crate::error::{Error, Result};
 
 /// A campaign as the API shows it: its settings and its groups.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Campaign {
     /// The stored settings.
     #[serde(flatten)]
@@ -23,7 +23,7 @@ pub struct Campaign {
 }
 
 /// A commission group as the API shows it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "kebab-case")]
 pub struct Group {
     /// Id.
@@ -37,12 +37,13 @@ pub struct Group {
 }
 
 /// A group's tiers for one commission type.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "kebab-case")]
 pub struct GroupRates {
     /// `sale`, `recurring` or `action:<code>`.
     pub commission_type: String,
     /// The tiers, sorted.
+    #[schema(value_type = Vec<crate::http::openapi::sdk::TierSetting>)]
     pub tiers: Vec<TierSetting>,
 }
 

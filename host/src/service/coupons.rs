@@ -14,7 +14,7 @@ use crate::domain::campaign::invalid;
 use crate::error::{Error, Result};
 
 /// A coupon as the API shows it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Coupon {
     /// Id.
     pub id: i64,

@@ -107,7 +107,7 @@ pub async fn release_due(db: &DatabaseConnection, now: chrono::DateTime<chrono::
 }
 
 /// A payout as the API shows it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "kebab-case")]
 pub struct PayoutView {
     /// Id.
@@ -115,6 +115,7 @@ pub struct PayoutView {
     /// Who is paid.
     pub affiliate: i64,
     /// How much.
+    #[schema(value_type = crate::http::openapi::sdk::Money)]
     pub amount: Money,
     /// How many commissions it pays.
     pub commissions: i32,

@@ -16,7 +16,7 @@ use crate::error::Result;
 
 /// What a report covers: whole days, `from` to `to` inclusive (UTC), optionally
 /// one campaign and one affiliate.
-#[derive(Debug, Clone, Copy, Serialize)]
+#[derive(Debug, Clone, Copy, Serialize, utoipa::ToSchema)]
 pub struct Period {
     /// First day.
     pub from: NaiveDate,
@@ -58,7 +58,7 @@ impl Period {
 }
 
 /// One affiliate's figures for the period.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
 pub struct AffiliateReport {
     /// The affiliate.
     pub affiliate: i64,
@@ -71,18 +71,19 @@ pub struct AffiliateReport {
 }
 
 /// Commissions of one status in one currency.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Earnings {
     /// `pending`, `approved`, `declined` or `paid`.
     pub status: String,
     /// How many.
     pub count: i64,
     /// Their sum (reversals included, so a refund lowers it).
+    #[schema(value_type = crate::http::openapi::sdk::Money)]
     pub amount: Money,
 }
 
 /// The report: the period and one row per affiliate with any activity in it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Report {
     /// What it covers.
     #[serde(flatten)]

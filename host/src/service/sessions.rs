@@ -11,7 +11,7 @@ use crate::error::{Error, Result};
 const LIFETIME_HOURS: i64 = 24;
 
 /// A new session.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "kebab-case")]
 pub struct Session {
     /// Send as `Authorization: Bearer <token>`.

@@ -71,7 +71,7 @@ async fn write_batches(db: DatabaseConnection, mut receiver: mpsc::Receiver<Pend
 }
 
 /// A recorded click, as the snippet and the redirect need it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "kebab-case")]
 pub struct Click {
     /// The token to keep in the cookie and send with conversions.

@@ -3,9 +3,10 @@
 use sea_orm::entity::prelude::*;
 
 /// A campaign row.
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, serde::Serialize, utoipa::ToSchema)]
 #[sea_orm(table_name = "campaigns")]
 #[serde(rename_all = "kebab-case")]
+#[schema(as = CampaignSettings, description = "A campaign's settings.")]
 pub struct Model {
     /// Id.
     #[sea_orm(primary_key)]
@@ -31,6 +32,7 @@ pub struct Model {
     /// Days a commission is held before it is approved.
     pub hold_days: i32,
     /// When it was created.
+    #[schema(value_type = chrono::DateTime<chrono::Utc>)]
     pub created_at: DateTimeUtc,
 }
 

@@ -35,7 +35,7 @@ use crate::error::{Error, Result};
 use crate::plugin::{Hook, Invocation, LoadedPlugin, Registry};
 
 /// A conversion and the commissions it produced.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Recorded {
     /// The stored conversion.
     pub conversion: ConversionView,
@@ -44,7 +44,7 @@ pub struct Recorded {
 }
 
 /// A conversion as the API shows it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "kebab-case")]
 pub struct ConversionView {
     /// Id.
@@ -56,6 +56,7 @@ pub struct ConversionView {
     /// Order id.
     pub order_id: Option<String>,
     /// What commissions were computed on.
+    #[schema(value_type = crate::http::openapi::sdk::Money)]
     pub commissionable: sdk::Money,
     /// `processed` or `failed`.
     pub status: String,
@@ -64,7 +65,7 @@ pub struct ConversionView {
 }
 
 /// A commission as the API shows it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "kebab-case")]
 pub struct CommissionView {
     /// Id.
@@ -80,6 +81,7 @@ pub struct CommissionView {
     /// `sale`, `action:<code>`, `recurring` or `bonus`.
     pub commission_type: String,
     /// Amount (negative for reversals).
+    #[schema(value_type = crate::http::openapi::sdk::Money)]
     pub amount: sdk::Money,
     /// Lifecycle status.
     pub status: String,
