@@ -125,3 +125,98 @@ async fn the_conversion_schemas_describe_real_requests_and_answers() {
     assert_eq!((status, error["error"]["field"].as_str()), (400, Some("affiliate")));
     assert_matches(&document, &operation["responses"]["400"]["content"]["application/json"]["schema"], &error);
 }
+
+/// Bad input to every documented operation, with a valid token: a path id that is
+/// not a number, unknown ids, a query parameter of the wrong type, a body of the
+/// wrong type, a body missing its fields, and an oversized body each get a 4xx in
+/// the API's error shape, naming the field where it is unambiguous.
+#[tokio::test]
+async fn every_operation_refuses_bad_input_with_a_4xx_in_the_error_shape() {
+    let app = spawn_app().await;
+    app.campaign_with("multi-tier", "10").await;
+    let login = json!({"email": "affiliate@shop.example", "password": "a long password"});
+    let (_, session) = send(app.client.post(format!("{}/api/v1/affiliate/login", app.address)).json(&login)).await;
+    let affiliate_token = session["token"].as_str().expect("a session").to_owned();
+    let document = document(&app).await;
+
+    let mut checked = 0;
+    for (method, path, _) in operations(&document) {
+        let operation = &document["paths"][&path][method.as_str().to_lowercase()];
+        let parameters: Vec<&Value> =
+            operation["parameters"].as_array().map(|all| all.iter().collect()).unwrap_or_default();
+        let has_body = operation.get("requestBody").is_some();
+        let request = |url: String| {
+            let request = app.client.request(method.clone(), format!("{}{url}", app.address));
+            if path.starts_with("/api/v1/affiliate/") {
+                request.bearer_auth(&affiliate_token)
+            } else {
+                request.bearer_auth(&app.operator_key)
+            }
+        };
+        let url_with = |value_of: &dyn Fn(&str) -> String| {
+            path.split('/')
+                .map(|part| match part.strip_prefix('{').and_then(|p| p.strip_suffix('}')) {
+                    Some(name) => value_of(name),
+                    None => part.to_owned(),
+                })
+                .collect::<Vec<_>>()
+                .join("/")
+        };
+        let mut cases: Vec<(String, reqwest::RequestBuilder, Option<String>)> = Vec::new();
+        for parameter in &parameters {
+            let name = parameter["name"].as_str().expect("a name").to_owned();
+            let integer = parameter["schema"]["type"] == "integer"
+                || parameter["schema"]["type"].as_array().is_some_and(|t| t.contains(&json!("integer")));
+            let dated = parameter["schema"]["format"] == "date";
+            if !(integer || dated) {
+                continue;
+            }
+            // Another required input may be refused first.
+            let required_query = parameters.iter().any(|p| p["in"] == "query" && p["required"] == true);
+            let expected = (!has_body && !required_query).then(|| name.clone());
+            match parameter["in"].as_str() {
+                Some("path") => {
+                    let url = url_with(&|p| if p == name { "x".into() } else { "1".into() });
+                    cases.push((format!("path {name}=x"), request(url), expected));
+                }
+                Some("query") => {
+                    let url = format!("{}?{name}=x", url_with(&|_| "1".into()));
+                    cases.push((format!("query {name}=x"), request(url), expected));
+                }
+                _ => {}
+            }
+        }
+        if parameters.iter().any(|p| p["in"] == "path") {
+            let unknown = url_with(&|_| "999999".into());
+            let body = if has_body { request(unknown).json(&json!({})) } else { request(unknown) };
+            cases.push(("unknown ids".into(), body, None));
+        }
+        if has_body {
+            let url = url_with(&|_| "1".into());
+            cases.push(("a body of the wrong type".into(), request(url.clone()).json(&json!([1, 2])), None));
+            cases.push(("a body missing its fields".into(), request(url.clone()).json(&json!({})), None));
+            let oversized = "x".repeat(3 * 1024 * 1024);
+            cases.push((
+                "an oversized body".into(),
+                request(url).header("content-type", "application/json").body(oversized),
+                None,
+            ));
+        }
+        for (what, request, field) in cases {
+            let response = request.send().await.expect("request");
+            let status = response.status().as_u16();
+            let body: Value = response.json().await.unwrap_or(Value::Null);
+            let context = format!("{method} {path} with {what}: {status} {body}");
+            if what == "unknown ids" && (200..300).contains(&status) {
+                continue; // e.g. listing an unknown campaign's coupons: an empty list
+            }
+            assert!((400..500).contains(&status), "{context}");
+            assert!(body["error"]["code"].is_string() && body["error"]["message"].is_string(), "{context}");
+            if let Some(field) = field {
+                assert_eq!(body["error"]["field"], field, "{context}");
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked > 60, "{checked} bad requests checked");
+}
