@@ -9,6 +9,7 @@ use tokio::net::TcpListener;
 use crate::error::{Error, Result};
 use crate::http::{AppState, hash_key, router};
 use crate::plugin::Registry;
+use crate::service::packages;
 
 /// Server settings.
 #[derive(Debug, Clone)]
@@ -40,14 +41,17 @@ impl Application {
         let registry = tokio::task::spawn_blocking(move || Registry::open(&data_dir))
             .await
             .map_err(|err| Error::Internal(err.to_string()))??;
-        for path in package_files(&settings.install)? {
-            let bytes = std::fs::read(&path).map_err(Error::io(&path))?;
-            let info = registry.install(bytes)?;
-            tracing::info!(plugin = %info.id, version = %info.version, path = %path.display(), "installed at start");
-        }
         std::fs::create_dir_all(&settings.data_dir).map_err(Error::io(&settings.data_dir))?;
         let url = settings.database_url.clone().unwrap_or_else(|| crate::db::default_url(&settings.data_dir));
         let db = crate::db::connect(&url).await?;
+        for path in package_files(&settings.install)? {
+            let bytes = std::fs::read(&path).map_err(Error::io(&path))?;
+            let info = registry.install(bytes)?;
+            packages::publish(&db, &registry, &info, true).await?;
+            tracing::info!(plugin = %info.id, version = %info.version, path = %path.display(), "installed at start");
+        }
+        // The packages other hosts installed, and ours for them.
+        packages::sync(&db, &registry).await?;
         if settings.demo && crate::service::demo::seed(&db, &registry).await? {
             tracing::info!(
                 password = crate::service::demo::PASSWORD,

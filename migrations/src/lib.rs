@@ -11,6 +11,7 @@ use sea_orm_migration::prelude::*;
 mod m20261123_000001_init;
 mod m20261123_000002_affiliate_sessions;
 mod m20261123_000003_config_version;
+mod m20261123_000004_package_limits;
 
 /// Runs the migrations.
 pub struct Migrator;
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000001_init::Migration),
             Box::new(m20261123_000002_affiliate_sessions::Migration),
             Box::new(m20261123_000003_config_version::Migration),
+            Box::new(m20261123_000004_package_limits::Migration),
         ]
     }
 }

@@ -1,5 +1,6 @@
 //! Installing and managing plugins over HTTP, and the plugin guide's example end to end.
 
+use reqwest::Method;
 use serde_json::{Value, json};
 use upline_host::plugin::{Hook, PluginEngine};
 use upline_tests::*;
@@ -105,4 +106,30 @@ async fn plugin_management_errors_name_what_is_wrong() {
 
     let response = app.client.put(url("hostile/limits")).bearer_auth(&app.operator_key).json(&json!({"fuel": 1000}));
     assert_eq!(response.send().await.expect("request").status().as_u16(), 204);
+}
+
+#[tokio::test]
+async fn hosts_on_one_database_run_the_same_plugins_versions_and_limits() {
+    let first = spawn_app().await;
+    let (campaign, affiliate) = first.campaign_with("multi-tier", "10").await;
+    let second = spawn_host_of(&first).await;
+
+    let (status, plugins) = send(second.operator(Method::GET, "/api/v1/plugins")).await;
+    assert_eq!(status, 200);
+    let ids: Vec<&str> = plugins.as_array().expect("list").iter().filter_map(|p| p["id"].as_str()).collect();
+    assert_eq!(ids, ["multi-tier"], "installed from the database at start");
+    let sale = json!({"campaign": campaign, "affiliate": affiliate, "order-id": "on-second", "total": "50.00"});
+    let (status, recorded) = send(second.operator(Method::POST, "/api/v1/conversions").json(&sale)).await;
+    assert_eq!((status, recorded["conversion"]["status"].as_str()), (201, Some("processed")), "{recorded}");
+    assert_eq!(recorded["commissions"][0]["amount"]["amount"], "5.00");
+
+    // Limits set on one host apply on the other once it sees the change.
+    let limits = json!({"fuel": 1_000_000});
+    let (status, _) = send(first.operator(Method::PUT, "/api/v1/plugins/multi-tier/limits").json(&limits)).await;
+    assert_eq!(status, 204);
+    tokio::time::sleep(upline_host::service::config::RECHECK).await;
+    let sale = json!({"campaign": campaign, "affiliate": affiliate, "order-id": "after-limits", "total": "50.00"});
+    send(second.operator(Method::POST, "/api/v1/conversions").json(&sale)).await;
+    let (_, plugins) = send(second.operator(Method::GET, "/api/v1/plugins")).await;
+    assert_eq!(plugins[0]["limits"]["fuel"], 1_000_000, "{plugins}");
 }

@@ -194,8 +194,17 @@ pub async fn fresh_database_url(data_dir: &Path) -> String {
 /// Starts the real server on a random port with a fresh data directory and database.
 pub async fn spawn_app() -> TestApp {
     let data_dir = tempfile::tempdir().expect("temp dir");
-    let operator_key = "test-operator-key".to_owned();
     let database_url = fresh_database_url(data_dir.path()).await;
+    spawn_app_with(data_dir, database_url).await
+}
+
+/// Starts another host of `app`'s deployment: its own data directory, the same database.
+pub async fn spawn_host_of(app: &TestApp) -> TestApp {
+    spawn_app_with(tempfile::tempdir().expect("temp dir"), app.database_url.clone()).await
+}
+
+async fn spawn_app_with(data_dir: tempfile::TempDir, database_url: String) -> TestApp {
+    let operator_key = "test-operator-key".to_owned();
     let settings = upline_host::app::Settings {
         database_url: Some(database_url.clone()),
         data_dir: data_dir.path().to_path_buf(),

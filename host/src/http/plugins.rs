@@ -13,6 +13,7 @@ use super::error::ErrorBody;
 use super::{AppState, Json};
 use crate::error::{Error, Result};
 use crate::plugin::{Limits, PluginId, PluginInfo};
+use crate::service::packages;
 
 /// Largest package accepted.
 const MAX_PACKAGE_BYTES: usize = 32 * 1024 * 1024;
@@ -41,6 +42,7 @@ async fn install(State(state): State<AppState>, body: Bytes) -> Result<impl Into
     let info = tokio::task::spawn_blocking(move || registry.install(body.to_vec()))
         .await
         .map_err(|err| Error::Internal(err.to_string()))??;
+    packages::publish(&state.db, &state.registry, &info, true).await?;
     Ok((StatusCode::CREATED, axum::Json(info)))
 }
 
@@ -80,7 +82,9 @@ async fn activate(
     Path(id): Path<String>,
     Json(body): Json<Activate>,
 ) -> Result<StatusCode> {
-    state.registry.activate(&plugin_id(&id)?, &body.version)?;
+    let id = plugin_id(&id)?;
+    state.registry.activate(&id, &body.version)?;
+    packages::activate(&state.db, &id, &body.version).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -102,6 +106,8 @@ async fn set_limits(
     Path(id): Path<String>,
     Json(limits): Json<Limits>,
 ) -> Result<StatusCode> {
-    state.registry.set_limits(&plugin_id(&id)?, limits)?;
+    let id = plugin_id(&id)?;
+    state.registry.set_limits(&id, limits)?;
+    packages::set_limits(&state.db, &id, limits).await?;
     Ok(StatusCode::NO_CONTENT)
 }

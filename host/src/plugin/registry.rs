@@ -138,6 +138,11 @@ impl Registry {
         self.read().get(id).map(|versions| versions.active.clone()).ok_or_else(|| not_found(id, None))
     }
 
+    /// The bytes of an installed package.
+    pub fn package(&self, digest: &Digest) -> Result<Vec<u8>> {
+        self.store.package(digest)
+    }
+
     /// Every installed version of every plugin.
     pub fn list(&self) -> Vec<PluginInfo> {
         self.read()

@@ -51,6 +51,12 @@ impl PackageStore {
         paths.iter().map(|path| std::fs::read(path).map_err(Error::io(path))).collect()
     }
 
+    /// The bytes of the stored package with `digest`.
+    pub fn package(&self, digest: &Digest) -> Result<Vec<u8>> {
+        let path = self.package_path(digest);
+        std::fs::read(&path).map_err(Error::io(&path))
+    }
+
     /// The compiled component of `package`: from the cache, or compiled and cached.
     pub fn component(&self, engine: &Engine, package: &Package) -> Result<Component> {
         let artifact = self.cache.join(format!("{}.cwasm", package.digest.as_str()));

@@ -141,6 +141,14 @@ impl ConfigCache {
             }
         }
         let version = version(db).await?;
+        if self.lock().version != version {
+            // Another host may have installed, activated or limited a plugin. If that
+            // fails here, conversions still run with the plugins this host has.
+            if let Err(err) = super::packages::sync(db, registry).await {
+                tracing::error!(error = %err, "syncing plugin packages from the database");
+            }
+        }
+        let generation = registry.generation();
         let mut cached = self.lock();
         if cached.version != version || cached.local != local || cached.registry != generation {
             let epoch = cached.epoch + 1;

@@ -10,6 +10,7 @@ pub mod demo;
 pub mod engine;
 pub mod lifecycle;
 pub mod operator_keys;
+pub mod packages;
 pub mod reports;
 pub mod sessions;
 pub mod tracking;

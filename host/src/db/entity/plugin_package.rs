@@ -1,0 +1,33 @@
+//! `plugin_packages`: every installed package, so all hosts on one database run the
+//! same plugins, versions and limits.
+
+use sea_orm::entity::prelude::*;
+
+/// A package row.
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[sea_orm(table_name = "plugin_packages")]
+pub struct Model {
+    /// Hex SHA-256 of the package.
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub digest: String,
+    /// Plugin id.
+    pub plugin_id: String,
+    /// Version.
+    pub version: String,
+    /// The manifest, for reading without the bytes.
+    pub manifest: Json,
+    /// The package.
+    pub bytes: Vec<u8>,
+    /// The version calls use.
+    pub active: bool,
+    /// When it was installed.
+    pub installed_at: DateTimeUtc,
+    /// Limit overrides of the active version.
+    pub limits: Option<Json>,
+}
+
+/// Relations.
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}
