@@ -498,3 +498,24 @@ async fn reports_sum_clicks_conversions_and_commissions_per_affiliate_and_period
         assert_eq!((status, error["error"]["field"].as_str()), (400, Some(field)), "{query}: {error}");
     }
 }
+
+#[tokio::test]
+async fn commissions_are_listed_a_page_at_a_time() {
+    let app = spawn_app().await;
+    let (campaign, [_, _, _, d]) = domain_setup(&app).await;
+    for order in ["p1", "p2", "p3"] {
+        send(app.operator(Method::POST, "/api/v1/conversions").json(&sale(campaign, d, order, "100.00"))).await;
+    }
+    let (_, all) = send(app.operator(Method::GET, "/api/v1/commissions")).await;
+    let all = ids(&all);
+    assert_eq!(all.len(), 12);
+
+    let (_, first) = send(app.operator(Method::GET, "/api/v1/commissions?limit=5")).await;
+    let first = ids(&first);
+    let (_, second) = send(app.operator(Method::GET, &format!("/api/v1/commissions?limit=5&after={}", first[4]))).await;
+    assert_eq!([first, ids(&second)].concat(), all[..10]);
+    for limit in ["0", "1001", "many"] {
+        let (status, error) = send(app.operator(Method::GET, &format!("/api/v1/commissions?limit={limit}"))).await;
+        assert_eq!((status, error["error"]["field"].as_str()), (400, Some("limit")), "{limit}: {error}");
+    }
+}

@@ -3,7 +3,7 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::Deserialize;
 use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
@@ -64,7 +64,7 @@ async fn simulate(State(state): State<AppState>, Json(request): Json<ConversionR
     Ok(axum::Json(run(&state, request, Mode::Simulate).await?))
 }
 
-/// Which commissions to list; all when empty.
+/// Which commissions to list, a page at a time: all (up to `limit`) when empty.
 #[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
@@ -78,9 +78,22 @@ struct Filter {
     /// Only those in this status.
     #[param(inline)]
     status: Option<crate::domain::CommissionStatus>,
+    /// Only those with a larger id: the last id of the previous page.
+    after: Option<i64>,
+    /// At most this many (1 to 1000; default 1000).
+    #[param(minimum = 1, maximum = 1000)]
+    limit: Option<u64>,
 }
 
-/// Commissions, oldest first.
+/// The page size asked for, checked.
+pub fn page_limit(limit: Option<u64>) -> Result<u64> {
+    match limit.unwrap_or(1000) {
+        limit @ 1..=1000 => Ok(limit),
+        _ => Err(crate::domain::campaign::invalid("limit", "must be 1 to 1000")),
+    }
+}
+
+/// Commissions, oldest first, a page at a time (`after` the last id seen).
 #[utoipa::path(
     get,
     path = "/commissions",
@@ -105,6 +118,9 @@ async fn list(State(state): State<AppState>, Query(filter): Query<Filter>) -> Re
     if let Some(status) = filter.status {
         query = query.filter(commission::Column::Status.eq(status.as_str()));
     }
-    let rows = query.all(&state.db).await?;
+    if let Some(after) = filter.after {
+        query = query.filter(commission::Column::Id.gt(after));
+    }
+    let rows = query.limit(page_limit(filter.limit)?).all(&state.db).await?;
     Ok(axum::Json(rows.into_iter().map(CommissionView::of).collect::<Result<Vec<_>>>()?))
 }

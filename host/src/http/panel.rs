@@ -4,9 +4,9 @@ use axum::Extension;
 use axum::extract::{Request, State};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::Deserialize;
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -76,17 +76,36 @@ async fn me(State(state): State<AppState>, Extension(Me(id)): Extension<Me>) -> 
     Ok(axum::Json(affiliates::get(&state.db, id).await?))
 }
 
-/// The logged-in affiliate's commissions, oldest first.
+/// A page of the affiliate's commissions.
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+struct Page {
+    /// Only those with a larger id: the last id of the previous page.
+    after: Option<i64>,
+    /// At most this many (1 to 1000; default 1000).
+    #[param(minimum = 1, maximum = 1000)]
+    limit: Option<u64>,
+}
+
+/// The logged-in affiliate's commissions, oldest first, a page at a time.
 #[utoipa::path(
     get,
     path = "/affiliate/commissions",
     tag = "panel",
+    params(Page),
     responses((status = 200, description = "The commissions", body = Vec<CommissionView>))
 )]
-async fn commissions(State(state): State<AppState>, Extension(Me(id)): Extension<Me>) -> Result<impl IntoResponse> {
+async fn commissions(
+    State(state): State<AppState>,
+    Extension(Me(id)): Extension<Me>,
+    Query(page): Query<Page>,
+) -> Result<impl IntoResponse> {
     let rows = commission::Entity::find()
         .filter(commission::Column::AffiliateId.eq(id))
+        .filter(commission::Column::Id.gt(page.after.unwrap_or(0)))
         .order_by_asc(commission::Column::Id)
+        .limit(super::conversions::page_limit(page.limit)?)
         .all(&state.db)
         .await?;
     Ok(axum::Json(rows.into_iter().map(CommissionView::of).collect::<Result<Vec<_>>>()?))
