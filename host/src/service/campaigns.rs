@@ -9,7 +9,7 @@ use upline_plugin_sdk::{Currency, TierRule, TierSetting};
 
 use super::audit::json;
 use crate::db::entity::{campaign, commission_group, tier_rate};
-use crate::domain::campaign::{CampaignSettings, Rates, commission_type_key, invalid, parse_commission_type};
+use crate::domain::campaign::{CampaignSettings, Rates, commission_type_key, parse_commission_type};
 use crate::error::{Error, Result};
 
 /// A campaign as the API shows it: its settings and its groups.
@@ -91,12 +91,6 @@ pub async fn list(db: &DatabaseConnection) -> Result<Vec<Campaign>> {
 pub async fn get(db: &impl ConnectionTrait, id: i64) -> Result<Campaign> {
     let row = find(db, id).await?;
     load(db, row).await
-}
-
-/// The campaign's currency; an unknown campaign is a bad `campaign` field.
-pub async fn currency(db: &impl ConnectionTrait, id: i64) -> Result<String> {
-    let row = campaign::Entity::find_by_id(id).one(db).await?;
-    row.map(|row| row.currency).ok_or_else(|| invalid("campaign", format!("campaign {id} does not exist")))
 }
 
 /// Adds a commission group; a default group replaces the campaign's previous default.

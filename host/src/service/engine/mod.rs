@@ -1,14 +1,20 @@
-//! The commission engine: one conversion in, its commissions out, in one transaction.
+//! The commission engine: conversions in, their commissions out, in one transaction.
 //!
-//! 1. Store the conversion (one order id per campaign: the unique index refuses a
-//!    duplicate, also a concurrent one) and compute its commissionable total.
-//! 2. Call the campaign's distribution plugin, then its approval plugin on each new
-//!    commission, then its bonus-rule plugins; the host validates every result.
-//! 3. Store the commissions with their trail (plugin, version, explanation).
+//! 1. [`prepare`]: check the conversion against its campaign, find who referred it,
+//!    compute its commissionable total, and read the configuration it needs (from
+//!    the cache of `service::config`), all before any transaction.
+//! 2. Store the conversion (one order id per campaign: the unique index refuses a
+//!    duplicate, also a concurrent one).
+//! 3. `plan`: call the campaign's distribution plugin, then its bonus-rule
+//!    plugins; the host validates every result. Nothing is written yet.
+//! 4. Store the commissions with their trail (plugin, version, explanation); then
+//!    the approval plugin on each distribution commission and the other bonus
+//!    actions, in a savepoint when there are any.
 //!
-//! If a plugin fails, step 2-3 is rolled back to a savepoint and the conversion is
-//! kept with status `failed` and the error, for retry or review: nothing is lost,
-//! nothing is silently paid as zero.
+//! If a plugin fails, the conversion is kept with status `failed` and the error, for
+//! retry or review: nothing is lost, nothing is silently paid as zero. The server
+//! stores conversions in batches ([`ConversionWriter`], in `writer.rs`); [`record`]
+//! stores one alone.
 
 use std::sync::Arc;
 

@@ -103,15 +103,14 @@ async fn write_batch(
         .on_conflict_do_nothing_on([conversion::Column::CampaignId, conversion::Column::OrderId])
         .exec_with_returning_many(&txn)
         .await?;
-    let mut stored = match inserted {
+    let mut inserted = match inserted {
         TryInsertResult::Inserted(rows) => Inserted::new(rows),
         TryInsertResult::Conflicted | TryInsertResult::Empty => Inserted::new(vec![]),
     };
-
-    let stored: Vec<Option<conversion::Model>> = batch.iter().map(|prepared| stored.take(prepared)).collect();
+    let stored: Vec<Option<conversion::Model>> = batch.iter().map(|prepared| inserted.take(prepared)).collect();
     let mut planned = plan_all(registry, batch, stored);
 
-    // The commissions of every plan that is a single insert, all in one, in batch order.
+    // The commissions of every plan that is just an insert, together, in batch order.
     let rows: Vec<commission::ActiveModel> = planned
         .iter()
         .filter_map(|entry| match entry {
@@ -120,11 +119,11 @@ async fn write_batch(
         })
         .flatten()
         .collect();
-    let mut inserted = Vec::with_capacity(rows.len());
+    let mut commissions = Vec::with_capacity(rows.len());
     for chunk in rows.chunks(ROWS_PER_INSERT) {
-        inserted.extend(commission::Entity::insert_many(chunk.to_vec()).exec_with_returning(&txn).await?);
+        commissions.extend(commission::Entity::insert_many(chunk.to_vec()).exec_with_returning(&txn).await?);
     }
-    let mut commissions = VecDeque::from(in_insert_order(inserted));
+    let mut commissions = VecDeque::from(in_insert_order(commissions));
 
     let mut results = Vec::with_capacity(batch.len());
     for (i, prepared) in batch.iter().enumerate() {
