@@ -234,10 +234,27 @@ fn ids(commissions: &Value) -> Vec<i64> {
 #[tokio::test]
 async fn the_journey_approve_pay_then_refund_after_payment() {
     let app = spawn_app().await;
-    let (campaign, [a, _, c, d]) = domain_setup(&app).await;
-    let (_, recorded) =
-        send(app.operator(Method::POST, "/api/v1/conversions").json(&sale(campaign, d, "journey", "100.00"))).await;
-    let commissions = ids(&recorded["commissions"]);
+    let (campaign, [a, b, c, d]) = domain_setup(&app).await;
+    // The visitor clicks D's referral link; the shop's page reports the sale with the
+    // click token its first-party cookie kept.
+    let no_redirects = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
+    let link = format!("{}/r/{campaign}/{d}?to=https://shop.example/", app.address);
+    let landing = no_redirects.get(link).send().await.expect("request");
+    let location = landing.headers()["location"].to_str().expect("location").to_owned();
+    let token = location.split("upline_click=").nth(1).expect("the click token");
+    let sale = json!({"campaign": campaign, "click": token, "order-id": "journey", "total": "100.00"});
+    let (status, recorded) = send(app.client.post(format!("{}/t/conversions", app.address)).json(&sale)).await;
+    assert_eq!((status, recorded["status"].as_str()), (201, Some("processed")), "{recorded}");
+    let url = format!("/api/v1/commissions?conversion={}", recorded["id"]);
+    let (_, listed) = send(app.operator(Method::GET, &url)).await;
+    let earned: Vec<(i64, &str)> = listed
+        .as_array()
+        .expect("commissions")
+        .iter()
+        .map(|c| (c["affiliate"].as_i64().unwrap_or(0), c["amount"]["amount"].as_str().unwrap_or("")))
+        .collect();
+    assert_eq!(earned, [(d, "10.00"), (c, "10.00"), (b, "0.00"), (a, "30.00")], "DOMAIN.md's 10 / 10 / 0 / 30");
+    let commissions = ids(&listed);
 
     // Approve one, then the rest in bulk; approving twice is refused.
     let (status, one) =
@@ -272,7 +289,7 @@ async fn the_journey_approve_pay_then_refund_after_payment() {
     assert_eq!(again, json!([]), "nothing is paid twice");
 
     // A partial refund after payment: reversals proportional to 40 %, approved, to be netted.
-    let conversion = recorded["conversion"]["id"].as_i64().expect("conversion id");
+    let conversion = recorded["id"].as_i64().expect("conversion id");
     let (status, reversals) = send(
         app.operator(Method::POST, &format!("/api/v1/conversions/{conversion}/refund"))
             .json(&json!({"amount": "40.00", "currency": "EUR"})),
