@@ -237,10 +237,7 @@ async fn the_journey_approve_pay_then_refund_after_payment() {
     let (campaign, [a, b, c, d]) = domain_setup(&app).await;
     // The visitor clicks D's referral link; the shop's page reports the sale with the
     // click token its first-party cookie kept.
-    let no_redirects = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
-    let link = format!("{}/r/{campaign}/{d}?to=https://shop.example/", app.address);
-    let landing = no_redirects.get(link).send().await.expect("request");
-    let location = landing.headers()["location"].to_str().expect("location").to_owned();
+    let location = app.redirect_click(campaign, d, "https://shop.example/").await;
     let token = location.split("upline_click=").nth(1).expect("the click token");
     let sale = json!({"campaign": campaign, "click": token, "order-id": "journey", "total": "100.00"});
     let (status, recorded) = send(app.client.post(format!("{}/t/conversions", app.address)).json(&sale)).await;
@@ -472,8 +469,7 @@ async fn reports_sum_clicks_conversions_and_commissions_per_affiliate_and_period
     for order in ["r1", "r2"] {
         send(app.operator(Method::POST, "/api/v1/conversions").json(&sale(campaign, d, order, "100.00"))).await;
     }
-    let click = json!({"campaign": campaign, "affiliate": d});
-    send(app.client.post(format!("{}/t/clicks", app.address)).json(&click)).await;
+    app.snippet_click(campaign, d).await;
     let (_, pending) = send(app.operator(Method::GET, &format!("/api/v1/commissions?affiliate={a}"))).await;
     let first = pending[0]["id"].as_i64().expect("id");
     send(app.operator(Method::POST, &format!("/api/v1/commissions/{first}/approve"))).await;

@@ -13,16 +13,9 @@ async fn setup(app: &TestApp) -> (i64, i64) {
 async fn a_redirect_click_attributes_the_sale() {
     let app = spawn_app().await;
     let (campaign, affiliate) = setup(&app).await;
-    let no_redirects = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
 
-    let response = no_redirects
-        .get(format!("{}/r/{campaign}/{affiliate}?to=https://shop.example/landing?x=1", app.address))
-        .send()
-        .await
-        .expect("request");
+    let location = app.redirect_click(campaign, affiliate, "https://shop.example/landing?x=1").await;
 
-    assert!(response.status().is_redirection(), "{}", response.status());
-    let location = response.headers()["location"].to_str().expect("location").to_owned();
     let token = location.split("upline_click=").nth(1).expect("token in the landing URL");
     assert!(location.starts_with("https://shop.example/landing?x=1&upline_click="), "{location}");
     let sale =
@@ -59,13 +52,8 @@ async fn forged_or_foreign_click_tokens_and_bad_targets_are_refused() {
     let (campaign, affiliate) = setup(&app).await;
     let (_, other) =
         send(app.operator(Method::POST, "/api/v1/campaigns").json(&json!({"name": "Other", "currency": "EUR"}))).await;
-    let (_, click) = send(
-        app.client
-            .post(format!("{}/t/clicks", app.address))
-            .json(&json!({"campaign": campaign, "affiliate": affiliate})),
-    )
-    .await;
-    let token = click["token"].as_str().expect("token");
+    let token = app.snippet_click(campaign, affiliate).await;
+    let token = token.as_str();
     let forged = format!("{}.{}", token.split('.').next().unwrap_or(""), "0".repeat(32));
 
     for (target, token) in
@@ -136,13 +124,8 @@ async fn bad_coupons_are_refused_naming_the_field() {
 async fn the_snippet_reports_sales_and_actions_credited_by_the_click_token() {
     let app = spawn_app().await;
     let (campaign, affiliate) = setup(&app).await;
-    let (_, click) = send(
-        app.client
-            .post(format!("{}/t/clicks", app.address))
-            .json(&json!({"campaign": campaign, "affiliate": affiliate})),
-    )
-    .await;
-    let token = click["token"].as_str().expect("token");
+    let token = app.snippet_click(campaign, affiliate).await;
+    let token = token.as_str();
     let browser = |body: serde_json::Value| app.client.post(format!("{}/t/conversions", app.address)).json(&body);
 
     let sale = json!({"campaign": campaign, "click": token, "order-id": "web-1", "total": "30.00"});

@@ -227,6 +227,24 @@ pub async fn send(request: reqwest::RequestBuilder) -> (u16, serde_json::Value) 
 }
 
 impl TestApp {
+    /// Records a click on `affiliate`'s link as the snippet does; returns its token.
+    pub async fn snippet_click(&self, campaign: i64, affiliate: i64) -> String {
+        let click = serde_json::json!({"campaign": campaign, "affiliate": affiliate});
+        let (status, click) = send(self.client.post(format!("{}/t/clicks", self.address)).json(&click)).await;
+        assert_eq!(status, 201, "{click}");
+        click["token"].as_str().expect("a click token").to_owned()
+    }
+
+    /// Opens `affiliate`'s referral link to `to` without following the redirect;
+    /// returns where it leads (`to` with the click token added).
+    pub async fn redirect_click(&self, campaign: i64, affiliate: i64, to: &str) -> String {
+        let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
+        let response =
+            client.get(format!("{}/r/{campaign}/{affiliate}?to={to}", self.address)).send().await.expect("request");
+        assert!(response.status().is_redirection(), "{}", response.status());
+        response.headers()["location"].to_str().expect("a location").to_owned()
+    }
+
     /// An EUR campaign whose default group pays `tier1` percent at tier 1, with
     /// `plugin` installed and enabled, and one affiliate. Returns (campaign, affiliate).
     pub async fn campaign_with(&self, plugin: &str, tier1: &str) -> (i64, i64) {
