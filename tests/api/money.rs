@@ -1,7 +1,10 @@
 //! Money survives the database exactly, on SQLite and on PostgreSQL: stored as
-//! integer minor units, read back as the same decimal.
+//! integer minor units, read back as the same decimal; amounts are bounded and sums
+//! are checked.
 
+use reqwest::Method;
 use sea_orm::{ActiveModelTrait, EntityTrait, Set};
+use serde_json::json;
 use upline_host::db::entity::{affiliate, campaign, commission};
 use upline_host::db::{from_minor, to_minor};
 use upline_tests::*;
@@ -67,4 +70,78 @@ async fn money_round_trips_exactly() {
         assert_eq!(from_minor(stored.amount_minor, &stored.currency).expect("money"), money, "{amount} {currency}");
         assert_eq!(from_minor(stored.amount_minor, &stored.currency).expect("money").amount().to_string(), amount);
     }
+}
+
+#[tokio::test]
+async fn amounts_above_the_maximum_are_refused_naming_the_field() {
+    let app = spawn_app().await;
+    let (campaign, affiliate) = app.campaign_with("multi-tier", "10").await;
+    let sale = |total: &str| json!({"campaign": campaign, "affiliate": affiliate, "currency": "EUR", "total": total});
+
+    // These two made the server drop the connection (a panic in the handler).
+    for total in ["79228162514264337593543950335", "7922816251426433759354395033", "1000000000000.01"] {
+        let (status, error) = send(app.operator(Method::POST, "/api/v1/conversions").json(&sale(total))).await;
+        assert_eq!((status, error["error"]["field"].as_str()), (400, Some("total")), "{total}: {error}");
+        let (status, error) = send(app.operator(Method::POST, "/api/v1/simulate").json(&sale(total))).await;
+        assert_eq!((status, error["error"]["field"].as_str()), (400, Some("total")), "{total}: {error}");
+    }
+    let mut taxed = sale("1");
+    taxed["tax"] = json!("1000000000001");
+    let (status, error) = send(app.operator(Method::POST, "/api/v1/conversions").json(&taxed)).await;
+    assert_eq!((status, error["error"]["field"].as_str()), (400, Some("tax")), "{error}");
+    let (status, recorded) = send(app.operator(Method::POST, "/api/v1/conversions").json(&sale("1000000000000"))).await;
+    assert_eq!(status, 201, "the maximum itself is accepted: {recorded}");
+    assert_eq!(recorded["commissions"][0]["amount"]["amount"], "100000000000.00");
+
+    let (_, campaign_view) = send(app.operator(Method::GET, &format!("/api/v1/campaigns/{campaign}"))).await;
+    let group = campaign_view["groups"][0]["id"].as_i64().expect("group");
+    let rates = json!({"commission-type": "sale", "tiers": [{"tier": 1, "rule": {"fixed": "1000000000000.01"}}]});
+    let (status, error) = send(app.operator(Method::PUT, &format!("/api/v1/groups/{group}/rates")).json(&rates)).await;
+    assert_eq!((status, error["error"]["field"].as_str()), (400, Some("tiers[0].rule")), "{error}");
+    let payout = json!({"currency": "EUR", "minimum": "79228162514264337593543950335"});
+    let (status, error) = send(app.operator(Method::POST, "/api/v1/payouts").json(&payout)).await;
+    assert_eq!((status, error["error"]["field"].as_str()), (400, Some("minimum")), "{error}");
+    let refund = json!({"amount": "7922816251426433759354395033", "currency": "EUR"});
+    let url = format!("/api/v1/conversions/{}/refund", recorded["conversion"]["id"]);
+    let (status, error) = send(app.operator(Method::POST, &url).json(&refund)).await;
+    assert_eq!((status, error["error"]["field"].as_str()), (400, Some("amount")), "{error}");
+    let (status, error) = send(app.operator(Method::GET, "/api/v1/reports/affiliates?to=+262143-12-31")).await;
+    assert_eq!((status, error["error"]["field"].as_str()), (400, Some("to")), "{error}");
+}
+
+#[tokio::test]
+async fn sums_beyond_64_bits_are_reported_exactly_and_never_wrap_in_a_payout() {
+    let app = spawn_app().await;
+    let (campaign, affiliate) = app.campaign_with("multi-tier", "10").await;
+    let db = upline_host::db::connect(&app.database_url).await.expect("database");
+    let now = chrono::Utc::now();
+    // Three approved commissions of 4 * 10^18 cents: their sum does not fit 64 bits.
+    for _ in 0..3 {
+        commission::ActiveModel {
+            campaign_id: Set(campaign),
+            affiliate_id: Set(affiliate),
+            tier: Set(1),
+            commission_type: Set("sale".into()),
+            amount_minor: Set(4_000_000_000_000_000_000),
+            currency: Set("EUR".into()),
+            status: Set("approved".into()),
+            explanation: Set("large".into()),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        }
+        .insert(&db)
+        .await
+        .expect("insert");
+    }
+
+    let (status, report) = send(app.operator(Method::GET, "/api/v1/reports/affiliates")).await;
+    assert_eq!(status, 200, "{report}");
+    let earnings = &report["affiliates"][0]["commissions"][0];
+    assert_eq!((earnings["count"].as_i64(), &earnings["amount"]["amount"]), (Some(3), &json!("120000000000000000.00")));
+    let (status, error) =
+        send(app.operator(Method::POST, "/api/v1/payouts").json(&json!({"currency": "EUR", "minimum": "1"}))).await;
+    assert_eq!((status, error["error"]["code"].as_str()), (409, Some("conflict")), "{error}");
+    let (_, listed) = send(app.operator(Method::GET, "/api/v1/commissions?status=paid")).await;
+    assert_eq!(listed, json!([]), "nothing paid");
 }

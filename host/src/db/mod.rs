@@ -11,7 +11,7 @@ use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
 use upline_migrations::{Migrator, MigratorTrait};
 
-pub use money::{from_minor, to_minor};
+pub use money::{from_minor, from_minor_sum, to_minor};
 
 use crate::error::{Error, Result};
 

@@ -9,7 +9,11 @@ use crate::error::{Error, Result};
 /// The amount in minor units (cents for EUR). The amount must already be rounded to
 /// the currency's minor unit; `field` names it in the error otherwise.
 pub fn to_minor(money: Money, field: &str) -> Result<i64> {
-    let scaled = money.amount() * Decimal::from(10i64.pow(money.currency().exponent().into()));
+    let too_large = || Error::InvalidInput { field: field.into(), message: format!("{money} is too large") };
+    let scaled = money
+        .amount()
+        .checked_mul(Decimal::from(10i64.pow(money.currency().exponent().into())))
+        .ok_or_else(too_large)?;
     if !scaled.fract().is_zero() {
         return Err(Error::InvalidInput {
             field: field.into(),
@@ -20,15 +24,21 @@ pub fn to_minor(money: Money, field: &str) -> Result<i64> {
             ),
         });
     }
-    i64::try_from(scaled)
-        .map_err(|_| Error::InvalidInput { field: field.into(), message: format!("{money} is too large") })
+    i64::try_from(scaled).map_err(|_| too_large())
 }
 
 /// The money `minor` minor units of `currency` stand for, written with exactly the
 /// currency's decimals.
 pub fn from_minor(minor: i64, currency: &str) -> Result<Money> {
+    from_minor_sum(minor.into(), currency)
+}
+
+/// The money a sum of minor units stands for; sums are exact well beyond 64 bits.
+pub fn from_minor_sum(minor: i128, currency: &str) -> Result<Money> {
     let currency = Currency::from_code(currency).map_err(|err| Error::Database(format!("stored currency: {err}")))?;
-    Ok(Money::new(Decimal::new(minor, currency.exponent().into()), currency))
+    let amount = Decimal::try_from_i128_with_scale(minor, currency.exponent().into())
+        .map_err(|err| Error::Internal(format!("a sum of {minor} minor units: {err}")))?;
+    Ok(Money::new(amount, currency))
 }
 
 #[cfg(test)]

@@ -187,7 +187,7 @@ pub struct Rates {
 
 impl RatesRequest {
     /// Checks tiers (1 to 100, each once), percentages (0 to 100) and fixed amounts
-    /// (non-negative, at most the currency's decimals).
+    /// (see [`super::money::parse_amount`]).
     pub fn parse(self, currency: Currency) -> Result<Rates> {
         let commission_type = parse_commission_type("commission-type", &self.commission_type)?;
         let mut tiers = self.tiers;
@@ -208,15 +208,7 @@ impl RatesRequest {
                     }
                 }
                 TierRule::Fixed(amount) => {
-                    if amount.is_sign_negative() || amount.normalize().scale() > u32::from(currency.exponent()) {
-                        return Err(invalid(
-                            &format!("{field}.rule"),
-                            format!(
-                                "a fixed amount must be non-negative with at most {} decimals",
-                                currency.exponent()
-                            ),
-                        ));
-                    }
+                    super::money::parse_amount(&format!("{field}.rule"), amount, currency)?;
                 }
             }
         }

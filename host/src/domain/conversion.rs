@@ -7,6 +7,7 @@ use serde::Deserialize;
 use upline_plugin_sdk::{CommissionType, Currency, Money};
 
 use super::campaign::{invalid, parse_commission_type};
+use super::money::parse_amount;
 use crate::error::Result;
 
 /// A conversion as a merchant's server sends it.
@@ -38,7 +39,8 @@ pub struct ConversionRequest {
     #[serde(default)]
     currency: Option<String>,
     /// Product value before discount, without shipping and tax. Every amount is a
-    /// non-negative decimal string with at most the currency's decimals.
+    /// non-negative decimal string with at most the currency's decimals, at most
+    /// 1000000000000 (10^12).
     #[serde(default)]
     total: Decimal,
     /// Shipping.
@@ -104,15 +106,7 @@ impl ConversionRequest {
     pub fn parse(self, campaign_currency: &str) -> Result<NewConversion> {
         let code = self.currency.as_deref().unwrap_or(campaign_currency);
         let currency = Currency::from_code(code).map_err(|err| invalid("currency", err.message()))?;
-        let money = |field: &str, amount: Decimal| {
-            if amount.is_sign_negative() && !amount.is_zero() {
-                return Err(invalid(field, "must not be negative"));
-            }
-            if amount.normalize().scale() > u32::from(currency.exponent()) {
-                return Err(invalid(field, format!("{currency} has at most {} decimals", currency.exponent())));
-            }
-            Ok(Money::new(amount, currency).round())
-        };
+        let money = |field: &str, amount: Decimal| parse_amount(field, amount, currency);
         let text = |field: &str, value: Option<String>| match value.map(|v| v.trim().to_owned()) {
             Some(v) if v.is_empty() || v.len() > 200 => Err(invalid(field, "must be 1 to 200 characters")),
             other => Ok(other),

@@ -4,6 +4,7 @@
 pub mod affiliate;
 pub mod campaign;
 pub mod conversion;
+pub mod money;
 mod status;
 
 pub use status::{CommissionStatus, IllegalTransition};

@@ -5,7 +5,7 @@ use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use rust_decimal::Decimal;
 use serde::Deserialize;
-use upline_plugin_sdk::{Currency, Money};
+use upline_plugin_sdk::Currency;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -13,6 +13,7 @@ use utoipa_axum::routes;
 use super::error::ErrorBody;
 use super::{AppState, Json};
 use crate::domain::campaign::invalid;
+use crate::domain::money::parse_amount;
 use crate::error::Result;
 use crate::service::engine::CommissionView;
 use crate::service::lifecycle::{self, Decision, PayoutView};
@@ -151,10 +152,8 @@ struct PayoutRequest {
 )]
 async fn pay_out(State(state): State<AppState>, Json(body): Json<PayoutRequest>) -> Result<impl IntoResponse> {
     let currency = Currency::from_code(&body.currency).map_err(|err| invalid("currency", err.message()))?;
-    if body.minimum.is_sign_negative() {
-        return Err(invalid("minimum", "must not be negative"));
-    }
-    let payouts = lifecycle::pay_out(&state.db, Money::new(body.minimum, currency), ACTOR).await?;
+    let minimum = parse_amount("minimum", body.minimum, currency)?;
+    let payouts = lifecycle::pay_out(&state.db, minimum, ACTOR).await?;
     Ok((StatusCode::CREATED, axum::Json(payouts)))
 }
 
@@ -191,7 +190,7 @@ async fn refund(
 ) -> Result<impl IntoResponse> {
     let currency = Currency::from_code(&body.currency).map_err(|err| invalid("currency", err.message()))?;
     let kind = if body.chargeback { "chargeback" } else { "refund" };
-    let reversals =
-        lifecycle::refund(&state.db, super::id("id", &id)?, Money::new(body.amount, currency), kind, ACTOR).await?;
+    let amount = parse_amount("amount", body.amount, currency)?;
+    let reversals = lifecycle::refund(&state.db, super::id("id", &id)?, amount, kind, ACTOR).await?;
     Ok((StatusCode::CREATED, axum::Json(reversals)))
 }

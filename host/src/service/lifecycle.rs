@@ -137,7 +137,15 @@ pub async fn pay_out(db: &DatabaseConnection, minimum: Money, actor: &str) -> Re
     let minimum_minor = to_minor(minimum, "minimum")?;
     let mut payouts = Vec::new();
     for affiliate in unpaid.chunk_by(|a, b| a.affiliate_id == b.affiliate_id) {
-        let total: i64 = affiliate.iter().map(|c| c.amount_minor).sum();
+        let total = affiliate.iter().try_fold(0i64, |sum, c| sum.checked_add(c.amount_minor)).ok_or_else(|| {
+            Error::Conflict {
+                field: "minimum".into(),
+                message: format!(
+                    "the approved balance of affiliate {} is too large for one payout",
+                    affiliate[0].affiliate_id
+                ),
+            }
+        })?;
         if total < minimum_minor || total <= 0 {
             continue;
         }

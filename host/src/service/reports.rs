@@ -4,13 +4,13 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
-use sea_orm::sea_query::{Alias, Expr, Func};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Select};
 use serde::Serialize;
 use upline_plugin_sdk::Money;
 
 use crate::db::entity::{click, commission, conversion};
-use crate::db::from_minor;
+use crate::db::from_minor_sum;
 use crate::domain::campaign::invalid;
 use crate::error::Result;
 
@@ -42,6 +42,9 @@ impl Period {
         if from > to {
             return Err(invalid("from", format!("{from} is after `to` ({to})")));
         }
+        if to.checked_add_days(chrono::Days::new(1)).is_none() {
+            return Err(invalid("to", format!("{to} is too far in the future")));
+        }
         if (to - from).num_days() > 3660 {
             return Err(invalid("from", "a report covers at most ten years"));
         }
@@ -49,11 +52,12 @@ impl Period {
     }
 
     fn start(&self) -> DateTime<Utc> {
-        self.from.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc()
+        self.from.and_time(chrono::NaiveTime::MIN).and_utc()
     }
 
     fn end(&self) -> DateTime<Utc> {
-        (self.to + chrono::Days::new(1)).and_hms_opt(0, 0, 0).unwrap_or_default().and_utc()
+        // `new` made sure the next day exists.
+        self.to.checked_add_days(chrono::Days::new(1)).unwrap_or(self.to).and_time(chrono::NaiveTime::MIN).and_utc()
     }
 }
 
@@ -108,6 +112,20 @@ async fn count_per_affiliate<E: EntityTrait>(
         .await?)
 }
 
+/// The divisor of [`split_sum`].
+const SPLIT: i64 = 1_000_000_000;
+
+/// `SUM(column)` of a minor-units column in two parts, the sums of the quotients and
+/// of the remainders by [`SPLIT`], each cast to bigint: `high * SPLIT + low` is the
+/// exact sum, and neither part can overflow 64 bits below a billion rows, where the
+/// plain sum of a few hundred large amounts would (SQLite raises an error, and
+/// PostgreSQL's numeric sum would not cast back). Both databases truncate integer
+/// division toward zero and give the remainder the dividend's sign.
+fn split_sum(column: impl ColumnTrait) -> (Expr, Expr) {
+    let part = |expr: Expr| Expr::from(Func::cast_as(Func::sum(expr), Alias::new("bigint")));
+    (part(Expr::col(column).div(SPLIT)), part(Expr::col(column).modulo(SPLIT)))
+}
+
 /// The report for `period`.
 pub async fn report(db: &impl ConnectionTrait, period: Period) -> Result<Report> {
     let (start, end) = (period.start(), period.end());
@@ -140,25 +158,24 @@ pub async fn report(db: &impl ConnectionTrait, period: Period) -> Result<Report>
     for (id, count) in count_per_affiliate(db, conversions, conversion::Column::AffiliateId).await? {
         row(&mut rows, id).conversions = count;
     }
-    // PostgreSQL sums a bigint as numeric: cast the sum back to bigint.
-    let sums: Vec<(i64, String, String, i64, i64)> = commissions
+    let (high, low) = split_sum(commission::Column::AmountMinor);
+    let sums: Vec<(i64, String, String, i64, i64, i64)> = commissions
         .select_only()
         .column(commission::Column::AffiliateId)
         .column(commission::Column::Status)
         .column(commission::Column::Currency)
         .column_as(Expr::from(Func::count(Expr::col(commission::Column::Id))), "count")
-        .column_as(
-            Expr::from(Func::cast_as(Func::sum(Expr::col(commission::Column::AmountMinor)), Alias::new("bigint"))),
-            "sum",
-        )
+        .column_as(high, "high")
+        .column_as(low, "low")
         .group_by(commission::Column::AffiliateId)
         .group_by(commission::Column::Status)
         .group_by(commission::Column::Currency)
         .into_tuple()
         .all(db)
         .await?;
-    for (id, status, currency, count, sum) in sums {
-        row(&mut rows, id).commissions.push(Earnings { status, count, amount: from_minor(sum, &currency)? });
+    for (id, status, currency, count, high, low) in sums {
+        let sum = i128::from(high) * i128::from(SPLIT) + i128::from(low);
+        row(&mut rows, id).commissions.push(Earnings { status, count, amount: from_minor_sum(sum, &currency)? });
     }
     Ok(Report { period, affiliates: rows.into_values().collect() })
 }
