@@ -13,7 +13,8 @@
 //! }
 //! ```
 //! `config`, `grants` and `stats` are optional; `input` is the hook's input as the
-//! SDK's types serialize it (see `docs/plugin-guide.md`).
+//! SDK's types serialize it (see `docs/plugin-guide.md`). A `bonus-rules` input whose
+//! trigger is a period end also needs `"currency"`, the campaign's.
 
 use std::sync::Arc;
 
@@ -34,6 +35,9 @@ struct RunFile {
     grants: Vec<Capability>,
     #[serde(default)]
     stats: Vec<RecordedStat>,
+    /// The campaign's currency, for bonus rules at period end (a conversion names its own).
+    #[serde(default)]
+    currency: Option<upline_plugin_sdk::Currency>,
     input: serde_json::Value,
 }
 
@@ -77,7 +81,20 @@ pub fn run(engine: &PluginEngine, bytes: Vec<u8>, hook: Hook, input: &str) -> Re
         Hook::Distribute => report(engine.distribute(&plugin, &invocation, &parse_input(file.input)?)),
         Hook::Approve => report(engine.approve(&plugin, &invocation, &parse_input(file.input)?)),
         Hook::Carryover => report(engine.close_period(&plugin, &invocation, &parse_input(file.input)?)),
-        Hook::BonusRules => report(engine.evaluate(&plugin, &invocation, &parse_input(file.input)?)),
+        Hook::BonusRules => {
+            let input: upline_plugin_sdk::BonusInput = parse_input(file.input)?;
+            let currency = match (&input.trigger, file.currency) {
+                (upline_plugin_sdk::Trigger::Conversion(conversion), _) => conversion.total.currency(),
+                (_, Some(currency)) => currency,
+                (_, None) => {
+                    return Err(Error::InvalidInput {
+                        field: "currency".into(),
+                        message: "a period-end input needs the campaign's `currency`, e.g. \"EUR\"".into(),
+                    });
+                }
+            };
+            report(engine.evaluate(&plugin, &invocation, &input, currency))
+        }
     }
 }
 

@@ -12,6 +12,7 @@ mod m20261123_000001_init;
 mod m20261123_000002_affiliate_sessions;
 mod m20261123_000003_config_version;
 mod m20261123_000004_package_limits;
+mod m20261129_000005_binding_grants;
 
 /// Runs the migrations.
 pub struct Migrator;
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000002_affiliate_sessions::Migration),
             Box::new(m20261123_000003_config_version::Migration),
             Box::new(m20261123_000004_package_limits::Migration),
+            Box::new(m20261129_000005_binding_grants::Migration),
         ]
     }
 }

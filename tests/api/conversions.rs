@@ -386,6 +386,43 @@ async fn bonus_rule_plugins_add_bonus_commissions() {
 }
 
 #[tokio::test]
+async fn bonuses_are_checked_against_the_sale_and_count_toward_its_total() {
+    let app = spawn_app().await;
+    let (campaign, [_, _, _, d]) = domain_setup(&app).await;
+    app.install(hostile()).await;
+    let url = format!("/api/v1/campaigns/{campaign}/plugins/hostile");
+    // Variable tier pays 50 of a 100.00 sale; the hostile plugin adds the bonus its mode asks for.
+    let bonus = |mode: &str, grants: Value| {
+        json!({"enabled": true, "config": {"mode": mode}, "position": 5,
+        "grants": grants})
+    };
+
+    for (mode, words) in [
+        ("bonus-minor-units", "EUR says 4 minor-unit digits; EUR has 2"),
+        ("bonus-currency", "a bonus is in USD, not EUR"),
+        ("bonus-over-total", "brings the conversion's commissions to 150.00 EUR, more than its commissionable total"),
+    ] {
+        assert_eq!(send(app.operator(Method::PUT, &url).json(&bonus(mode, json!([])))).await.0, 200);
+        let (status, recorded) =
+            send(app.operator(Method::POST, "/api/v1/conversions").json(&sale(campaign, d, mode, "100.00"))).await;
+        assert_eq!((status, recorded["conversion"]["status"].as_str()), (201, Some("failed")), "{mode}: {recorded}");
+        let error = recorded["conversion"]["error"].as_str().unwrap_or("");
+        assert!(error.contains(words) && error.contains("hostile"), "{mode}: {error}");
+        assert_eq!(recorded["commissions"], json!([]), "{mode}: nothing is paid");
+    }
+    let error = send(app.operator(Method::PUT, &url).json(&bonus("bonus-over-total", json!(["stats"])))).await.1;
+    assert_eq!(error["error"]["field"], "grants", "{error}");
+    let (status, _) =
+        send(app.operator(Method::PUT, &url).json(&bonus("bonus-over-total", json!(["exceed-total"])))).await;
+    assert_eq!(status, 200);
+    let (status, recorded) =
+        send(app.operator(Method::POST, "/api/v1/conversions").json(&sale(campaign, d, "granted", "100.00"))).await;
+    assert_eq!((status, recorded["conversion"]["status"].as_str()), (201, Some("processed")), "{recorded}");
+    let (_, bindings) = send(app.operator(Method::GET, &format!("/api/v1/campaigns/{campaign}/plugins"))).await;
+    assert!(bindings.as_array().is_some_and(|all| all.iter().any(|b| b["grants"] == json!(["exceed-total"]))));
+}
+
+#[tokio::test]
 async fn an_invalid_approval_decision_flags_the_conversion() {
     let app = spawn_app().await;
     let (campaign, [_, _, _, d]) = domain_setup(&app).await;

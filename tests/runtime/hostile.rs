@@ -114,6 +114,7 @@ fn results_breaking_an_invariant_are_refused() {
         ("over-total", "more than the commissionable total"),
         ("negative", "negative"),
         ("unrounded", "not rounded"),
+        ("minor-units", "EUR says 4 minor-unit digits; EUR has 2"),
     ] {
         assert_stopped(&registry, &plugin, mode, |f| matches!(f, Failure::InvalidOutput(m) if m.contains(words)));
     }

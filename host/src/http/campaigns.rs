@@ -12,7 +12,8 @@ use super::error::ErrorBody;
 use super::{AppState, Json};
 use crate::domain::campaign::{self, CampaignRequest, RatesRequest};
 use crate::error::Result;
-use crate::service::bindings::{self, Binding};
+use crate::plugin::Capability;
+use crate::service::bindings::{self, Binding, Setting};
 use crate::service::campaigns::{self, Campaign, Group};
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -129,6 +130,12 @@ struct BindingRequest {
     /// Order of calls (lower first).
     #[serde(default)]
     position: i32,
+    /// Capabilities granted to the plugin for this campaign, among those its manifest
+    /// requests: `exceed-total` lets its commissions add up to more than the
+    /// conversion's commissionable total.
+    #[serde(default)]
+    #[schema(value_type = Vec<String>)]
+    grants: Vec<Capability>,
 }
 
 fn empty_object() -> serde_json::Value {
@@ -172,15 +179,12 @@ async fn set_binding(
     Json(request): Json<BindingRequest>,
 ) -> Result<impl IntoResponse> {
     let plugin = plugin.parse().map_err(|message| crate::Error::InvalidInput { field: "plugin".into(), message })?;
-    let binding = bindings::set(
-        &state.db,
-        &state.registry,
-        super::id("id", &id)?,
-        &plugin,
-        request.enabled,
-        request.config,
-        request.position,
-    )
-    .await?;
+    let setting = Setting {
+        enabled: request.enabled,
+        config: request.config,
+        position: request.position,
+        grants: request.grants,
+    };
+    let binding = bindings::set(&state.db, &state.registry, super::id("id", &id)?, &plugin, setting).await?;
     Ok(axum::Json(binding))
 }

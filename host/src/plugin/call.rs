@@ -39,6 +39,14 @@ pub struct Invocation {
     pub grants: Grants,
 }
 
+impl Invocation {
+    /// Whether `plugin`'s commissions may add up to more than the conversion's
+    /// commissionable total: its manifest asks for `exceed-total` and the operator grants it.
+    pub fn may_exceed_total(&self, plugin: &LoadedPlugin) -> bool {
+        self.grants.exceed_total && plugin.manifest.requests(super::Capability::ExceedTotal)
+    }
+}
+
 impl Default for Invocation {
     fn default() -> Self {
         Self { config: "{}".into(), grants: Grants::default() }

@@ -178,7 +178,7 @@ impl PluginEngine {
         invocation: &Invocation,
         input: &sdk::DistributeInput,
     ) -> Result<Outcome<Vec<sdk::CommissionLine>>> {
-        let exceed_total = invocation.grants.exceed_total && plugin.manifest.requests(Capability::ExceedTotal);
+        let exceed_total = invocation.may_exceed_total(plugin);
         call(
             &self.engine,
             plugin,
@@ -232,12 +232,13 @@ impl PluginEngine {
         )
     }
 
-    /// Calls `evaluate` (bonus rules).
+    /// Calls `evaluate` (bonus rules); bonuses must be in `currency`, the campaign's.
     pub fn evaluate(
         &self,
         plugin: &LoadedPlugin,
         invocation: &Invocation,
         input: &sdk::BonusInput,
+        currency: sdk::Currency,
     ) -> Result<Outcome<Vec<sdk::Action>>> {
         call(
             &self.engine,
@@ -248,7 +249,7 @@ impl PluginEngine {
             |store, instance| match &plugin.exports {
                 Exports::V0_1(exports) => exports.evaluate(store, instance, input, &invocation.config),
             },
-            |actions| validate::actions(input, actions),
+            |actions| validate::actions(input, actions, currency),
         )
     }
 }

@@ -25,4 +25,5 @@ pub use limits::{Limit, Limits};
 pub use manifest::{Capability, Hook, Manifest, PluginId};
 pub use package::{API_VERSION_SECTION, Digest, MANIFEST_SECTION, Package, pack};
 pub use registry::{PluginInfo, Registry};
+pub use validate::OVER_TOTAL;
 pub use versions::SUPPORTED as SUPPORTED_API_VERSIONS;

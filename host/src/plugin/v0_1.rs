@@ -256,8 +256,17 @@ fn money(m: sdk::Money) -> wasmtime::Result<w::Money> {
     })
 }
 
+/// A plugin's money: its currency code must be ISO 4217's and its minor units the
+/// ISO ones for that code (the plugin cannot make "1 EUR" mean 100 EUR).
 fn from_money(m: w::Money) -> Result<sdk::Money, String> {
-    let currency = sdk::Currency::new(&m.currency, m.minor_units).map_err(|err| err.to_string())?;
+    let currency = sdk::Currency::from_code(&m.currency).map_err(|err| err.to_string())?;
+    if currency.exponent() != m.minor_units {
+        return Err(format!(
+            "an amount in {currency} says {} minor-unit digits; {currency} has {}",
+            m.minor_units,
+            currency.exponent()
+        ));
+    }
     Ok(sdk::Money::new(from_decimal(m.amount)?, currency))
 }
 

@@ -4,9 +4,11 @@
 use std::collections::HashSet;
 
 use upline_plugin_sdk::{
-    Action, Adjustment, ApprovalInput, BonusInput, CarryoverInput, CommissionLine, Decision, DistributeInput, Money,
-    PendingUntil,
+    Action, Adjustment, ApprovalInput, BonusInput, CarryoverInput, CommissionLine, Currency, Decision, DistributeInput,
+    Money, PendingUntil,
 };
+
+use crate::domain::money::MAX_AMOUNT;
 
 const MAX_TEXT: usize = 2_000;
 
@@ -37,7 +39,7 @@ pub fn distribution(input: &DistributeInput, lines: &[CommissionLine], exceed_to
         sum = sum + line.amount;
     }
     if !exceed_total && sum.amount() > total.amount() {
-        return Err(format!("the lines add up to {sum}, more than the commissionable total {total}"));
+        return Err(format!("the lines add up to {sum}, more than the commissionable total {total} {OVER_TOTAL}"));
     }
     Ok(())
 }
@@ -91,13 +93,13 @@ pub fn adjustments(input: &CarryoverInput, adjustments: &[Adjustment]) -> Result
     Ok(())
 }
 
-/// Actions only for the evaluated affiliate, bonuses non-negative and rounded,
-/// group moves to groups of the campaign.
-pub fn actions(input: &BonusInput, actions: &[Action]) -> Result<(), String> {
+/// Actions only for the evaluated affiliate, bonuses in the campaign's `currency`,
+/// non-negative and rounded, group moves to groups of the campaign.
+pub fn actions(input: &BonusInput, actions: &[Action], currency: Currency) -> Result<(), String> {
     for action in actions {
         let affiliate = match action {
             Action::Bonus { affiliate, amount, explanation } => {
-                check_amount(amount, amount.currency(), "a bonus")?;
+                check_amount(amount, currency, "a bonus")?;
                 check_text(explanation, "explanation")?;
                 affiliate
             }
@@ -130,12 +132,19 @@ pub fn actions(input: &BonusInput, actions: &[Action]) -> Result<(), String> {
     Ok(())
 }
 
-fn check_amount(amount: &Money, currency: upline_plugin_sdk::Currency, what: &str) -> Result<(), String> {
+/// How a plugin gets past the commissionable total, for the errors that refuse it.
+pub const OVER_TOTAL: &str = "(the plugin needs the `exceed-total` capability in its manifest, granted for the \
+     campaign by the operator)";
+
+fn check_amount(amount: &Money, currency: Currency, what: &str) -> Result<(), String> {
     if amount.currency() != currency {
         return Err(format!("{what} is in {}, not {currency}", amount.currency()));
     }
     if amount.is_negative() {
         return Err(format!("{what} is negative ({amount})"));
+    }
+    if amount.amount() > MAX_AMOUNT {
+        return Err(format!("{what} ({amount}) is above the largest amount the host accepts ({MAX_AMOUNT})"));
     }
     if amount.round() != *amount {
         return Err(format!("{what} ({amount}) is not rounded to the currency's minor unit"));

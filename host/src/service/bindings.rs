@@ -10,7 +10,7 @@ use serde::Serialize;
 use super::audit::json;
 use crate::db::entity::{campaign, plugin_binding};
 use crate::error::{Error, Result};
-use crate::plugin::{PluginId, Registry};
+use crate::plugin::{Capability, PluginId, Registry};
 
 /// A binding as the API shows it.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -24,26 +24,65 @@ pub struct Binding {
     pub config: serde_json::Value,
     /// Order of calls (lower first).
     pub position: i32,
+    /// What the operator grants the plugin for this campaign.
+    pub grants: Vec<Capability>,
 }
 
 impl From<plugin_binding::Model> for Binding {
     fn from(row: plugin_binding::Model) -> Self {
-        Self { plugin: row.plugin_id, enabled: row.enabled, config: row.config, position: row.position }
+        Self {
+            grants: grants_of(&row),
+            plugin: row.plugin_id,
+            enabled: row.enabled,
+            config: row.config,
+            position: row.position,
+        }
     }
 }
 
-/// Enables or disables `plugin` for the campaign with `config`, checked against the
-/// plugin's JSON Schema.
+/// The capabilities a stored binding grants (none when the column is empty or unreadable).
+pub fn grants_of(row: &plugin_binding::Model) -> Vec<Capability> {
+    row.grants.clone().and_then(|grants| serde_json::from_value(grants).ok()).unwrap_or_default()
+}
+
+/// What a campaign's operator sets for one plugin.
+#[derive(Debug, Clone)]
+pub struct Setting {
+    /// Switched on.
+    pub enabled: bool,
+    /// Its configuration, checked against the plugin's JSON Schema.
+    pub config: serde_json::Value,
+    /// Order of calls (lower first).
+    pub position: i32,
+    /// Capabilities granted; each must be one the plugin's manifest requests.
+    pub grants: Vec<Capability>,
+}
+
+/// Enables or disables `plugin` for the campaign with its configuration (checked
+/// against the plugin's JSON Schema) and grants (each requested by its manifest).
 pub async fn set(
     db: &DatabaseConnection,
     registry: &Registry,
     campaign_id: i64,
     plugin: &PluginId,
-    enabled: bool,
-    config: serde_json::Value,
-    position: i32,
+    setting: Setting,
 ) -> Result<Binding> {
-    registry.get(plugin)?.configure(&config)?;
+    let Setting { enabled, config, position, grants } = setting;
+    let loaded = registry.get(plugin)?;
+    loaded.configure(&config)?;
+    for grant in &grants {
+        let refused = |message: String| Error::InvalidInput { field: "grants".into(), message };
+        if *grant == Capability::Stats {
+            return Err(refused("the host does not answer `stats` queries yet".into()));
+        }
+        if !loaded.manifest.requests(*grant) {
+            return Err(refused(format!(
+                "plugin `{plugin}` does not request `{}`",
+                json(grant).as_str().unwrap_or("")
+            )));
+        }
+    }
+    let grants = Some(json(&grants));
     let txn = db.begin().await?;
     campaign::Entity::find_by_id(campaign_id)
         .one(&txn)
@@ -57,6 +96,7 @@ pub async fn set(
             row.enabled = Set(enabled);
             row.config = Set(config);
             row.position = Set(position);
+            row.grants = Set(grants);
             row.updated_at = Set(chrono::Utc::now());
             row.update(&txn).await?
         }
@@ -67,6 +107,7 @@ pub async fn set(
                 enabled: Set(enabled),
                 config: Set(config),
                 position: Set(position),
+                grants: Set(grants),
                 updated_at: Set(chrono::Utc::now()),
                 ..Default::default()
             }

@@ -22,7 +22,7 @@ use super::affiliates;
 use crate::db::entity::{affiliate, campaign, commission_group, plugin_binding, tier_rate};
 use crate::domain::campaign::commission_type_key;
 use crate::error::{Error, Result};
-use crate::plugin::{Grants, Hook, Invocation, LoadedPlugin, Registry};
+use crate::plugin::{Capability, Grants, Hook, Invocation, LoadedPlugin, Registry};
 
 /// Past this many cached uplines or affiliates the cache starts over (a bound on memory).
 const MAX_ENTRIES: usize = 100_000;
@@ -85,7 +85,9 @@ impl Plugins {
                     Ok(config) => config,
                     Err(err) => return Ok(Err(err.to_string())),
                 };
-                plugins.push((plugin, Invocation { config, grants: Grants::default() }));
+                let granted = super::bindings::grants_of(&binding);
+                let grants = Grants { stats: None, exceed_total: granted.contains(&Capability::ExceedTotal) };
+                plugins.push((plugin, Invocation { config, grants }));
             }
         }
         Ok(Ok(Self(plugins)))

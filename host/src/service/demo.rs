@@ -73,7 +73,9 @@ pub async fn seed(db: &DatabaseConnection, registry: &Registry) -> Result<bool> 
         if let Ok(id) = plugin.parse()
             && registry.get(&id).is_ok()
         {
-            bindings::set(db, registry, demo.settings.id, &id, true, serde_json::json!({}), 0).await?;
+            let setting =
+                bindings::Setting { enabled: true, config: serde_json::json!({}), position: 0, grants: vec![] };
+            bindings::set(db, registry, demo.settings.id, &id, setting).await?;
             break;
         }
     }

@@ -20,6 +20,8 @@ pub struct Model {
     pub config: Json,
     /// Order among the campaign's plugins of the same hook (lower first).
     pub position: i32,
+    /// Capabilities the operator grants (a JSON list of names); null for none.
+    pub grants: Option<Json>,
     /// Last change.
     pub updated_at: DateTimeUtc,
 }

@@ -37,8 +37,8 @@ use crate::db::{from_minor, to_minor};
 use crate::domain::CommissionStatus;
 use crate::domain::campaign::commission_type_key;
 use crate::domain::conversion::NewConversion;
-use crate::error::{Error, Result};
-use crate::plugin::{Hook, Invocation, LoadedPlugin, Registry};
+use crate::error::{CallError, Error, Failure, Result};
+use crate::plugin::{Hook, Invocation, LoadedPlugin, OVER_TOTAL, Registry};
 
 /// A conversion and the commissions it produced.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -400,7 +400,11 @@ fn plan<'a>(
             ..Default::default()
         })
     };
+    // What the conversion's commissions add up to: a bonus counts toward the
+    // commissionable total like a distribution line.
+    let mut paid = sdk::Money::zero(commissionable.currency());
     for line in lines {
+        paid = paid + line.amount;
         if line.amount.is_zero() && !campaign.store_zero_commissions {
             continue;
         }
@@ -419,9 +423,14 @@ fn plan<'a>(
             groups: input.groups.clone(),
             trigger: sdk::Trigger::Conversion(input.conversion.clone()),
         };
-        for action in registry.engine().evaluate(bonus_plugin, invocation, &bonus)?.value {
+        let actions = registry.engine().evaluate(bonus_plugin, invocation, &bonus, commissionable.currency())?.value;
+        for action in actions {
             match action {
                 sdk::Action::Bonus { affiliate, amount, explanation } => {
+                    paid = paid + amount;
+                    if paid.amount() > commissionable.amount() && !invocation.may_exceed_total(bonus_plugin) {
+                        return Err(over_total(bonus_plugin, amount, paid, commissionable));
+                    }
                     let mut bonus = row(affiliate, 1, "bonus".into(), amount, explanation)?;
                     bonus.product_id = Set(None);
                     bonus.plugin_id = Set(Some(bonus_plugin.manifest.id.to_string()));
@@ -433,6 +442,21 @@ fn plan<'a>(
         }
     }
     Ok(plan)
+}
+
+/// The refusal of a bonus that takes a conversion's commissions past its total.
+fn over_total(plugin: &LoadedPlugin, bonus: sdk::Money, paid: sdk::Money, total: sdk::Money) -> Flagged {
+    let failure = Failure::InvalidOutput(format!(
+        "a bonus of {bonus} brings the conversion's commissions to {paid}, more than its commissionable total \
+         {total} {OVER_TOTAL}"
+    ));
+    let error = CallError {
+        plugin: plugin.manifest.id.clone(),
+        version: plugin.manifest.version.clone(),
+        hook: Hook::BonusRules,
+        failure,
+    };
+    Flagged::from(Error::PluginCall(error))
 }
 
 /// Rows returned by a multi-row insert, in the insert's order: ids are assigned in
