@@ -89,7 +89,7 @@ async fn plugins_are_enabled_per_campaign_with_a_checked_config() {
     let (status, _) = send(app.operator(Method::PUT, &url).json(&json!({"enabled": false}))).await;
     assert_eq!(status, 200);
     let (_, list) = send(app.operator(Method::GET, &format!("/api/v1/campaigns/{}/plugins", campaign["id"]))).await;
-    assert_eq!(list, json!([{"plugin": "multi-tier", "enabled": false, "config": {}, "position": 0}]));
+    assert_eq!(list, json!([{"plugin": "multi-tier", "enabled": false, "config": {}, "position": 0, "grants": []}]));
 
     let missing = format!("/api/v1/campaigns/{}/plugins/not-installed", campaign["id"]);
     let (status, _) = send(app.operator(Method::PUT, &missing).json(&json!({"enabled": true}))).await;

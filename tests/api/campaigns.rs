@@ -28,6 +28,37 @@ async fn a_campaign_is_created_with_a_default_group_and_defaults() {
 }
 
 #[tokio::test]
+async fn a_campaign_s_settings_change_one_field_at_a_time() {
+    let app = spawn_app().await;
+    let (_, campaign) = create_campaign(&app, json!({"name": "Spring sale", "currency": "EUR"})).await;
+    let url = format!("/api/v1/campaigns/{}", campaign["id"]);
+
+    let (status, changed) =
+        send(app.operator(Method::PATCH, &url).json(&json!({"hold-days": 30, "name": "Summer sale"}))).await;
+
+    assert_eq!(status, 200, "{changed}");
+    assert_eq!((changed["hold-days"].as_i64(), changed["name"].as_str()), (Some(30), Some("Summer sale")));
+    assert_eq!(
+        (changed["cookie-days"].as_i64(), &changed["groups"]),
+        (Some(30), &campaign["groups"]),
+        "the rest stays"
+    );
+    let (_, fetched) = send(app.operator(Method::GET, &url)).await;
+    assert_eq!(fetched, changed);
+    for (patch, status_and_field) in [
+        (json!({"hold-days": 4000}), (400, Some("hold-days"))),
+        (json!({"currency": "USD"}), (400, Some("currency"))),
+        (json!({"colour": "red"}), (400, Some("colour"))),
+        (json!({"id": 7}), (400, Some("id"))),
+    ] {
+        let (status, error) = send(app.operator(Method::PATCH, &url).json(&patch)).await;
+        assert_eq!((status, error["error"]["field"].as_str()), status_and_field, "{patch}: {error}");
+    }
+    let (status, _) = send(app.operator(Method::PATCH, "/api/v1/campaigns/999999").json(&json!({}))).await;
+    assert_eq!(status, 404);
+}
+
+#[tokio::test]
 async fn groups_and_tier_rates_round_trip_exactly() {
     let app = spawn_app().await;
     let (_, campaign) = create_campaign(&app, json!({"name": "Tiers", "currency": "KWD"})).await;

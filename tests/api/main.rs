@@ -6,4 +6,5 @@ mod conversions;
 mod money;
 mod openapi;
 mod plugins;
+mod refunds;
 mod tracking;

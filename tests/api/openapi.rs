@@ -210,6 +210,9 @@ async fn every_operation_refuses_bad_input_with_a_4xx_in_the_error_shape() {
             if what == "unknown ids" && (200..300).contains(&status) {
                 continue; // e.g. listing an unknown campaign's coupons: an empty list
             }
+            if what == "a body missing its fields" && method == Method::PATCH && (200..300).contains(&status) {
+                continue; // an empty patch changes nothing
+            }
             assert!((400..500).contains(&status), "{context}");
             assert!(body["error"]["code"].is_string() && body["error"]["message"].is_string(), "{context}");
             if let Some(field) = field {

@@ -19,7 +19,7 @@ use crate::service::campaigns::{self, Campaign, Group};
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(create, list))
-        .routes(routes!(show))
+        .routes(routes!(show, update))
         .routes(routes!(add_group))
         .routes(routes!(set_rates))
         .routes(routes!(list_bindings))
@@ -61,6 +61,39 @@ async fn list(State(state): State<AppState>) -> Result<impl IntoResponse> {
 )]
 async fn show(State(state): State<AppState>, Path(id): Path<String>) -> Result<impl IntoResponse> {
     Ok(axum::Json(campaigns::get(&state.db, super::id("id", &id)?).await?))
+}
+
+/// Changes a campaign's settings: the body has any of the fields of a new campaign
+/// (`currency` only unchanged); the others keep their values.
+#[utoipa::path(
+    patch,
+    path = "/campaigns/{id}",
+    tag = "campaigns",
+    params(("id" = i64, Path, description = "Campaign id")),
+    request_body(content = serde_json::Value, description = "Any fields of `CampaignRequest`"),
+    responses(
+        (status = 200, description = "The campaign", body = Campaign),
+        (status = 400, description = "The id or a field is invalid, or the currency would change", body = ErrorBody),
+        (status = 404, description = "No such campaign", body = ErrorBody),
+    )
+)]
+async fn update(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Json(patch): Json<serde_json::Map<String, serde_json::Value>>,
+) -> Result<impl IntoResponse> {
+    let updated = campaigns::update(&state.db, super::id("id", &id)?, |current| {
+        // The stored settings in the request's shape, with the patch on top.
+        let mut request = serde_json::to_value(current).map_err(|err| crate::Error::Internal(err.to_string()))?;
+        if let Some(fields) = request.as_object_mut() {
+            fields.remove("id");
+            fields.remove("created-at");
+            fields.extend(patch);
+        }
+        super::parse_json::<CampaignRequest>(request.to_string().as_bytes())?.parse()
+    })
+    .await?;
+    Ok(axum::Json(updated))
 }
 
 /// A new commission group.

@@ -1,6 +1,6 @@
 //! Recording changes in the audit log, inside the transaction that makes them.
 
-use sea_orm::{ActiveModelTrait, ConnectionTrait, Set};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, Set};
 
 use crate::db::entity::audit;
 use crate::error::Result;
@@ -10,10 +10,22 @@ pub async fn record(
     db: &impl ConnectionTrait,
     actor: &str,
     action: &str,
-    (entity, id): (&str, i64),
+    target: (&str, i64),
     before: Option<serde_json::Value>,
     after: Option<serde_json::Value>,
 ) -> Result<()> {
+    entry(actor, action, target, before, after).insert(db).await?;
+    Ok(())
+}
+
+/// An audit row, for [`record_all`].
+pub fn entry(
+    actor: &str,
+    action: &str,
+    (entity, id): (&str, i64),
+    before: Option<serde_json::Value>,
+    after: Option<serde_json::Value>,
+) -> audit::ActiveModel {
     audit::ActiveModel {
         actor: Set(actor.into()),
         action: Set(action.into()),
@@ -24,8 +36,13 @@ pub async fn record(
         at: Set(chrono::Utc::now()),
         ..Default::default()
     }
-    .insert(db)
-    .await?;
+}
+
+/// Records many audit rows, a few hundred per statement.
+pub async fn record_all(db: &impl ConnectionTrait, entries: Vec<audit::ActiveModel>) -> Result<()> {
+    for chunk in entries.chunks(200) {
+        audit::Entity::insert_many(chunk.to_vec()).exec_without_returning(db).await?;
+    }
     Ok(())
 }
 

@@ -49,32 +49,60 @@ pub struct GroupRates {
 
 const ACTOR: &str = "operator";
 
+/// Writes `settings` into a campaign row.
+fn apply(row: &mut campaign::ActiveModel, settings: CampaignSettings) {
+    row.name = Set(settings.name);
+    row.currency = Set(settings.currency.code().into());
+    row.cookie_days = Set(settings.cookie_days as i32);
+    row.attribution = Set(settings.attribution.as_str().into());
+    row.include_shipping = Set(settings.include_shipping);
+    row.include_tax = Set(settings.include_tax);
+    row.subtract_discount = Set(settings.subtract_discount);
+    row.store_zero_orders = Set(settings.store_zero_orders);
+    row.store_zero_commissions = Set(settings.store_zero_commissions);
+    row.hold_days = Set(settings.hold_days as i32);
+}
+
 /// Creates a campaign with a default group named `Default`.
 pub async fn create(db: &DatabaseConnection, settings: CampaignSettings) -> Result<Campaign> {
     let txn = db.begin().await?;
-    let now = chrono::Utc::now();
-    let row = campaign::ActiveModel {
-        name: Set(settings.name),
-        currency: Set(settings.currency.code().into()),
-        cookie_days: Set(settings.cookie_days as i32),
-        attribution: Set(settings.attribution.as_str().into()),
-        include_shipping: Set(settings.include_shipping),
-        include_tax: Set(settings.include_tax),
-        subtract_discount: Set(settings.subtract_discount),
-        store_zero_orders: Set(settings.store_zero_orders),
-        store_zero_commissions: Set(settings.store_zero_commissions),
-        hold_days: Set(settings.hold_days as i32),
-        created_at: Set(now),
-        ..Default::default()
-    }
-    .insert(&txn)
-    .await?;
+    let mut row = campaign::ActiveModel { created_at: Set(chrono::Utc::now()), ..Default::default() };
+    apply(&mut row, settings);
+    let row = row.insert(&txn).await?;
     insert_group(&txn, row.id, "Default", true).await?;
     let created = load(&txn, row).await?;
     super::audit::record(&txn, ACTOR, "campaign.create", ("campaign", created.settings.id), None, Some(json(&created)))
         .await?;
     txn.commit().await?;
     Ok(created)
+}
+
+/// Changes a campaign's settings: `change` gets the stored campaign and returns its
+/// new settings. The currency cannot change (its amounts are in it). Audited; every
+/// host sees the change within the configuration cache's recheck.
+pub async fn update(
+    db: &DatabaseConnection,
+    id: i64,
+    change: impl FnOnce(&campaign::Model) -> Result<CampaignSettings>,
+) -> Result<Campaign> {
+    let txn = db.begin().await?;
+    let row = find(&txn, id).await?;
+    let settings = change(&row)?;
+    if settings.currency.code() != row.currency {
+        return Err(Error::InvalidInput {
+            field: "currency".into(),
+            message: format!("a campaign's currency cannot change (campaign {id} is in {})", row.currency),
+        });
+    }
+    let before = load(&txn, row.clone()).await?;
+    let mut changed: campaign::ActiveModel = row.into();
+    apply(&mut changed, settings);
+    let after = load(&txn, changed.update(&txn).await?).await?;
+    super::audit::record(&txn, ACTOR, "campaign.update", ("campaign", id), Some(json(&before)), Some(json(&after)))
+        .await?;
+    super::config::changed(&txn).await?;
+    txn.commit().await?;
+    Ok(after)
 }
 
 /// Every campaign.

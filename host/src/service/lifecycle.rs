@@ -3,10 +3,12 @@
 //! the status it was read with, so concurrent changes cannot both win, and every
 //! change is audited.
 
-use sea_orm::sea_query::Expr;
+use std::collections::{HashMap, HashSet};
+
+use sea_orm::sea_query::{BinOper, Expr, ExprTrait};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set,
-    TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set, TransactionTrait,
 };
 use serde::Serialize;
 use upline_plugin_sdk::{Money, round_running};
@@ -15,7 +17,7 @@ use super::audit::{self, json};
 use super::engine::CommissionView;
 use crate::db::entity::{commission, conversion, payout};
 use crate::db::{from_minor, to_minor};
-use crate::domain::CommissionStatus;
+use crate::domain::{CommissionStatus, IllegalTransition};
 use crate::error::{Error, Result};
 
 /// A manual decision on pending commissions.
@@ -27,7 +29,12 @@ pub enum Decision {
     Decline(String),
 }
 
-/// Applies `decision` to every commission in `ids`, all or none.
+/// Most rows one statement touches, and one transaction of a long change.
+const CHUNK: usize = 500;
+
+/// Applies `decision` to every commission in `ids`, all or none. A reversal follows
+/// its original: deciding on the original decides its pending reversals too, and a
+/// reversal cannot be decided on alone (so a refunded sale can never pay in full).
 pub async fn decide(
     db: &DatabaseConnection,
     ids: &[i64],
@@ -37,73 +44,141 @@ pub async fn decide(
     if ids.is_empty() || ids.len() > 10_000 {
         return Err(Error::InvalidInput { field: "ids".into(), message: "give 1 to 10000 commission ids".into() });
     }
+    let mut seen = HashSet::with_capacity(ids.len());
+    if let Some(twice) = ids.iter().find(|id| !seen.insert(**id)) {
+        return Err(Error::InvalidInput { field: "ids".into(), message: format!("commission {twice} is given twice") });
+    }
+    // Decisions leave only `pending` (see `CommissionStatus::approve` and `decline`).
+    let from = CommissionStatus::Pending;
+    let (to, action) = match decision {
+        Decision::Approve => (from.approve()?, "commission.approve"),
+        Decision::Decline(_) => (from.decline()?, "commission.decline"),
+    };
     let txn = db.begin().await?;
-    let mut changed = Vec::with_capacity(ids.len());
-    for &id in ids {
-        let row = find(&txn, id).await?;
-        let from: CommissionStatus = row.status.parse().map_err(Error::Database)?;
-        let (to, action) = match decision {
-            Decision::Approve => (from.approve(), "commission.approve"),
-            Decision::Decline(_) => (from.decline(), "commission.decline"),
-        };
-        let to =
-            to.map_err(|err| Error::Conflict { field: "status".into(), message: format!("commission {id}: {err}") })?;
+    let before = find_all(&txn, ids).await?;
+    for row in &before {
+        if let Some(original) = row.reverses_id {
+            return Err(Error::Conflict {
+                field: "ids".into(),
+                message: format!(
+                    "commission {} reverses commission {original} and follows it: decide on {original}",
+                    row.id
+                ),
+            });
+        }
+        let status: CommissionStatus = row.status.parse().map_err(Error::Database)?;
+        if status != from {
+            let err = IllegalTransition { from: status, action: to.as_str() };
+            return Err(Error::Conflict { field: "status".into(), message: format!("commission {}: {err}", row.id) });
+        }
+    }
+    let now = chrono::Utc::now();
+    for chunk in ids.chunks(CHUNK) {
         let mut update = commission::Entity::update_many()
             .col_expr(commission::Column::Status, Expr::value(to.as_str()))
-            .col_expr(commission::Column::UpdatedAt, Expr::value(chrono::Utc::now()));
+            .col_expr(commission::Column::UpdatedAt, Expr::value(now));
         if let Decision::Decline(reason) = decision {
-            update = update.col_expr(
-                commission::Column::Explanation,
-                Expr::value(format!("{} (declined: {reason})", row.explanation)),
-            );
+            let appended = Expr::col(commission::Column::Explanation)
+                .binary(BinOper::Custom("||"), Expr::value(format!(" (declined: {reason})")));
+            update = update.col_expr(commission::Column::Explanation, appended);
         }
-        claim(&txn, update, id, from).await?;
-        changed.push((row, to, action));
-    }
-    let mut views = Vec::with_capacity(changed.len());
-    for (row, to, action) in changed {
-        let after = find(&txn, row.id).await?;
-        audit::record(&txn, actor, action, ("commission", row.id), Some(json(&row.status)), Some(json(&to.as_str())))
+        let changed = update
+            .filter(commission::Column::Id.is_in(chunk.iter().copied()))
+            .filter(commission::Column::Status.eq(from.as_str()))
+            .exec(&txn)
             .await?;
-        views.push(CommissionView::of(after)?);
+        if changed.rows_affected != chunk.len() as u64 {
+            return Err(Error::Conflict {
+                field: "status".into(),
+                message: "a commission changed meanwhile; reload them".into(),
+            });
+        }
+        carry_reversals(&txn, chunk, to, now).await?;
     }
+    let entries = before
+        .iter()
+        .map(|row| {
+            audit::entry(actor, action, ("commission", row.id), Some(json(&row.status)), Some(json(&to.as_str())))
+        })
+        .collect();
+    audit::record_all(&txn, entries).await?;
+    let views = find_all(&txn, ids).await?.into_iter().map(CommissionView::of).collect::<Result<_>>()?;
     txn.commit().await?;
     Ok(views)
 }
 
-/// Approves pending commissions whose hold period is over and that wait for no event.
-/// Returns how many were approved.
-pub async fn release_due(db: &DatabaseConnection, now: chrono::DateTime<chrono::Utc>) -> Result<u64> {
-    let txn = db.begin().await?;
-    let due: Vec<i64> = commission::Entity::find()
+/// Moves the pending reversals of `originals` to `to` with them.
+async fn carry_reversals(
+    db: &impl ConnectionTrait,
+    originals: &[i64],
+    to: CommissionStatus,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<()> {
+    commission::Entity::update_many()
+        .col_expr(commission::Column::Status, Expr::value(to.as_str()))
+        .col_expr(commission::Column::UpdatedAt, Expr::value(now))
+        .filter(commission::Column::ReversesId.is_in(originals.iter().copied()))
         .filter(commission::Column::Status.eq(CommissionStatus::Pending.as_str()))
-        .filter(commission::Column::HoldUntil.lte(now))
-        .filter(commission::Column::WaitingFor.is_null())
-        .all(&txn)
-        .await?
-        .into_iter()
-        .map(|row| row.id)
-        .collect();
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Approves pending commissions whose hold period is over and that wait for no
+/// event, with their pending reversals, [`CHUNK`] per transaction so that other
+/// writes go on between them. Returns how many were approved (reversals not counted).
+pub async fn release_due(db: &DatabaseConnection, now: chrono::DateTime<chrono::Utc>) -> Result<u64> {
     let mut released = 0;
-    for id in due {
-        let update = commission::Entity::update_many()
-            .col_expr(commission::Column::Status, Expr::value(CommissionStatus::Approved.as_str()))
-            .col_expr(commission::Column::UpdatedAt, Expr::value(now));
-        if claim(&txn, update, id, CommissionStatus::Pending).await.is_ok() {
-            audit::record(
-                &txn,
-                "system",
-                "commission.release",
-                ("commission", id),
-                Some(json(&"pending")),
-                Some(json(&"approved")),
-            )
+    loop {
+        let txn = db.begin().await?;
+        let due: Vec<i64> = commission::Entity::find()
+            .select_only()
+            .column(commission::Column::Id)
+            .filter(commission::Column::Status.eq(CommissionStatus::Pending.as_str()))
+            .filter(commission::Column::HoldUntil.lte(now))
+            .filter(commission::Column::WaitingFor.is_null())
+            .filter(commission::Column::ReversesId.is_null())
+            .order_by_asc(commission::Column::Id)
+            .limit(CHUNK as u64)
+            .into_tuple()
+            .all(&txn)
             .await?;
-            released += 1;
+        let approved: Vec<i64> = commission::Entity::update_many()
+            .col_expr(commission::Column::Status, Expr::value(CommissionStatus::Approved.as_str()))
+            .col_expr(commission::Column::UpdatedAt, Expr::value(now))
+            .filter(commission::Column::Id.is_in(due.iter().copied()))
+            .filter(commission::Column::Status.eq(CommissionStatus::Pending.as_str()))
+            .exec_with_returning(&txn)
+            .await?
+            .into_iter()
+            .map(|row| row.id)
+            .collect();
+        carry_reversals(&txn, &approved, CommissionStatus::Approved, now).await?;
+        let entries = approved
+            .iter()
+            .map(|id| {
+                let change = (Some(json(&"pending")), Some(json(&"approved")));
+                audit::entry("system", "commission.release", ("commission", *id), change.0, change.1)
+            })
+            .collect();
+        audit::record_all(&txn, entries).await?;
+        txn.commit().await?;
+        released += approved.len() as u64;
+        if due.len() < CHUNK {
+            return Ok(released);
         }
     }
-    txn.commit().await?;
-    Ok(released)
+}
+
+/// The commissions with `ids`, in that order; a missing one is a 404.
+async fn find_all(db: &impl ConnectionTrait, ids: &[i64]) -> Result<Vec<commission::Model>> {
+    let mut found = HashMap::with_capacity(ids.len());
+    for chunk in ids.chunks(CHUNK) {
+        let rows =
+            commission::Entity::find().filter(commission::Column::Id.is_in(chunk.iter().copied())).all(db).await?;
+        found.extend(rows.into_iter().map(|row| (row.id, row)));
+    }
+    ids.iter().map(|id| found.remove(id).ok_or(Error::NotFound { entity: "commission", id: id.to_string() })).collect()
 }
 
 /// A payout as the API shows it.
@@ -184,7 +259,7 @@ pub async fn pay_out(db: &DatabaseConnection, minimum: Money, actor: &str) -> Re
 /// was not declined gets a reversing, negative commission proportional to the
 /// refunded share, rounded so the reversals add up exactly. A reversal of a paid or
 /// approved commission is approved (it is netted in the next payout); of a pending
-/// one, pending.
+/// one, pending with the original's hold, and it follows the original's decision.
 pub async fn refund(
     db: &DatabaseConnection,
     conversion_id: i64,
@@ -204,8 +279,24 @@ pub async fn refund(
         });
     }
     let refund_minor = to_minor(amount, "amount")?;
-    let refundable = conversion.commissionable_minor - conversion.refunded_minor;
-    if refund_minor <= 0 || refund_minor > refundable {
+    // Claim the amount first, with a conditional increment: of two concurrent refunds
+    // the second waits for the first's row lock (PostgreSQL) or its commit (SQLite's
+    // one writer), then finds too little left.
+    let refunded = Expr::col(conversion::Column::RefundedMinor).add(refund_minor);
+    let claimed = conversion::Entity::update_many()
+        .col_expr(conversion::Column::RefundedMinor, refunded.clone())
+        .filter(conversion::Column::Id.eq(conversion_id))
+        .filter(refunded.lte(Expr::col(conversion::Column::CommissionableMinor)))
+        .exec(&txn)
+        .await?;
+    if refund_minor <= 0 || claimed.rows_affected != 1 {
+        let now_refunded: Option<i64> = conversion::Entity::find_by_id(conversion_id)
+            .select_only()
+            .column(conversion::Column::RefundedMinor)
+            .into_tuple()
+            .one(&txn)
+            .await?;
+        let refundable = conversion.commissionable_minor - now_refunded.unwrap_or(conversion.refunded_minor);
         return Err(Error::InvalidInput {
             field: "amount".into(),
             message: format!(
@@ -230,10 +321,12 @@ pub async fn refund(
     let now = chrono::Utc::now();
     let mut reversals = Vec::new();
     for (original, amount) in originals.iter().zip(round_running(&exact)) {
-        let status = match original.status.parse().map_err(Error::Database)? {
-            CommissionStatus::Pending => CommissionStatus::Pending,
-            _ => CommissionStatus::Approved,
-        };
+        // A reversal of a pending commission waits with it (same hold, same event) and
+        // follows its decision; of an approved or paid one, it is approved and netted
+        // in the next payout.
+        let pending =
+            original.status.parse::<CommissionStatus>().map_err(Error::Database)? == CommissionStatus::Pending;
+        let status = if pending { CommissionStatus::Pending } else { CommissionStatus::Approved };
         let row = commission::ActiveModel {
             conversion_id: Set(Some(conversion_id)),
             campaign_id: Set(original.campaign_id),
@@ -243,8 +336,8 @@ pub async fn refund(
             amount_minor: Set(to_minor(amount, "amount")?),
             currency: Set(original.currency.clone()),
             status: Set(status.as_str().into()),
-            hold_until: Set(None),
-            waiting_for: Set(None),
+            hold_until: Set(original.hold_until.filter(|_| pending)),
+            waiting_for: Set(original.waiting_for.clone().filter(|_| pending)),
             product_id: Set(original.product_id.clone()),
             plugin_id: Set(original.plugin_id.clone()),
             plugin_version: Set(original.plugin_version.clone()),
@@ -263,10 +356,6 @@ pub async fn refund(
         .await?;
         reversals.push(CommissionView::of(row)?);
     }
-    let refunded = conversion.refunded_minor + refund_minor;
-    let mut updated: conversion::ActiveModel = conversion.into();
-    updated.refunded_minor = Set(refunded);
-    updated.update(&txn).await?;
     audit::record(
         &txn,
         actor,
@@ -301,11 +390,4 @@ async fn claim(
             message: format!("commission {id} changed meanwhile; reload it"),
         })
     }
-}
-
-async fn find(db: &impl ConnectionTrait, id: i64) -> Result<commission::Model> {
-    commission::Entity::find_by_id(id)
-        .one(db)
-        .await?
-        .ok_or(Error::NotFound { entity: "commission", id: id.to_string() })
 }
