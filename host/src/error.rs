@@ -130,6 +130,35 @@ pub enum Error {
     #[error("unauthorized: {0}")]
     Unauthorized(&'static str),
 
+    /// The request is understood but not allowed (e.g. from a site the campaign does not allow).
+    #[error("forbidden: {0}")]
+    Forbidden(String),
+
+    /// Too many requests: try again after `retry_after`.
+    #[error("too many requests: {message}")]
+    RateLimited {
+        /// What limit was reached.
+        message: String,
+        /// When to try again.
+        retry_after: std::time::Duration,
+    },
+
+    /// The server is too busy to take the request now: try again after `retry_after`.
+    #[error("unavailable: {message}")]
+    Unavailable {
+        /// Why.
+        message: String,
+        /// When to try again.
+        retry_after: std::time::Duration,
+    },
+
+    /// The request's body is larger than the endpoint accepts.
+    #[error("the request body is larger than the {limit} bytes this endpoint accepts")]
+    TooLarge {
+        /// The most the endpoint accepts, in bytes.
+        limit: usize,
+    },
+
     /// A plugin call failed; the plugin, its version and the cause are named.
     #[error("{0}")]
     PluginCall(#[from] CallError),

@@ -11,7 +11,7 @@ use upline_tests::*;
 async fn domain_setup(app: &TestApp) -> (i64, [i64; 4]) {
     app.install(package("plugins/variable-tier")).await;
     let (_, campaign) = send(app.operator(Method::POST, "/api/v1/campaigns").json(&json!({
-        "name": "Variable", "currency": "EUR", "store-zero-commissions": true
+        "name": "Variable", "currency": "EUR", "store-zero-commissions": true, "landing-url": "https://shop.example/"
     })))
     .await;
     let campaign = campaign["id"].as_i64().expect("campaign id");

@@ -1,6 +1,7 @@
 //! The HTTP API, against the real server on a random port.
 
 mod affiliates;
+mod browser;
 mod campaigns;
 mod conversions;
 mod money;

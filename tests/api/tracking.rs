@@ -64,10 +64,42 @@ async fn forged_or_foreign_click_tokens_and_bad_targets_are_refused() {
         assert_eq!((status, error["error"]["field"].as_str()), (400, Some("click")), "{token}: {error}");
     }
     let (status, error) =
-        send(app.client.get(format!("{}/r/{campaign}/{affiliate}?to=javascript:alert(1)", app.address))).await;
-    assert_eq!((status, error["error"]["field"].as_str()), (400, Some("to")));
-    let (status, error) = send(app.client.get(format!("{}/r/{campaign}/999?to=https://x.example", app.address))).await;
+        send(app.client.get(format!("{}/r/{campaign}/999?to=https://shop.example/", app.address))).await;
     assert_eq!((status, error["error"]["field"].as_str()), (400, Some("affiliate")));
+}
+
+#[tokio::test]
+async fn referral_links_lead_only_to_the_campaign_s_hosts() {
+    let app = spawn_app().await;
+    let (campaign, affiliate) = setup(&app).await;
+    let hosts = json!({"allowed-hosts": ["*.shop-cdn.example"]});
+    let url = format!("/api/v1/campaigns/{campaign}");
+    assert_eq!(send(app.operator(Method::PATCH, &url).json(&hosts)).await.0, 200);
+
+    // This one was an open redirect under the merchant's domain.
+    for (to, leads_to) in [
+        ("https://any-site.example/", "https://shop.example/?upline_click="),
+        ("javascript:alert(1)", "https://shop.example/?upline_click="),
+        ("https://shop.example.any-site.example/", "https://shop.example/?upline_click="),
+        ("https://shop.example/product/7?size=m", "https://shop.example/product/7?size=m&upline_click="),
+        ("https://img.shop-cdn.example/", "https://img.shop-cdn.example/?upline_click="),
+    ] {
+        let location = app.redirect_click(campaign, affiliate, to).await;
+        assert!(location.starts_with(leads_to), "{to} led to {location}");
+    }
+    let without = app.client.get(format!("{}/r/{campaign}/{affiliate}", app.address));
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
+    let response = client.execute(without.build().expect("request")).await.expect("response");
+    assert!(response.headers()["location"].to_str().unwrap_or("").starts_with("https://shop.example/?upline_click="));
+
+    let (_, bare) = send(
+        app.operator(Method::POST, "/api/v1/campaigns").json(&json!({"name": "No landing page", "currency": "EUR"})),
+    )
+    .await;
+    let bare = bare["id"].as_i64().expect("id");
+    let (status, error) =
+        send(app.client.get(format!("{}/r/{bare}/{affiliate}?to=https://shop.example/", app.address))).await;
+    assert_eq!((status, error["error"]["field"].as_str()), (400, Some("to")), "{error}");
 }
 
 #[tokio::test]
@@ -148,10 +180,11 @@ async fn the_snippet_reports_sales_and_actions_credited_by_the_click_token() {
 
     for (body, expected) in [
         (json!({"campaign": campaign, "affiliate": affiliate, "total": "10"}), (400, Some("affiliate"))),
-        (json!({"campaign": campaign, "total": "10"}), (400, Some("affiliate"))),
-        (json!({"campaign": campaign, "click": token, "total": "-1"}), (400, Some("total"))),
-        (json!({"campaign": campaign, "click": token, "currency": "USD"}), (400, Some("currency"))),
-        (json!({"campaign": 999_999, "click": token}), (400, Some("campaign"))),
+        (json!({"campaign": campaign, "order-id": "w", "total": "10"}), (400, Some("affiliate"))),
+        (json!({"campaign": campaign, "click": token, "total": "10"}), (400, Some("order-id"))),
+        (json!({"campaign": campaign, "click": token, "order-id": "w", "total": "-1"}), (400, Some("total"))),
+        (json!({"campaign": campaign, "click": token, "order-id": "w", "currency": "USD"}), (400, Some("currency"))),
+        (json!({"campaign": 999_999, "click": token, "order-id": "w"}), (400, Some("campaign"))),
         (json!({"click": token}), (400, Some("campaign"))),
     ] {
         let (status, error) = send(browser(body.clone())).await;

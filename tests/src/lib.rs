@@ -245,15 +245,15 @@ impl TestApp {
         response.headers()["location"].to_str().expect("a location").to_owned()
     }
 
-    /// An EUR campaign whose default group pays `tier1` percent at tier 1, with
-    /// `plugin` installed and enabled, and one affiliate. Returns (campaign, affiliate).
+    /// An EUR campaign of the shop at `https://shop.example/` whose default group pays
+    /// `tier1` percent at tier 1, with `plugin` installed and enabled, and one
+    /// affiliate. Returns (campaign, affiliate).
     pub async fn campaign_with(&self, plugin: &str, tier1: &str) -> (i64, i64) {
         use reqwest::Method;
         use serde_json::json;
         self.install(package(&format!("plugins/{plugin}"))).await;
-        let (_, campaign) =
-            send(self.operator(Method::POST, "/api/v1/campaigns").json(&json!({"name": "Shop", "currency": "EUR"})))
-                .await;
+        let shop = json!({"name": "Shop", "currency": "EUR", "landing-url": "https://shop.example/"});
+        let (_, campaign) = send(self.operator(Method::POST, "/api/v1/campaigns").json(&shop)).await;
         let id = campaign["id"].as_i64().expect("campaign id");
         let group = campaign["groups"][0]["id"].as_i64().expect("group id");
         let rates = json!({"commission-type": "sale", "tiers": [{"tier": 1, "rule": {"percent": tier1}}]});

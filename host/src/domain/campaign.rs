@@ -48,6 +48,88 @@ pub struct CampaignSettings {
     pub store_zero_commissions: bool,
     /// Days new commissions are held before approval, 0 to 3650.
     pub hold_days: u32,
+    /// Where referral links may send visitors.
+    pub destinations: Destinations,
+    /// Browser-reported conversions accepted per day (UTC), 0 to 1,000,000; 0 turns
+    /// them off.
+    pub browser_conversions_per_day: u32,
+}
+
+/// Where a campaign's referral links may send a visitor: the landing URL, and the
+/// hosts a link's `to` may name. Anything else goes to the landing URL, so a link
+/// under the merchant's name cannot be turned into an open redirect.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Destinations {
+    landing_url: Option<url::Url>,
+    allowed_hosts: Vec<String>,
+}
+
+impl Destinations {
+    /// Checks a landing URL (http or https, at most 2000 characters) and host
+    /// patterns (`shop.example`, or `*.shop.example` for its subdomains; at most 100).
+    pub fn parse(landing_url: Option<&str>, allowed_hosts: &[String]) -> Result<Self> {
+        let landing_url = landing_url.map(|text| parse_url("landing-url", text)).transpose()?;
+        if allowed_hosts.len() > 100 {
+            return Err(invalid("allowed-hosts", "at most 100 hosts"));
+        }
+        let allowed_hosts = allowed_hosts
+            .iter()
+            .enumerate()
+            .map(|(i, pattern)| {
+                let pattern = pattern.trim().to_lowercase();
+                let host = pattern.strip_prefix("*.").unwrap_or(&pattern);
+                match url::Host::parse(host) {
+                    Ok(url::Host::Domain(_)) if host.contains('.') && !host.contains('*') => Ok(pattern),
+                    Ok(url::Host::Ipv4(_) | url::Host::Ipv6(_)) if host == pattern => Ok(pattern),
+                    _ => Err(invalid(&format!("allowed-hosts[{i}]"), format!("`{pattern}` is not a host name"))),
+                }
+            })
+            .collect::<Result<_>>()?;
+        Ok(Self { landing_url, allowed_hosts })
+    }
+
+    /// The landing URL.
+    pub fn landing_url(&self) -> Option<&url::Url> {
+        self.landing_url.as_ref()
+    }
+
+    /// The allowed host patterns.
+    pub fn allowed_hosts(&self) -> &[String] {
+        &self.allowed_hosts
+    }
+
+    /// Whether `host` is the landing URL's or matches an allowed pattern.
+    pub fn allows(&self, host: &str) -> bool {
+        let host = host.to_lowercase();
+        self.landing_url.as_ref().and_then(url::Url::host_str).is_some_and(|landing| landing == host)
+            || self.allowed_hosts.iter().any(|pattern| match pattern.strip_prefix("*.") {
+                Some(domain) => host.strip_suffix(domain).is_some_and(|sub| sub.ends_with('.') && sub.len() > 1),
+                None => *pattern == host,
+            })
+    }
+
+    /// Where a referral link with `to` sends the visitor: `to` if its host is allowed,
+    /// else the landing URL; `None` when neither is possible.
+    pub fn target(&self, to: Option<&str>) -> Option<url::Url> {
+        let wanted = to.and_then(|to| parse_url("to", to).ok());
+        match wanted {
+            Some(url) if url.host_str().is_some_and(|host| self.allows(host)) => Some(url),
+            _ => self.landing_url.clone(),
+        }
+    }
+}
+
+/// An http(s) URL of at most 2000 characters, with a host.
+pub fn parse_url(field: &str, text: &str) -> Result<url::Url> {
+    let refused = || invalid(field, "must be an http(s) URL of at most 2000 characters");
+    if text.len() > 2000 {
+        return Err(refused());
+    }
+    let url = url::Url::parse(text.trim()).map_err(|_| refused())?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+        return Err(refused());
+    }
+    Ok(url)
 }
 
 /// A campaign as a client sends it; [`CampaignRequest::parse`] checks it.
@@ -86,6 +168,19 @@ pub struct CampaignRequest {
     /// Days new commissions are held before approval, 0 to 3650.
     #[serde(default)]
     hold_days: u32,
+    /// Where referral links send visitors by default, and whenever a link's `to` is not
+    /// allowed: an http(s) URL. Without it, a link's `to` must be an allowed host.
+    #[serde(default)]
+    landing_url: Option<String>,
+    /// Hosts a referral link's `to` may lead to besides the landing URL's own:
+    /// `shop.example`, or `*.shop.example` for its subdomains (at most 100).
+    #[serde(default)]
+    allowed_hosts: Option<Vec<String>>,
+    /// Browser-reported conversions (the snippet's) accepted per day (UTC), 0 to
+    /// 1000000; 0 turns them off. They are never approved automatically.
+    #[serde(default = "defaults::browser_conversions_per_day")]
+    #[schema(default = 1000)]
+    browser_conversions_per_day: u32,
 }
 
 mod defaults {
@@ -97,6 +192,9 @@ mod defaults {
     }
     pub fn yes() -> bool {
         true
+    }
+    pub fn browser_conversions_per_day() -> u32 {
+        1000
     }
 }
 
@@ -124,6 +222,11 @@ impl CampaignRequest {
         if self.hold_days > 3650 {
             return Err(invalid("hold-days", "must be between 0 and 3650"));
         }
+        if self.browser_conversions_per_day > 1_000_000 {
+            return Err(invalid("browser-conversions-per-day", "must be between 0 and 1000000"));
+        }
+        let destinations =
+            Destinations::parse(self.landing_url.as_deref(), self.allowed_hosts.as_deref().unwrap_or_default())?;
         Ok(CampaignSettings {
             name: name("name", &self.name)?,
             currency,
@@ -135,6 +238,8 @@ impl CampaignRequest {
             store_zero_orders: self.store_zero_orders,
             store_zero_commissions: self.store_zero_commissions,
             hold_days: self.hold_days,
+            destinations,
+            browser_conversions_per_day: self.browser_conversions_per_day,
         })
     }
 }
@@ -213,5 +318,47 @@ impl RatesRequest {
             }
         }
         Ok(Rates { commission_type, tiers })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn links_lead_only_to_allowed_hosts_else_to_the_landing_page() {
+        let hosts = ["www.shop.example".to_owned(), "*.shop-cdn.example".to_owned()];
+        let destinations = Destinations::parse(Some("https://shop.example/welcome"), &hosts).expect("valid");
+        let target = |to: &str| destinations.target(Some(to)).map(|url| url.to_string());
+        let landing = Some("https://shop.example/welcome".to_owned());
+
+        assert_eq!(target("https://shop.example/a?b=1"), Some("https://shop.example/a?b=1".into()));
+        assert_eq!(target("https://WWW.shop.example/x"), Some("https://www.shop.example/x".into()));
+        assert_eq!(target("https://img.shop-cdn.example/x"), Some("https://img.shop-cdn.example/x".into()));
+        for elsewhere in [
+            "https://any-site.example/",
+            "https://shop-cdn.example/",
+            "https://evilshop-cdn.example/",
+            "https://shop.example.evil.example/",
+            "https://shop.example@evil.example/",
+            "javascript:alert(1)",
+            "//evil.example/",
+        ] {
+            assert_eq!(target(elsewhere), landing, "{elsewhere}");
+        }
+        assert_eq!(destinations.target(None).map(|url| url.to_string()), landing);
+        assert_eq!(Destinations::default().target(Some("https://shop.example/")), None);
+    }
+
+    #[test]
+    fn bad_destinations_name_the_field() {
+        let field = |result: Result<Destinations>| match result {
+            Err(Error::InvalidInput { field, .. }) => field,
+            other => panic!("expected a refusal, got {other:?}"),
+        };
+        assert_eq!(field(Destinations::parse(Some("ftp://shop.example/"), &[])), "landing-url");
+        assert_eq!(field(Destinations::parse(None, &["shop example".into()])), "allowed-hosts[0]");
+        assert_eq!(field(Destinations::parse(None, &["ok.example".into(), "*.*.example".into()])), "allowed-hosts[1]");
+        assert_eq!(field(Destinations::parse(None, &["*".into()])), "allowed-hosts[0]");
     }
 }

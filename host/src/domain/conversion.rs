@@ -61,9 +61,34 @@ fn sale() -> String {
     "sale".into()
 }
 
+/// Who reported a conversion.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    /// The merchant's server, with an operator key: trusted.
+    Server,
+    /// The snippet in a visitor's browser: anyone can send this, so its commissions
+    /// wait for the merchant's server report of the same order (or an operator).
+    Browser,
+}
+
+impl Source {
+    /// As stored.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Source::Server => "server",
+            Source::Browser => "browser",
+        }
+    }
+}
+
+/// What a browser-reported conversion's commissions wait for.
+pub const MERCHANT_CONFIRMATION: &str = "merchant-confirmation";
+
 /// A checked conversion.
 #[derive(Debug, Clone)]
 pub struct NewConversion {
+    /// Who reported it.
+    pub source: Source,
     /// The campaign.
     pub campaign: i64,
     /// The referring affiliate, if the merchant named it.
@@ -101,6 +126,11 @@ impl ConversionRequest {
         self.affiliate.is_some()
     }
 
+    /// Whether it gives an order id.
+    pub fn has_order_id(&self) -> bool {
+        self.order_id.is_some()
+    }
+
     /// Checks the fields: amounts non-negative with at most the currency's decimals
     /// (the campaign's currency unless the request names one), ids of sane length.
     pub fn parse(self, campaign_currency: &str) -> Result<NewConversion> {
@@ -118,6 +148,7 @@ impl ConversionRequest {
             return Err(invalid("custom-fields", "at most 50 fields, names up to 100 and values up to 1000 bytes"));
         }
         Ok(NewConversion {
+            source: Source::Server,
             campaign: self.campaign,
             affiliate: self.affiliate,
             click: self.click,

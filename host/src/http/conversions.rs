@@ -12,7 +12,7 @@ use utoipa_axum::routes;
 use super::error::ErrorBody;
 use super::{AppState, Json, Query};
 use crate::db::entity::commission;
-use crate::domain::conversion::ConversionRequest;
+use crate::domain::conversion::{ConversionRequest, NewConversion, Source};
 use crate::error::Result;
 use crate::service::engine::{self, CommissionView, Mode, Recorded};
 
@@ -21,7 +21,8 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 /// Records a conversion; 201 with its commissions, or with `status: failed` and the
-/// error when a plugin failed (the conversion is kept for retry or review).
+/// error when a plugin failed (the conversion is kept for retry or review). An order
+/// the snippet reported first is superseded: the merchant's report wins.
 #[utoipa::path(
     post,
     path = "/conversions",
@@ -33,16 +34,17 @@ pub fn router() -> OpenApiRouter<AppState> {
     )
 )]
 async fn record(State(state): State<AppState>, Json(request): Json<ConversionRequest>) -> Result<impl IntoResponse> {
-    let recorded = run(&state, request, Mode::Record).await?;
+    let recorded = run(&state, request, Mode::Record, Source::Server).await?;
     Ok((StatusCode::CREATED, axum::Json(recorded)))
 }
 
 /// Checks a conversion request against its campaign (whose currency is the
 /// default) and runs it through the engine.
-pub async fn run(state: &AppState, request: ConversionRequest, mode: Mode) -> Result<Recorded> {
+pub async fn run(state: &AppState, request: ConversionRequest, mode: Mode, source: Source) -> Result<Recorded> {
     let config = state.cache.current(&state.db, &state.registry).await?;
     let campaign = config.campaign(request.campaign()).await?;
-    let prepared = engine::prepare(&state.db, &config, request.parse(&campaign.currency)?).await?;
+    let new = NewConversion { source, ..request.parse(&campaign.currency)? };
+    let prepared = engine::prepare(&state.db, &config, new).await?;
     match mode {
         Mode::Record => state.conversions.record(prepared).await,
         Mode::Simulate => engine::record(&state.db, &state.registry, prepared, mode).await,
@@ -61,7 +63,7 @@ pub async fn run(state: &AppState, request: ConversionRequest, mode: Mode) -> Re
     )
 )]
 async fn simulate(State(state): State<AppState>, Json(request): Json<ConversionRequest>) -> Result<impl IntoResponse> {
-    Ok(axum::Json(run(&state, request, Mode::Simulate).await?))
+    Ok(axum::Json(run(&state, request, Mode::Simulate, Source::Server).await?))
 }
 
 /// Which commissions to list, a page at a time: all (up to `limit`) when empty.

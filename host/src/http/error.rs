@@ -3,7 +3,8 @@
 //! Client errors say what is wrong; internal ones are logged and stay opaque.
 
 use axum::Json;
-use axum::http::StatusCode;
+use axum::http::header::RETRY_AFTER;
+use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -19,8 +20,9 @@ pub struct ErrorBody<'a> {
 /// What went wrong.
 #[derive(Serialize, ToSchema)]
 struct ErrorDetail<'a> {
-    /// Stable and machine-readable, e.g. `invalid_input`, `unauthorized`, `not_found`,
-    /// `conflict`, `invalid_wasm`, `plugin_failed`, `internal`.
+    /// Stable and machine-readable, e.g. `invalid_input`, `unauthorized`, `forbidden`,
+    /// `not_found`, `conflict`, `too_large`, `rate_limited` (with `Retry-After`),
+    /// `invalid_wasm`, `plugin_failed`, `unavailable`, `internal`.
     #[schema(example = "invalid_input")]
     code: &'static str,
     /// For people.
@@ -48,6 +50,10 @@ impl Error {
             Error::InvalidConfig { .. } => (S::UNPROCESSABLE_ENTITY, "invalid_config"),
             Error::InvalidInput { .. } => (S::BAD_REQUEST, "invalid_input"),
             Error::Unauthorized(_) => (S::UNAUTHORIZED, "unauthorized"),
+            Error::Forbidden(_) => (S::FORBIDDEN, "forbidden"),
+            Error::RateLimited { .. } => (S::TOO_MANY_REQUESTS, "rate_limited"),
+            Error::Unavailable { .. } => (S::SERVICE_UNAVAILABLE, "unavailable"),
+            Error::TooLarge { .. } => (S::PAYLOAD_TOO_LARGE, "too_large"),
             Error::NotFound { .. } => (S::NOT_FOUND, "not_found"),
             Error::Conflict { .. } => (S::CONFLICT, "conflict"),
             Error::PluginCall(_) => (S::BAD_GATEWAY, "plugin_failed"),
@@ -71,12 +77,20 @@ impl Error {
 impl IntoResponse for Error {
     fn into_response(self) -> Response {
         let (status, code) = self.status_and_code();
-        let message = if status.is_server_error() && status != StatusCode::BAD_GATEWAY {
+        let opaque = status.is_server_error() && !matches!(self, Error::PluginCall(_) | Error::Unavailable { .. });
+        let message = if opaque {
             tracing::error!(error = %self, "request failed");
             "internal error; see the server log".to_owned()
         } else {
             self.to_string()
         };
-        (status, Json(ErrorBody { error: ErrorDetail { code, message, field: self.field() } })).into_response()
+        let mut response =
+            (status, Json(ErrorBody { error: ErrorDetail { code, message, field: self.field() } })).into_response();
+        if let Error::RateLimited { retry_after, .. } | Error::Unavailable { retry_after, .. } = self {
+            // Whole seconds, rounded up: never "0" while the limit still holds.
+            let seconds = retry_after.as_secs() + u64::from(retry_after.subsec_nanos() > 0);
+            response.headers_mut().insert(RETRY_AFTER, HeaderValue::from(seconds.max(1)));
+        }
+        response
     }
 }

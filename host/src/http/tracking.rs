@@ -12,8 +12,8 @@ use utoipa_axum::routes;
 use super::error::ErrorBody;
 use super::{AppState, Json, Query};
 use crate::domain::campaign::invalid;
-use crate::domain::conversion::ConversionRequest;
-use crate::error::Result;
+use crate::domain::conversion::{ConversionRequest, Source};
+use crate::error::{Error, Result};
 use crate::service::engine::Mode;
 use crate::service::tracking::{self, Click};
 
@@ -34,12 +34,15 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 struct RedirectQuery {
-    /// The merchant's page: an http(s) URL of at most 2000 characters.
-    to: String,
+    /// The merchant's page: an http(s) URL on the campaign's landing URL's host or one
+    /// of its allowed hosts; anything else (or nothing) leads to the landing URL.
+    to: Option<String>,
 }
 
 /// Records the click and sends the visitor on to the merchant's page, with the click
-/// token in the `upline_click` parameter for the snippet to keep.
+/// token in the `upline_click` parameter for the snippet to keep. The page is `to`
+/// when the campaign allows its host, else the campaign's landing URL: the link
+/// cannot send visitors elsewhere.
 #[utoipa::path(
     get,
     path = "/r/{campaign}/{affiliate}",
@@ -50,8 +53,8 @@ struct RedirectQuery {
         RedirectQuery,
     ),
     responses(
-        (status = 303, description = "To the merchant's page", headers(("location" = String, description = "`to` with `upline_click=<token>` added"))),
-        (status = 400, description = "An id or `to` is invalid, or the campaign or affiliate is unknown", body = ErrorBody),
+        (status = 303, description = "To the merchant's page", headers(("location" = String, description = "`to` or the landing URL, with `upline_click=<token>` added"))),
+        (status = 400, description = "An id is invalid, the campaign or affiliate is unknown, or `to` is not allowed and the campaign has no landing URL", body = ErrorBody),
     )
 )]
 async fn redirect(
@@ -61,14 +64,34 @@ async fn redirect(
     headers: HeaderMap,
 ) -> Result<impl IntoResponse> {
     let (campaign, affiliate) = (super::id("campaign", &campaign)?, super::id("affiliate", &affiliate)?);
-    if !(query.to.starts_with("https://") || query.to.starts_with("http://")) || query.to.len() > 2000 {
-        return Err(invalid("to", "must be an http(s) URL of at most 2000 characters"));
-    }
-    let referrer = headers.get(header::REFERER).and_then(|v| v.to_str().ok()).map(str::to_owned);
     let config = state.cache.current(&state.db, &state.registry).await?;
-    let click = tracking::click(&config, &state.clicks, campaign, affiliate, Some(query.to.clone()), referrer).await?;
-    let separator = if query.to.contains('?') { '&' } else { '?' };
-    Ok(Redirect::to(&format!("{}{separator}upline_click={}", query.to, click.token)))
+    let mut target = config.destinations(campaign).await?.target(query.to.as_deref()).ok_or_else(|| {
+        invalid("to", format!("campaign {campaign} has no landing URL, and `to` is not on one of its allowed hosts"))
+    })?;
+    let referrer = headers.get(header::REFERER).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let click =
+        tracking::click(&config, &state.clicks, campaign, affiliate, Some(target.to_string()), referrer).await?;
+    target.query_pairs_mut().append_pair("upline_click", &click.token);
+    Ok(Redirect::to(target.as_str()))
+}
+
+/// Refuses a browser's request from a page on a host the campaign does not allow (its
+/// landing URL's or an allowed host), so no other site can make its visitors'
+/// browsers report clicks or sales for the campaign. Requests without an `Origin`
+/// (not from a page's script) pass; they are limited by the rest of the model
+/// (`docs/security.md`).
+async fn check_origin(state: &AppState, headers: &HeaderMap, campaign: i64) -> Result<()> {
+    let Some(origin) = headers.get(header::ORIGIN) else { return Ok(()) };
+    let config = state.cache.current(&state.db, &state.registry).await?;
+    let destinations = config.destinations(campaign).await?;
+    let host = origin.to_str().ok().and_then(|origin| url::Url::parse(origin).ok());
+    if host.as_ref().and_then(url::Url::host_str).is_some_and(|host| destinations.allows(host)) {
+        return Ok(());
+    }
+    Err(Error::Forbidden(format!(
+        "campaign {campaign} does not take requests from pages of {}: add the host to its `allowed-hosts`",
+        origin.to_str().unwrap_or("that origin")
+    )))
 }
 
 /// A click the snippet saw.
@@ -95,9 +118,15 @@ struct ClickRequest {
     responses(
         (status = 201, description = "The click, and the cookie to keep", body = Click),
         (status = 400, description = "A field is invalid, or the campaign or affiliate is unknown", body = ErrorBody),
+        (status = 403, description = "The page's origin is not one of the campaign's hosts", body = ErrorBody),
     )
 )]
-async fn click(State(state): State<AppState>, Json(request): Json<ClickRequest>) -> Result<impl IntoResponse> {
+async fn click(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Json(request): Json<ClickRequest>,
+) -> Result<impl IntoResponse> {
+    check_origin(&state, &headers, request.campaign).await?;
     let config = state.cache.current(&state.db, &state.registry).await?;
     let (campaign, affiliate) = (request.campaign, request.affiliate);
     let click =
@@ -110,31 +139,42 @@ async fn click(State(state): State<AppState>, Json(request): Json<ClickRequest>)
 struct Receipt {
     /// The conversion's id.
     id: i64,
-    /// `processed`, or `failed` when a plugin failed (the conversion is kept).
+    /// `processed`, or `failed` when a plugin failed (the conversion is kept). Its
+    /// commissions wait for the merchant's confirmation either way.
     status: String,
 }
 
 /// Records a conversion reported by the snippet on the merchant's page (no API key).
-/// A browser cannot name the affiliate: the conversion is credited by the visitor's
-/// click token or an affiliate's coupon, and approval rules decide the rest.
+/// Anyone can send this, so: the browser cannot name the affiliate (the conversion is
+/// credited by the visitor's click token or an affiliate's coupon), it must give the
+/// order id (each order once), the campaign takes a capped number per day, and its
+/// commissions are never approved automatically: they wait for the merchant's server
+/// report of the same order, which supersedes this one, or for an operator.
 #[utoipa::path(
     post,
     path = "/t/conversions",
     tag = "tracking",
     responses(
         (status = 201, description = "Stored (or stored and flagged)", body = Receipt),
-        (status = 400, description = "A field is invalid, the affiliate is named, or there is no click token or coupon", body = ErrorBody),
+        (status = 400, description = "A field is invalid, the affiliate is named, the order id is missing, or there is no click token or coupon", body = ErrorBody),
+        (status = 403, description = "The campaign takes no browser reports, or not from this page's origin", body = ErrorBody),
         (status = 409, description = "The campaign already has a conversion with this order id", body = ErrorBody),
+        (status = 429, description = "The campaign has taken its browser reports for today", body = ErrorBody),
     )
 )]
 async fn conversion(
     State(state): State<AppState>,
+    headers: HeaderMap,
     Json(request): Json<ConversionRequest>,
 ) -> Result<impl IntoResponse> {
     if request.names_affiliate() {
         return Err(invalid("affiliate", "the browser cannot name the affiliate: send the click token or a coupon"));
     }
-    let recorded = super::conversions::run(&state, request, Mode::Record).await?;
+    if !request.has_order_id() {
+        return Err(invalid("order-id", "a browser-reported conversion needs the order id, so each order counts once"));
+    }
+    check_origin(&state, &headers, request.campaign()).await?;
+    let recorded = super::conversions::run(&state, request, Mode::Record, Source::Browser).await?;
     let receipt = Receipt { id: recorded.conversion.id, status: recorded.conversion.status };
     Ok((StatusCode::CREATED, axum::Json(receipt)))
 }

@@ -9,7 +9,7 @@ use upline_plugin_sdk::{Currency, TierRule, TierSetting};
 
 use super::audit::json;
 use crate::db::entity::{campaign, commission_group, tier_rate};
-use crate::domain::campaign::{CampaignSettings, Rates, commission_type_key, parse_commission_type};
+use crate::domain::campaign::{CampaignSettings, Destinations, Rates, commission_type_key, parse_commission_type};
 use crate::error::{Error, Result};
 
 /// A campaign as the API shows it: its settings and its groups.
@@ -61,6 +61,17 @@ fn apply(row: &mut campaign::ActiveModel, settings: CampaignSettings) {
     row.store_zero_orders = Set(settings.store_zero_orders);
     row.store_zero_commissions = Set(settings.store_zero_commissions);
     row.hold_days = Set(settings.hold_days as i32);
+    row.browser_conversions_per_day = Set(settings.browser_conversions_per_day as i32);
+    row.landing_url = Set(settings.destinations.landing_url().map(ToString::to_string));
+    row.allowed_hosts = Set(Some(json(&settings.destinations.allowed_hosts())));
+}
+
+/// Where the stored campaign's referral links may lead.
+pub fn destinations(campaign: &campaign::Model) -> Destinations {
+    let hosts: Vec<String> =
+        campaign.allowed_hosts.clone().and_then(|hosts| serde_json::from_value(hosts).ok()).unwrap_or_default();
+    // Stored only after `Destinations::parse` accepted them.
+    Destinations::parse(campaign.landing_url.as_deref(), &hosts).unwrap_or_default()
 }
 
 /// Creates a campaign with a default group named `Default`.

@@ -20,11 +20,11 @@ use upline_plugin_sdk as sdk;
 
 use super::affiliates;
 use crate::db::entity::{affiliate, campaign, commission_group, plugin_binding, tier_rate};
-use crate::domain::campaign::commission_type_key;
+use crate::domain::campaign::{Destinations, commission_type_key};
 use crate::error::{Error, Result};
 use crate::plugin::{Capability, Grants, Hook, Invocation, LoadedPlugin, Registry};
 
-/// Past this many cached uplines or affiliates the cache starts over (a bound on memory).
+/// Past this many entries a cached map starts over (a bound on memory).
 const MAX_ENTRIES: usize = 100_000;
 
 /// How long a host trusts its cache before it re-reads `config_version`.
@@ -112,6 +112,7 @@ struct Cached {
     checked_at: Option<Instant>,
     affiliates: HashMap<i64, Arc<affiliate::Model>>,
     campaigns: HashMap<i64, Arc<campaign::Model>>,
+    destinations: HashMap<i64, Arc<Destinations>>,
     plugins: HashMap<i64, Arc<Result<Plugins, String>>>,
     groups: HashMap<(i64, String), Arc<Vec<sdk::CommissionGroup>>>,
     uplines: HashMap<(i64, i64), Arc<Vec<sdk::UplineMember>>>,
@@ -182,16 +183,18 @@ impl Config<'_> {
         let value = Arc::new(load.await?);
         let mut cached = self.cache.lock();
         if cached.epoch == self.epoch {
-            map(&mut cached).insert(key, value.clone());
+            // Keys come from requests (an action code, an affiliate id): bound the map.
+            let map = map(&mut cached);
+            if map.len() >= MAX_ENTRIES {
+                map.clear();
+            }
+            map.insert(key, value.clone());
         }
         Ok(value)
     }
 
     /// The affiliate; an unknown one is a bad `affiliate` field.
     pub async fn affiliate(&self, id: i64) -> Result<Arc<affiliate::Model>> {
-        if self.cache.lock().affiliates.len() >= MAX_ENTRIES {
-            self.cache.lock().affiliates.clear();
-        }
         let load = async {
             affiliate::Entity::find_by_id(id).one(self.db).await?.ok_or_else(|| Error::InvalidInput {
                 field: "affiliate".into(),
@@ -210,6 +213,12 @@ impl Config<'_> {
             })
         };
         self.get(|c| &mut c.campaigns, id, load).await
+    }
+
+    /// Where the campaign's referral links may lead, parsed once.
+    pub async fn destinations(&self, campaign_id: i64) -> Result<Arc<Destinations>> {
+        let campaign = self.campaign(campaign_id).await?;
+        self.get(|c| &mut c.destinations, campaign_id, async { Ok(super::campaigns::destinations(&campaign)) }).await
     }
 
     /// The campaign's enabled plugins, or why they cannot run (a binding names a
@@ -233,9 +242,6 @@ impl Config<'_> {
     /// The referring affiliate (tier 1) and its parents, each with its group in the
     /// campaign; an unknown affiliate is a bad `affiliate` field.
     pub async fn upline(&self, campaign_id: i64, affiliate_id: i64) -> Result<Arc<Vec<sdk::UplineMember>>> {
-        if self.cache.lock().uplines.len() >= MAX_ENTRIES {
-            self.cache.lock().uplines.clear();
-        }
         let load = async {
             let upline = affiliates::upline(self.db, affiliate_id).await.map_err(|_| Error::InvalidInput {
                 field: "affiliate".into(),

@@ -8,7 +8,7 @@ use upline_plugin_sdk::{Currency, Money, Rate, TierRule, TierSetting};
 use super::{affiliates, bindings, campaigns, engine};
 use crate::db::entity::campaign;
 use crate::domain::affiliate::hash_password;
-use crate::domain::campaign::{Attribution, CampaignSettings, Rates};
+use crate::domain::campaign::{Attribution, CampaignSettings, Destinations, Rates};
 use crate::domain::conversion::NewConversion;
 use crate::error::Result;
 use crate::plugin::Registry;
@@ -35,6 +35,8 @@ pub async fn seed(db: &DatabaseConnection, registry: &Registry) -> Result<bool> 
             store_zero_orders: false,
             store_zero_commissions: true,
             hold_days: 30,
+            destinations: Destinations::parse(Some("https://shop.example/"), &["*.shop.example".into()])?,
+            browser_conversions_per_day: 1000,
         },
     )
     .await?;
@@ -84,6 +86,7 @@ pub async fn seed(db: &DatabaseConnection, registry: &Registry) -> Result<bool> 
     for (order, total) in [("DEMO-1001", "100.00"), ("DEMO-1002", "249.90"), ("DEMO-1003", "35.50")] {
         let money = |amount: &str| Money::new(amount.parse().unwrap_or_default(), eur);
         let sale = NewConversion {
+            source: crate::domain::conversion::Source::Server,
             campaign: demo.settings.id,
             affiliate: tree.last().copied(),
             click: None,

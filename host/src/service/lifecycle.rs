@@ -74,14 +74,12 @@ pub async fn decide(
     }
     let now = chrono::Utc::now();
     for chunk in ids.chunks(CHUNK) {
-        let mut update = commission::Entity::update_many()
-            .col_expr(commission::Column::Status, Expr::value(to.as_str()))
-            .col_expr(commission::Column::UpdatedAt, Expr::value(now));
-        if let Decision::Decline(reason) = decision {
-            let appended = Expr::col(commission::Column::Explanation)
-                .binary(BinOper::Custom("||"), Expr::value(format!(" (declined: {reason})")));
-            update = update.col_expr(commission::Column::Explanation, appended);
-        }
+        let update = match decision {
+            Decision::Approve => commission::Entity::update_many()
+                .col_expr(commission::Column::Status, Expr::value(to.as_str()))
+                .col_expr(commission::Column::UpdatedAt, Expr::value(now)),
+            Decision::Decline(reason) => declining(reason, now),
+        };
         let changed = update
             .filter(commission::Column::Id.is_in(chunk.iter().copied()))
             .filter(commission::Column::Status.eq(from.as_str()))
@@ -272,6 +270,12 @@ pub async fn refund(
         .one(&txn)
         .await?
         .ok_or(Error::NotFound { entity: "conversion", id: conversion_id.to_string() })?;
+    if let Some(by) = conversion.superseded_by {
+        return Err(Error::Conflict {
+            field: "id".into(),
+            message: format!("conversion {conversion_id} was superseded by conversion {by}: refund that one"),
+        });
+    }
     if amount.currency().code() != conversion.currency {
         return Err(Error::InvalidInput {
             field: "currency".into(),
@@ -279,17 +283,7 @@ pub async fn refund(
         });
     }
     let refund_minor = to_minor(amount, "amount")?;
-    // Claim the amount first, with a conditional increment: of two concurrent refunds
-    // the second waits for the first's row lock (PostgreSQL) or its commit (SQLite's
-    // one writer), then finds too little left.
-    let refunded = Expr::col(conversion::Column::RefundedMinor).add(refund_minor);
-    let claimed = conversion::Entity::update_many()
-        .col_expr(conversion::Column::RefundedMinor, refunded.clone())
-        .filter(conversion::Column::Id.eq(conversion_id))
-        .filter(refunded.lte(Expr::col(conversion::Column::CommissionableMinor)))
-        .exec(&txn)
-        .await?;
-    if refund_minor <= 0 || claimed.rows_affected != 1 {
+    if refund_minor <= 0 || !claim_refund(&txn, &conversion, refund_minor).await? {
         let now_refunded: Option<i64> = conversion::Entity::find_by_id(conversion_id)
             .select_only()
             .column(conversion::Column::RefundedMinor)
@@ -305,12 +299,44 @@ pub async fn refund(
             ),
         });
     }
+    let why = format!("{kind} of {amount}");
+    let reversals = reverse(&txn, &conversion, refund_minor, &why).await?;
+    let action = format!("conversion.{kind}");
+    audit::record(&txn, actor, &action, ("conversion", conversion_id), None, Some(json(&reversals))).await?;
+    txn.commit().await?;
+    Ok(reversals)
+}
+
+/// Takes `refund_minor` of what is left to refund of the conversion; false when less
+/// is left. A conditional increment: of two concurrent refunds the second waits for
+/// the first's row lock (PostgreSQL) or its commit (SQLite's one writer), then finds
+/// too little left.
+async fn claim_refund(db: &impl ConnectionTrait, conversion: &conversion::Model, refund_minor: i64) -> Result<bool> {
+    let refunded = Expr::col(conversion::Column::RefundedMinor).add(refund_minor);
+    let claimed = conversion::Entity::update_many()
+        .col_expr(conversion::Column::RefundedMinor, refunded.clone())
+        .filter(conversion::Column::Id.eq(conversion.id))
+        .filter(refunded.lte(Expr::col(conversion::Column::CommissionableMinor)))
+        .exec(db)
+        .await?;
+    Ok(claimed.rows_affected == 1)
+}
+
+/// Adds the reversals of `refund_minor` of the conversion's commissionable total: for
+/// each of its commissions that was not declined, a negative commission of the same
+/// share, `why` in its explanation.
+async fn reverse(
+    db: &impl ConnectionTrait,
+    conversion: &conversion::Model,
+    refund_minor: i64,
+    why: &str,
+) -> Result<Vec<CommissionView>> {
     let originals: Vec<commission::Model> = commission::Entity::find()
-        .filter(commission::Column::ConversionId.eq(conversion_id))
+        .filter(commission::Column::ConversionId.eq(conversion.id))
         .filter(commission::Column::ReversesId.is_null())
         .filter(commission::Column::Status.ne(CommissionStatus::Declined.as_str()))
         .order_by_asc(commission::Column::Id)
-        .all(&txn)
+        .all(db)
         .await?;
     let share =
         rust_decimal::Decimal::from(refund_minor) / rust_decimal::Decimal::from(conversion.commissionable_minor);
@@ -328,7 +354,7 @@ pub async fn refund(
             original.status.parse::<CommissionStatus>().map_err(Error::Database)? == CommissionStatus::Pending;
         let status = if pending { CommissionStatus::Pending } else { CommissionStatus::Approved };
         let row = commission::ActiveModel {
-            conversion_id: Set(Some(conversion_id)),
+            conversion_id: Set(Some(conversion.id)),
             campaign_id: Set(original.campaign_id),
             affiliate_id: Set(original.affiliate_id),
             tier: Set(original.tier),
@@ -341,32 +367,63 @@ pub async fn refund(
             product_id: Set(original.product_id.clone()),
             plugin_id: Set(original.plugin_id.clone()),
             plugin_version: Set(original.plugin_version.clone()),
-            explanation: Set(format!(
-                "{kind} of {} on commission {}",
-                from_minor(refund_minor, &conversion.currency)?,
-                original.id
-            )),
+            explanation: Set(format!("{why} on commission {}", original.id)),
             reverses_id: Set(Some(original.id)),
             payout_id: Set(None),
             created_at: Set(now),
             updated_at: Set(now),
             ..Default::default()
         }
-        .insert(&txn)
+        .insert(db)
         .await?;
         reversals.push(CommissionView::of(row)?);
     }
-    audit::record(
-        &txn,
-        actor,
-        &format!("conversion.{kind}"),
-        ("conversion", conversion_id),
-        None,
-        Some(json(&reversals)),
-    )
-    .await?;
-    txn.commit().await?;
     Ok(reversals)
+}
+
+/// Retires the commissions of a conversion that stops counting (a browser report the
+/// merchant's server superseded), inside the caller's transaction: pending ones are
+/// declined with `reason`, with their pending reversals; approved and paid ones are
+/// reversed for what is left of them (a refund of the rest), so nothing pays twice.
+pub async fn retire(
+    db: &impl ConnectionTrait,
+    conversion: &conversion::Model,
+    reason: &str,
+    actor: &str,
+) -> Result<()> {
+    let pending: Vec<i64> = commission::Entity::find()
+        .select_only()
+        .column(commission::Column::Id)
+        .filter(commission::Column::ConversionId.eq(conversion.id))
+        .filter(commission::Column::ReversesId.is_null())
+        .filter(commission::Column::Status.eq(CommissionStatus::Pending.as_str()))
+        .into_tuple()
+        .all(db)
+        .await?;
+    let now = chrono::Utc::now();
+    let declined = CommissionStatus::Pending.decline()?;
+    for chunk in pending.chunks(CHUNK) {
+        declining(reason, now).filter(commission::Column::Id.is_in(chunk.iter().copied())).exec(db).await?;
+        carry_reversals(db, chunk, declined, now).await?;
+    }
+    let rest = conversion.commissionable_minor - conversion.refunded_minor;
+    let reversals = if rest > 0 && claim_refund(db, conversion, rest).await? {
+        reverse(db, conversion, rest, reason).await?
+    } else {
+        vec![]
+    };
+    let after = serde_json::json!({"declined": pending, "reversals": reversals});
+    audit::record(db, actor, "conversion.retire", ("conversion", conversion.id), None, Some(after)).await
+}
+
+/// The update that declines commissions with `reason` (the filter is the caller's).
+fn declining(reason: &str, now: chrono::DateTime<chrono::Utc>) -> sea_orm::UpdateMany<commission::Entity> {
+    let explained = Expr::col(commission::Column::Explanation)
+        .binary(BinOper::Custom("||"), Expr::value(format!(" (declined: {reason})")));
+    commission::Entity::update_many()
+        .col_expr(commission::Column::Status, Expr::value(CommissionStatus::Declined.as_str()))
+        .col_expr(commission::Column::Explanation, explained)
+        .col_expr(commission::Column::UpdatedAt, Expr::value(now))
 }
 
 /// Runs `update` on commission `id` only if it is still `from`: a concurrent change

@@ -169,7 +169,8 @@ async fn setup(address: &str, leaves: usize) -> anyhow::Result<Setup> {
         }
     };
     use reqwest::Method;
-    let campaign = call(Method::POST, "/campaigns", json!({"name": "Load", "currency": "EUR"})).await?;
+    let shop = json!({"name": "Load", "currency": "EUR", "landing-url": "https://shop.example/"});
+    let campaign = call(Method::POST, "/campaigns", shop).await?;
     let id = campaign["id"].as_i64().context("campaign id")?;
     let group = campaign["groups"][0]["id"].as_i64().context("group id")?;
     let tiers: Vec<Value> = ["10", "5", "3", "2", "1"]

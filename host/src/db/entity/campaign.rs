@@ -31,6 +31,14 @@ pub struct Model {
     pub store_zero_commissions: bool,
     /// Days a commission is held before it is approved.
     pub hold_days: i32,
+    /// Browser-reported conversions accepted per day (UTC); 0 turns them off.
+    pub browser_conversions_per_day: i32,
+    /// Where referral links send visitors by default.
+    pub landing_url: Option<String>,
+    /// Hosts a referral link's `to` may lead to besides the landing URL's (a JSON list;
+    /// `*.example.com` for the subdomains of example.com).
+    #[schema(value_type = Option<Vec<String>>)]
+    pub allowed_hosts: Option<Json>,
     /// When it was created.
     #[schema(value_type = chrono::DateTime<chrono::Utc>)]
     pub created_at: DateTimeUtc,

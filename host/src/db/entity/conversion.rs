@@ -41,10 +41,15 @@ pub struct Model {
     pub refunded_minor: i64,
     /// Free-form fields.
     pub custom_fields: Json,
-    /// `processed` or `failed` (a plugin failed: see `error`; kept for retry or review).
+    /// `processed`, `failed` (a plugin failed: see `error`; kept for retry or review) or
+    /// `superseded` (a browser report replaced by the merchant's server report).
     pub status: String,
     /// Why processing failed.
     pub error: Option<String>,
+    /// `server` (the merchant's server) or `browser` (the snippet).
+    pub source: String,
+    /// The server-reported conversion that superseded this browser-reported one.
+    pub superseded_by: Option<i64>,
     /// When it was tracked.
     pub created_at: DateTimeUtc,
 }

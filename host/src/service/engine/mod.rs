@@ -18,9 +18,10 @@
 
 use std::sync::Arc;
 
+use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, Set,
-    SqlErr, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set, TransactionTrait, TryInsertResult,
 };
 use serde::Serialize;
 use upline_plugin_sdk as sdk;
@@ -29,14 +30,14 @@ mod writer;
 
 pub use writer::ConversionWriter;
 
-use super::affiliates;
 use super::audit::{self, json};
 use super::config::{Config, Plugins};
+use super::{affiliates, lifecycle};
 use crate::db::entity::{affiliate, campaign, commission, conversion};
 use crate::db::{from_minor, to_minor};
 use crate::domain::CommissionStatus;
 use crate::domain::campaign::commission_type_key;
-use crate::domain::conversion::NewConversion;
+use crate::domain::conversion::{MERCHANT_CONFIRMATION, NewConversion, Source};
 use crate::error::{CallError, Error, Failure, Result};
 use crate::plugin::{Hook, Invocation, LoadedPlugin, OVER_TOTAL, Registry};
 
@@ -64,10 +65,12 @@ pub struct ConversionView {
     /// What commissions were computed on.
     #[schema(value_type = crate::http::openapi::sdk::Money)]
     pub commissionable: sdk::Money,
-    /// `processed` or `failed`.
+    /// `processed`, `failed` or `superseded`.
     pub status: String,
     /// Why processing failed.
     pub error: Option<String>,
+    /// `server` or `browser` (whose commissions wait for the merchant's confirmation).
+    pub source: String,
 }
 
 /// A commission as the API shows it.
@@ -171,6 +174,9 @@ pub async fn prepare(db: &DatabaseConnection, config: &Config<'_>, new: NewConve
             message: format!("campaign {} is in {}", campaign.id, campaign.currency),
         });
     }
+    if new.source == Source::Browser {
+        check_browser_cap(db, &campaign).await?;
+    }
     let affiliate_id = referred_by(db, &campaign, &new).await?;
     let commissionable = commissionable(&campaign, &new);
     let row = conversion::ActiveModel {
@@ -197,6 +203,8 @@ pub async fn prepare(db: &DatabaseConnection, config: &Config<'_>, new: NewConve
         custom_fields: Set(json(&new.custom_fields)),
         status: Set("processed".into()),
         error: Set(None),
+        source: Set(new.source.as_str().into()),
+        superseded_by: Set(None),
         created_at: Set(chrono::Utc::now()),
         ..Default::default()
     };
@@ -254,6 +262,7 @@ impl Prepared {
                 commissionable: self.commissionable,
                 status: stored.status,
                 error: stored.error,
+                source: stored.source,
             },
             commissions: commissions.into_iter().map(CommissionView::of).collect::<Result<_>>()?,
         })
@@ -269,10 +278,7 @@ pub async fn record(db: &DatabaseConnection, registry: &Registry, prepared: Prep
         prepared.row.order_id = Set(None);
     }
     let txn = db.begin().await?;
-    let stored = prepared.row.clone().insert(&txn).await.map_err(|err| match err.sql_err() {
-        Some(SqlErr::UniqueConstraintViolation(_)) => prepared.duplicate(),
-        _ => err.into(),
-    })?;
+    let stored = insert_or_supersede(&txn, &prepared).await?;
     let outcome = match prepared.plan(registry, &stored) {
         Ok(plan) => plan.store_alone(&txn, registry, &prepared.context.campaign).await,
         Err(flagged) => Err(flagged),
@@ -288,13 +294,105 @@ pub async fn record(db: &DatabaseConnection, registry: &Registry, prepared: Prep
     Ok(recorded)
 }
 
+/// Inserts conversions, skipping any whose order id the campaign already has; returns
+/// those inserted, in insert order.
+async fn insert_new(
+    txn: &DatabaseTransaction,
+    rows: impl IntoIterator<Item = conversion::ActiveModel>,
+) -> Result<Vec<conversion::Model>> {
+    let inserted = conversion::Entity::insert_many(rows)
+        .on_conflict_do_nothing_on([conversion::Column::CampaignId, conversion::Column::OrderId])
+        .exec_with_returning_many(txn)
+        .await?;
+    let mut rows = match inserted {
+        TryInsertResult::Inserted(rows) => rows,
+        TryInsertResult::Conflicted | TryInsertResult::Empty => vec![],
+    };
+    rows.sort_by_key(|row| row.id);
+    Ok(rows)
+}
+
+/// Inserts the prepared conversion. When its order id is taken by a browser report
+/// and the merchant's server reports it, the server wins: the browser's conversion is
+/// marked superseded and gives up the order id, its commissions are declined (or
+/// reversed, where an operator already approved them), and the server's is stored.
+/// Any other taken order id is a duplicate (409).
+async fn insert_or_supersede(txn: &DatabaseTransaction, prepared: &Prepared) -> Result<conversion::Model> {
+    if let Some(stored) = insert_new(txn, [prepared.row.clone()]).await?.pop() {
+        return Ok(stored);
+    }
+    let order = prepared.new.order_id.clone().ok_or_else(|| prepared.duplicate())?;
+    if prepared.new.source != Source::Server {
+        return Err(prepared.duplicate());
+    }
+    let browser = conversion::Entity::find()
+        .filter(conversion::Column::CampaignId.eq(prepared.context.campaign.id))
+        .filter(conversion::Column::OrderId.eq(order.as_str()))
+        .lock_exclusive()
+        .one(txn)
+        .await?
+        .filter(|found| found.source == Source::Browser.as_str())
+        .ok_or_else(|| prepared.duplicate())?;
+    let freed = conversion::Entity::update_many()
+        .col_expr(conversion::Column::OrderId, Expr::value(Option::<String>::None))
+        .col_expr(conversion::Column::Status, Expr::value("superseded"))
+        .filter(conversion::Column::Id.eq(browser.id))
+        .filter(conversion::Column::OrderId.eq(order.as_str()))
+        .exec(txn)
+        .await?;
+    if freed.rows_affected != 1 {
+        return Err(prepared.duplicate());
+    }
+    lifecycle::retire(txn, &browser, "superseded by the merchant's report of the order", "system").await?;
+    let stored = insert_new(txn, [prepared.row.clone()]).await?.pop().ok_or_else(|| prepared.duplicate())?;
+    conversion::Entity::update_many()
+        .col_expr(conversion::Column::SupersededBy, Expr::value(stored.id))
+        .filter(conversion::Column::Id.eq(browser.id))
+        .exec(txn)
+        .await?;
+    let after = serde_json::json!({"status": "superseded", "superseded-by": stored.id});
+    audit::record(txn, "system", "conversion.supersede", ("conversion", browser.id), Some(json(&order)), Some(after))
+        .await?;
+    Ok(stored)
+}
+
+/// Refuses a browser-reported conversion when the campaign takes none, or has taken
+/// its day's share (days in UTC).
+async fn check_browser_cap(db: &DatabaseConnection, campaign: &campaign::Model) -> Result<()> {
+    let cap = campaign.browser_conversions_per_day;
+    if cap <= 0 {
+        return Err(Error::Forbidden(format!(
+            "campaign {} takes no browser-reported conversions: report them from the merchant's server",
+            campaign.id
+        )));
+    }
+    let now = chrono::Utc::now();
+    let today = now.date_naive().and_time(chrono::NaiveTime::MIN).and_utc();
+    // Literal, so that the partial index `ix_conversions_browser` applies.
+    let taken = conversion::Entity::find()
+        .filter(conversion::Column::CampaignId.eq(campaign.id))
+        .filter(Expr::cust("source = 'browser'"))
+        .filter(conversion::Column::CreatedAt.gte(today))
+        .count(db)
+        .await?;
+    if taken >= cap as u64 {
+        let tomorrow = today + chrono::Duration::days(1);
+        return Err(Error::RateLimited {
+            message: format!("campaign {} has taken its {cap} browser-reported conversions today (UTC)", campaign.id),
+            retry_after: (tomorrow - now).to_std().unwrap_or_default(),
+        });
+    }
+    Ok(())
+}
+
 /// Counts a recorded conversion in the metrics, by status.
 fn counted(recorded: &Recorded) {
     metrics::counter!("upline_conversions_total", "status" => recorded.conversion.status.clone()).increment(1);
 }
 
 /// Who referred the conversion: the affiliate the merchant names, else the owner of
-/// an assigned coupon code, else the affiliate of the visitor's click token.
+/// an assigned coupon code, else the affiliate of the visitor's click token, else
+/// (for the merchant's server) the affiliate of the browser's report of the order.
 async fn referred_by(db: &DatabaseConnection, campaign: &campaign::Model, new: &NewConversion) -> Result<i64> {
     if let Some(affiliate) = new.affiliate {
         return Ok(affiliate);
@@ -304,14 +402,25 @@ async fn referred_by(db: &DatabaseConnection, campaign: &campaign::Model, new: &
     {
         return Ok(affiliate);
     }
-    match &new.click {
-        Some(token) => super::tracking::attribute(db, campaign, token).await,
-        None => Err(Error::InvalidInput {
-            field: "affiliate".into(),
-            message: "name the referring affiliate, or send the click token or a coupon assigned to an affiliate"
-                .into(),
-        }),
+    if let Some(token) = &new.click {
+        return super::tracking::attribute(db, campaign, token).await;
     }
+    if new.source == Source::Server
+        && let Some(order) = &new.order_id
+        && let Some(browser) = conversion::Entity::find()
+            .filter(conversion::Column::CampaignId.eq(campaign.id))
+            .filter(conversion::Column::OrderId.eq(order.as_str()))
+            .filter(conversion::Column::Source.eq(Source::Browser.as_str()))
+            .one(db)
+            .await?
+        && let Some(affiliate) = browser.affiliate_id
+    {
+        return Ok(affiliate);
+    }
+    Err(Error::InvalidInput {
+        field: "affiliate".into(),
+        message: "name the referring affiliate, or send the click token or a coupon assigned to an affiliate".into(),
+    })
 }
 
 /// Product value, plus shipping and tax when the campaign counts them, less the
@@ -376,7 +485,12 @@ fn plan<'a>(
         groups: context.groups.to_vec(),
     };
     let lines = registry.engine().distribute(plugin, invocation, &input)?.value;
-    let hold_until = (campaign.hold_days > 0).then(|| now + chrono::Duration::days(campaign.hold_days.into()));
+    // A browser's report waits for the merchant's (or an operator): no hold ends it,
+    // no approval plugin approves it, and rules act on it only through bonuses.
+    let browser = new.source == Source::Browser;
+    let hold_until =
+        (campaign.hold_days > 0 && !browser).then(|| now + chrono::Duration::days(campaign.hold_days.into()));
+    let waiting_for = browser.then(|| MERCHANT_CONFIRMATION.to_owned());
     let row = |affiliate: sdk::AffiliateId, tier: u32, kind: String, amount: sdk::Money, explanation: String| {
         Ok::<_, Error>(commission::ActiveModel {
             conversion_id: Set(Some(stored.id)),
@@ -388,7 +502,7 @@ fn plan<'a>(
             currency: Set(amount.currency().code().into()),
             status: Set("pending".into()),
             hold_until: Set(hold_until),
-            waiting_for: Set(None),
+            waiting_for: Set(waiting_for.clone()),
             product_id: Set(new.product_id.clone()),
             plugin_id: Set(Some(plugin.manifest.id.to_string())),
             plugin_version: Set(Some(plugin.manifest.version.to_string())),
@@ -412,7 +526,7 @@ fn plan<'a>(
         plan.rows.push(row(line.affiliate, line.tier, kind, line.amount, line.explanation)?);
     }
     plan.distributed = plan.rows.len();
-    plan.approval = bound.with(Hook::Approve).next();
+    plan.approval = bound.with(Hook::Approve).next().filter(|_| !browser);
     let referrer = &context.upline[0];
     for (bonus_plugin, invocation) in bound.with(Hook::BonusRules) {
         let bonus = sdk::BonusInput {
@@ -437,6 +551,7 @@ fn plan<'a>(
                     bonus.plugin_version = Set(Some(bonus_plugin.manifest.version.to_string()));
                     plan.rows.push(bonus);
                 }
+                _ if browser => {}
                 other => plan.actions.push((bonus_plugin, other)),
             }
         }

@@ -2,8 +2,9 @@
 //! (up to [`BATCH`]) and stores them in one transaction:
 //!
 //! 1. one `INSERT ... ON CONFLICT (campaign_id, order_id) DO NOTHING RETURNING` for
-//!    the conversions: a conversion it does not return is a duplicate (409), also
-//!    one repeated within the batch;
+//!    the conversions: one it does not return had its order id taken (also by one
+//!    repeated within the batch): a duplicate (409), or, reported by the merchant's
+//!    server, perhaps a browser report it supersedes (stored alone after the batch);
 //! 2. each conversion's plugins, called in turn (nothing written yet);
 //! 3. one `INSERT ... RETURNING` for the commissions of every conversion whose
 //!    storing is just that insert; the others (an approval plugin or a non-bonus
@@ -17,11 +18,12 @@
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 
-use sea_orm::{DatabaseConnection, EntityTrait, TransactionTrait, TryInsertResult};
+use sea_orm::{DatabaseConnection, EntityTrait, TransactionTrait};
 use tokio::sync::{mpsc, oneshot};
 
-use super::{Flagged, Mode, Plan, Prepared, Recorded, counted, in_insert_order, record};
+use super::{Flagged, Mode, Plan, Prepared, Recorded, counted, in_insert_order, insert_new, record};
 use crate::db::entity::{commission, conversion};
+use crate::domain::conversion::Source;
 use crate::error::{Error, Result};
 use crate::plugin::Registry;
 
@@ -79,6 +81,11 @@ async fn write_and_reply(db: DatabaseConnection, registry: Arc<Registry>, batch:
     match write_batch(&db, &registry, &prepared).await {
         Ok(results) => {
             for (job, result) in batch.into_iter().zip(results) {
+                let result = match result {
+                    Some(result) => result,
+                    // Its order id was taken: perhaps by a browser report it supersedes.
+                    None => record(&db, &registry, job.prepared, Mode::Record).await,
+                };
                 let _ = job.done.send(result);
             }
         }
@@ -92,21 +99,16 @@ async fn write_and_reply(db: DatabaseConnection, registry: Arc<Registry>, batch:
 }
 
 /// Stores a batch in one transaction; the outer error fails the batch as a whole.
+/// `None` for a conversion reported by the merchant's server whose order id was
+/// taken: the caller stores it alone, superseding a browser report of the order or
+/// answering 409.
 async fn write_batch(
     db: &DatabaseConnection,
     registry: &Registry,
     batch: &[&Prepared],
-) -> Result<Vec<Result<Recorded>>> {
+) -> Result<Vec<Option<Result<Recorded>>>> {
     let txn = db.begin().await?;
-    let rows = batch.iter().map(|prepared| prepared.row.clone());
-    let inserted = conversion::Entity::insert_many(rows)
-        .on_conflict_do_nothing_on([conversion::Column::CampaignId, conversion::Column::OrderId])
-        .exec_with_returning_many(&txn)
-        .await?;
-    let mut inserted = match inserted {
-        TryInsertResult::Inserted(rows) => Inserted::new(rows),
-        TryInsertResult::Conflicted | TryInsertResult::Empty => Inserted::new(vec![]),
-    };
+    let mut inserted = Inserted::new(insert_new(&txn, batch.iter().map(|prepared| prepared.row.clone())).await?);
     let stored: Vec<Option<conversion::Model>> = batch.iter().map(|prepared| inserted.take(prepared)).collect();
     let mut planned = plan_all(registry, batch, stored);
 
@@ -128,7 +130,8 @@ async fn write_batch(
     let mut results = Vec::with_capacity(batch.len());
     for (i, prepared) in batch.iter().enumerate() {
         let Some((row, plan)) = planned[i].take() else {
-            results.push(Err(prepared.duplicate()));
+            let server = prepared.new.source == Source::Server;
+            results.push((!server).then(|| Err(prepared.duplicate())));
             continue;
         };
         let outcome = match plan {
@@ -136,10 +139,10 @@ async fn write_batch(
             Ok(plan) => plan.store_alone(&txn, registry, &prepared.context.campaign).await,
             Err(flagged) => Err(flagged),
         };
-        results.push(Ok(prepared.finish(&txn, row, outcome).await?));
+        results.push(Some(Ok(prepared.finish(&txn, row, outcome).await?)));
     }
     txn.commit().await?;
-    for recorded in results.iter().flatten() {
+    for recorded in results.iter().flatten().flatten() {
         counted(recorded);
     }
     Ok(results)
@@ -192,8 +195,8 @@ struct Inserted {
 }
 
 impl Inserted {
-    fn new(mut rows: Vec<conversion::Model>) -> Self {
-        rows.sort_by_key(|row| row.id);
+    /// Over rows in insert order.
+    fn new(rows: Vec<conversion::Model>) -> Self {
         let mut inserted = Self { by_order: HashMap::new(), without_order: VecDeque::new() };
         for row in rows {
             match row.order_id.clone() {
