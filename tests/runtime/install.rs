@@ -166,11 +166,16 @@ fn a_new_version_swaps_in_while_calls_in_flight_keep_the_old_one() {
 }
 
 #[test]
-fn the_same_version_with_other_contents_is_refused() {
-    let (_dir, registry) = registry();
-    registry.install(hostile()).expect("install");
+fn the_same_version_with_other_contents_is_refused_and_leaves_nothing_behind() {
+    let (dir, registry) = registry();
+    let installed = registry.install(hostile()).expect("install");
     let mut manifest = hostile_manifest();
     manifest.description = "changed".into();
     let err = registry.install(hostile_with(&manifest)).expect_err("same version, new bytes");
     assert!(matches!(err, Error::InvalidManifest { ref field, .. } if field == "version"), "{err}");
+
+    // The refused package was not stored, so it cannot win at the next start.
+    let reopened = Registry::open(dir.path()).expect("reopen");
+    let listed: Vec<_> = reopened.list().into_iter().map(|info| (info.version.to_string(), info.digest)).collect();
+    assert_eq!(listed, [("0.1.0".to_owned(), installed.digest)]);
 }

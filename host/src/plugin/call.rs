@@ -176,6 +176,9 @@ pub(super) fn call<I: Serialize, T: Serialize>(
     // The ticker advances the epoch every millisecond; one extra tick absorbs the
     // partial tick already under way.
     store.set_epoch_deadline(limits.timeout_ms + 1);
+    // wasmtime copies a result (and a log message) out of the plugin before the host
+    // can measure it: bound that copy itself by the output limit.
+    store.set_hostcall_fuel(usize::try_from(limits.max_output_kib * 1024).unwrap_or(usize::MAX));
 
     let result = plugin.pre.instantiate(&mut store).and_then(|instance| run(&mut store, &instance));
     let fuel = limits.fuel.saturating_sub(store.get_fuel().unwrap_or(0));
@@ -220,6 +223,10 @@ fn classify(trap: &wasmtime::Error, limits: &Limits, panic: Option<String>) -> F
     }
     if let Some(LimitTrap(limit)) = trap.downcast_ref::<LimitTrap>() {
         return exceeded(*limit);
+    }
+    // wasmtime's error for an exhausted hostcall budget is private: known by its words.
+    if format!("{trap:#}").contains("fuel allocated for hostcalls has been exhausted") {
+        return exceeded(Limit::Output);
     }
     match trap.downcast_ref::<Trap>() {
         Some(Trap::OutOfFuel) => exceeded(Limit::Fuel),

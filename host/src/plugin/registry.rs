@@ -93,12 +93,9 @@ impl Registry {
     pub fn install(&self, bytes: Vec<u8>) -> Result<PluginInfo> {
         let package = Package::parse(bytes)?;
         let plugin = Arc::new(self.engine.load(&package, Some(&self.store))?);
-        self.store.save(&package)?;
         let id = plugin.manifest.id.clone();
         let mut plugins = self.write();
-        let versions =
-            plugins.entry(id.clone()).or_insert_with(|| Versions { active: plugin.clone(), all: BTreeMap::new() });
-        if let Some(existing) = versions.all.get(&plugin.manifest.version)
+        if let Some(existing) = plugins.get(&id).and_then(|versions| versions.all.get(&plugin.manifest.version))
             && existing.digest != plugin.digest
         {
             return Err(Error::InvalidManifest {
@@ -109,6 +106,10 @@ impl Registry {
                 ),
             });
         }
+        // Only an accepted package reaches the store, which the next start loads.
+        self.store.save(&package)?;
+        let versions =
+            plugins.entry(id.clone()).or_insert_with(|| Versions { active: plugin.clone(), all: BTreeMap::new() });
         versions.all.insert(plugin.manifest.version.clone(), plugin.clone());
         versions.active = plugin;
         tracing::info!(plugin = %id, version = %versions.active.manifest.version, "plugin installed and active");
