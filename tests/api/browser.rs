@@ -39,7 +39,7 @@ async fn a_browser_report_waits_and_the_merchant_s_report_of_the_order_supersede
     assert_eq!(status, 201, "{receipt}");
     let browser = receipt["id"].as_i64().expect("id");
     let waiting = ("500.00".to_owned(), "pending".to_owned(), json!("merchant-confirmation"));
-    assert_eq!(ledger(&app, &format!("conversion={browser}")).await, [waiting.clone()]);
+    assert_eq!(ledger(&app, &format!("conversion={browser}")).await, [waiting]);
     let db = upline_host::db::connect(&app.database_url).await.expect("database");
     let years_later = chrono::Utc::now() + chrono::Duration::days(3650);
     let released = upline_host::service::lifecycle::release_due(&db, years_later).await.expect("release");

@@ -223,3 +223,29 @@ async fn every_operation_refuses_bad_input_with_a_4xx_in_the_error_shape() {
     }
     assert!(checked > 60, "{checked} bad requests checked");
 }
+
+#[tokio::test]
+async fn every_error_is_in_the_one_json_shape_size_limits_included() {
+    let app = spawn_app().await;
+    let huge = vec![0u8; 40 * 1024 * 1024];
+    let big_json = format!("{{\"name\": \"{}\"}}", "x".repeat(3 * 1024 * 1024));
+    let cases = [
+        (app.install_request(huge), 413, "too_large"),
+        (
+            app.operator(Method::POST, "/api/v1/campaigns").header("content-type", "application/json").body(big_json),
+            413,
+            "too_large",
+        ),
+        (app.operator(Method::GET, "/api/v1/no-such-thing"), 404, "not_found"),
+        (app.client.get(format!("{}/nothing/here", app.address)), 404, "not_found"),
+        (app.operator(Method::DELETE, "/api/v1/campaigns"), 405, "method_not_allowed"),
+    ];
+    for (request, status, code) in cases {
+        let response = request.send().await.expect("response");
+        assert_eq!(response.status().as_u16(), status);
+        assert_eq!(response.headers()["content-type"], "application/json");
+        let body: Value = response.json().await.expect("a JSON body");
+        assert_eq!(body["error"]["code"], code, "{body}");
+        assert!(body["error"]["message"].is_string(), "{body}");
+    }
+}

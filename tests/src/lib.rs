@@ -154,14 +154,12 @@ impl TestApp {
 
     /// `POST`s a package to `/api/v1/plugins` with the operator key.
     pub async fn install(&self, package: Vec<u8>) -> reqwest::Response {
-        self.client
-            .post(format!("{}/api/v1/plugins", self.address))
-            .bearer_auth(&self.operator_key)
-            .header("content-type", "application/wasm")
-            .body(package)
-            .send()
-            .await
-            .expect("request")
+        self.install_request(package).send().await.expect("request")
+    }
+
+    /// The request that installs a package.
+    pub fn install_request(&self, package: Vec<u8>) -> reqwest::RequestBuilder {
+        self.operator(reqwest::Method::POST, "/api/v1/plugins").header("content-type", "application/wasm").body(package)
     }
 }
 

@@ -3,7 +3,7 @@
 //! Client errors say what is wrong; internal ones are logged and stay opaque.
 
 use axum::Json;
-use axum::http::header::RETRY_AFTER;
+use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE, RETRY_AFTER};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
@@ -93,4 +93,40 @@ impl IntoResponse for Error {
         }
         response
     }
+}
+
+/// Puts every error response that did not come from [`Error`] (an unknown route, a
+/// method not allowed, a body over the size limit, a timeout...) in the one JSON
+/// shape, keeping its status and headers (e.g. `Allow`).
+pub async fn json_errors(response: Response) -> Response {
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| value.starts_with("application/json"));
+    if !(status.is_client_error() || status.is_server_error()) || is_json {
+        return response;
+    }
+    let code = match status {
+        StatusCode::NOT_FOUND => "not_found",
+        StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
+        StatusCode::REQUEST_TIMEOUT => "timeout",
+        StatusCode::PAYLOAD_TOO_LARGE => "too_large",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
+        StatusCode::TOO_MANY_REQUESTS => "rate_limited",
+        StatusCode::SERVICE_UNAVAILABLE => "unavailable",
+        status if status.is_server_error() => "internal",
+        _ => "invalid_input",
+    };
+    let message = match status {
+        StatusCode::NOT_FOUND => "no such route: see /api/v1/openapi.json".to_owned(),
+        StatusCode::METHOD_NOT_ALLOWED => "the route does not take this method".to_owned(),
+        status => status.canonical_reason().unwrap_or("error").to_lowercase(),
+    };
+    let (mut parts, _) = response.into_parts();
+    parts.headers.remove(CONTENT_LENGTH);
+    parts.headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    let body = serde_json::to_vec(&ErrorBody { error: ErrorDetail { code, message, field: None } }).unwrap_or_default();
+    Response::from_parts(parts, axum::body::Body::from(body))
 }

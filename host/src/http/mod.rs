@@ -17,7 +17,7 @@ mod tracking;
 use std::sync::Arc;
 
 use axum::body::Bytes;
-use axum::extract::{FromRequest, FromRequestParts, Request, State};
+use axum::extract::{DefaultBodyLimit, FromRequest, FromRequestParts, Request, State};
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use axum::middleware::{self, Next};
@@ -51,10 +51,18 @@ pub struct AppState {
     pub operator_key_hash: [u8; 32],
 }
 
+/// The largest JSON body any endpoint takes (plugin packages have their own limit).
+pub const JSON_BODY_LIMIT: usize = 2 * 1024 * 1024;
+
 /// The whole API, serving its own OpenAPI document.
 pub fn router(state: AppState) -> Router {
     let (router, document) = api(&state).split_for_parts();
-    router.layer(Extension(Arc::new(document))).layer(tower_http::trace::TraceLayer::new_for_http()).with_state(state)
+    router
+        .layer(Extension(Arc::new(document)))
+        .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT))
+        .layer(middleware::map_response(error::json_errors))
+        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .with_state(state)
 }
 
 /// Every route with its documentation.
@@ -188,9 +196,18 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
     type Rejection = Error;
 
     async fn from_request(request: Request, state: &S) -> Result<Self> {
-        let bytes = Bytes::from_request(request, state)
-            .await
-            .map_err(|err| Error::InvalidInput { field: String::new(), message: err.body_text() })?;
-        parse_json(&bytes).map(Json)
+        parse_json(&body(request, state, JSON_BODY_LIMIT).await?).map(Json)
     }
+}
+
+/// A request's body, at most `limit` bytes (the route's `DefaultBodyLimit`): a larger
+/// one is a 413 in the API's error shape.
+pub async fn body<S: Send + Sync>(request: Request, state: &S, limit: usize) -> Result<Bytes> {
+    Bytes::from_request(request, state).await.map_err(|err| {
+        if err.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+            Error::TooLarge { limit }
+        } else {
+            Error::InvalidInput { field: String::new(), message: err.body_text() }
+        }
+    })
 }

@@ -1,7 +1,6 @@
 //! `/api/v1/plugins`: install, list, activate a version, set limits.
 
-use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::extract::{DefaultBodyLimit, Path, Request, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use serde::Deserialize;
@@ -33,10 +32,12 @@ pub fn router() -> OpenApiRouter<AppState> {
     request_body(description = "A plugin package, at most 32 MiB", content(("application/wasm"))),
     responses(
         (status = 201, description = "The installed version, now active", body = PluginInfo),
+        (status = 413, description = "The package is larger than 32 MiB", body = ErrorBody),
         (status = 422, description = "The package is not a valid plugin (code `invalid_wasm`, `invalid_manifest`, ...)", body = ErrorBody),
     )
 )]
-async fn install(State(state): State<AppState>, body: Bytes) -> Result<impl IntoResponse> {
+async fn install(State(state): State<AppState>, request: Request) -> Result<impl IntoResponse> {
+    let body = super::body(request, &state, MAX_PACKAGE_BYTES).await?;
     let registry = state.registry.clone();
     // Compiling is CPU-bound: keep it off the async workers.
     let info = tokio::task::spawn_blocking(move || registry.install(body.to_vec()))
