@@ -7,9 +7,12 @@ use std::sync::Arc;
 use tokio::net::TcpListener;
 
 use crate::error::{Error, Result};
+use crate::http::serve::serve;
 use crate::http::{AppState, hash_key, router};
 use crate::plugin::Registry;
 use crate::service::packages;
+use crate::service::throttle::{ThrottleSettings, Throttles};
+use crate::service::tracking::Tracker;
 
 /// Server settings.
 #[derive(Debug, Clone)]
@@ -26,11 +29,39 @@ pub struct Settings {
     pub install: Vec<PathBuf>,
     /// Seed the demo data into an empty database.
     pub demo: bool,
+    /// Rate limits on public traffic, and the clients exempt from them.
+    pub throttles: ThrottleSettings,
+    /// Take clients' addresses from `X-Forwarded-For` (only behind a proxy that sets it).
+    pub trust_forwarded_for: bool,
+    /// Serve `/metrics` on the main address to requests bearing this token.
+    pub metrics_token: Option<String>,
+    /// Serve `/metrics` (without a token) on this address of its own.
+    pub metrics_listen: Option<SocketAddr>,
+}
+
+impl Settings {
+    /// Settings for a server on `listen` with `data_dir` and the bootstrap
+    /// `operator_key`; everything else at its default.
+    pub fn new(data_dir: PathBuf, listen: SocketAddr, operator_key: String) -> Self {
+        Self {
+            data_dir,
+            database_url: None,
+            listen,
+            operator_key,
+            install: vec![],
+            demo: false,
+            throttles: ThrottleSettings::default(),
+            trust_forwarded_for: false,
+            metrics_token: None,
+            metrics_listen: None,
+        }
+    }
 }
 
 /// A bound, ready-to-run server.
 pub struct Application {
     listener: TcpListener,
+    metrics: Option<TcpListener>,
     state: AppState,
 }
 
@@ -59,16 +90,24 @@ impl Application {
             );
         }
         let listener = TcpListener::bind(settings.listen).await.map_err(Error::io(settings.listen.to_string()))?;
+        let metrics = match settings.metrics_listen {
+            Some(address) => Some(TcpListener::bind(address).await.map_err(Error::io(address.to_string()))?),
+            None => None,
+        };
         let registry = Arc::new(registry);
         let state = AppState {
             registry: registry.clone(),
             db: db.clone(),
             cache: Arc::default(),
-            clicks: crate::service::tracking::ClickWriter::start(db.clone()),
+            tracker: Arc::new(Tracker::start(db.clone())),
             conversions: crate::service::engine::ConversionWriter::start(db.clone(), registry.clone()),
+            throttles: Arc::new(Throttles::new(&settings.throttles)),
+            passwords: Arc::default(),
             operator_key_hash: hash_key(&settings.operator_key),
+            metrics_token_hash: settings.metrics_token.as_deref().map(hash_key),
+            trust_forwarded_for: settings.trust_forwarded_for,
         };
-        Ok(Self { listener, state })
+        Ok(Self { listener, metrics, state })
     }
 
     /// The port the server listens on.
@@ -76,28 +115,41 @@ impl Application {
         self.listener.local_addr().map(|addr| addr.port()).unwrap_or(0)
     }
 
+    /// The port `/metrics` has of its own, if it has one.
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics.as_ref().and_then(|listener| listener.local_addr().ok()).map(|addr| addr.port())
+    }
+
     /// Serves until the process is stopped.
     pub async fn run(self) -> Result<()> {
-        tokio::spawn(release_held_commissions(self.state.db.clone()));
-        axum::serve(self.listener, router(self.state))
-            .with_graceful_shutdown(async {
-                let _ = tokio::signal::ctrl_c().await;
-            })
-            .await
-            .map_err(Error::io("server"))
+        tokio::spawn(housekeeping(self.state.clone()));
+        let stop = async {
+            let _ = tokio::signal::ctrl_c().await;
+        };
+        if let Some(metrics) = self.metrics {
+            tokio::spawn(serve(metrics, crate::http::metrics_router(), std::future::pending()));
+        }
+        serve(self.listener, router(self.state), stop).await;
+        Ok(())
     }
 }
 
-/// Approves held commissions once their hold period is over, every minute.
-async fn release_held_commissions(db: sea_orm::DatabaseConnection) {
+/// Every minute: approves held commissions whose hold is over, removes expired
+/// sessions, and lets the rate limiters forget idle clients.
+async fn housekeeping(state: AppState) {
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
     loop {
         tick.tick().await;
-        match crate::service::lifecycle::release_due(&db, chrono::Utc::now()).await {
+        let now = chrono::Utc::now();
+        match crate::service::lifecycle::release_due(&state.db, now).await {
             Ok(0) => {}
             Ok(released) => tracing::info!(released, "held commissions approved"),
             Err(err) => tracing::error!(error = %err, "releasing held commissions"),
         }
+        if let Err(err) = crate::service::sessions::remove_expired(&state.db, now).await {
+            tracing::error!(error = %err, "removing expired sessions");
+        }
+        state.throttles.forget_idle();
     }
 }
 

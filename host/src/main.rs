@@ -7,6 +7,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use upline_host::app::{Application, Settings};
 use upline_host::plugin::{Hook, PluginEngine, Registry, build, pack};
+use upline_host::service::throttle::ThrottleSettings;
 
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -40,6 +41,23 @@ enum Command {
         /// Seed demo data (a campaign, a four-level affiliate tree, a few sales) into an empty database.
         #[arg(long)]
         demo: bool,
+        /// Requests a minute each client may make to the tracking endpoints (referral
+        /// links, clicks, the snippet).
+        #[arg(long, env = "UPLINE_TRACKING_PER_MINUTE", default_value_t = 600)]
+        tracking_per_minute: u32,
+        /// Address ranges exempt from the per-client rate limits (e.g. 127.0.0.1/32 for
+        /// a local load generator); comma-separated in the environment.
+        #[arg(long, env = "UPLINE_RATE_LIMIT_EXEMPT", value_delimiter = ',')]
+        rate_limit_exempt: Vec<ipnet::IpNet>,
+        /// Take clients' addresses from `X-Forwarded-For`: only behind a proxy that sets it.
+        #[arg(long, env = "UPLINE_TRUST_FORWARDED_FOR")]
+        trust_forwarded_for: bool,
+        /// Serve `/metrics` on the main address to requests bearing this token.
+        #[arg(long, env = "UPLINE_METRICS_TOKEN", hide_env_values = true)]
+        metrics_token: Option<String>,
+        /// Serve `/metrics` (without a token) on this address of its own, e.g. 127.0.0.1:9090.
+        #[arg(long, env = "UPLINE_METRICS_LISTEN")]
+        metrics_listen: Option<SocketAddr>,
     },
     /// Creates or upgrades the database schema.
     Migrate {
@@ -125,13 +143,27 @@ fn main() -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .init();
     match Cli::parse().command {
-        Command::Serve { data_dir, listen, database_url, operator_key, install, demo } => serve(Settings {
+        Command::Serve {
             data_dir,
             listen,
             database_url,
-            operator_key: operator_key.unwrap_or_else(generated_key),
+            operator_key,
             install,
             demo,
+            tracking_per_minute,
+            rate_limit_exempt,
+            trust_forwarded_for,
+            metrics_token,
+            metrics_listen,
+        } => serve(Settings {
+            database_url,
+            install,
+            demo,
+            throttles: ThrottleSettings { tracking_per_minute, exempt: rate_limit_exempt },
+            trust_forwarded_for,
+            metrics_token,
+            metrics_listen,
+            ..Settings::new(data_dir, listen, operator_key.unwrap_or_else(generated_key))
         }),
         Command::Migrate { data_dir, database_url } => {
             tokio::runtime::Runtime::new()?.block_on(database(&data_dir, database_url))?;
@@ -141,7 +173,7 @@ fn main() -> anyhow::Result<()> {
         Command::OperatorKey { name, data_dir, database_url } => {
             let key = tokio::runtime::Runtime::new()?.block_on(async {
                 let db = database(&data_dir, database_url).await?;
-                anyhow::Ok(upline_host::service::operator_keys::create(&db, &name).await?)
+                anyhow::Ok(upline_host::service::operator_keys::create(&db, &name, "cli").await?.key)
             })?;
             println!("{key}");
             eprintln!("operator API key `{name}` created; it is shown only this once");

@@ -138,6 +138,6 @@ async fn pages_of_other_sites_cannot_report_clicks_or_sales() {
         let (status, error) = send(from(origin, "/t/conversions", sale("x"))).await;
         assert_eq!((status, error["error"]["code"].as_str()), (403, Some("forbidden")), "{origin}: {error}");
     }
-    assert_eq!(send(from("https://shop.example", "/t/clicks", click)).await.0, 201);
+    assert_eq!(send(from("https://shop.example", "/t/clicks", click)).await.0, 200, "the visitor's earlier click");
     assert_eq!(send(from("https://shop.example", "/t/conversions", sale("y"))).await.0, 201);
 }

@@ -153,14 +153,29 @@ async fn bad_rates_and_unknown_ids_are_refused() {
 }
 
 #[tokio::test]
-async fn operator_keys_created_in_the_database_open_the_api() {
+async fn operator_keys_are_created_listed_and_revoked() {
     let app = spawn_app().await;
     let db = upline_host::db::connect(&app.database_url).await.expect("database");
-    let key = upline_host::service::operator_keys::create(&db, "shop backend").await.expect("key");
+    let from_cli = upline_host::service::operator_keys::create(&db, "shop backend", "cli").await.expect("key").key;
+    let (status, created) =
+        send(app.operator(Method::POST, "/api/v1/operator-keys").json(&json!({"name": "reporting"}))).await;
+    assert_eq!(status, 201, "{created}");
+    let from_api = created["key"].as_str().expect("the key, once").to_owned();
+    let campaigns = |key: &str| app.client.get(format!("{}/api/v1/campaigns", app.address)).bearer_auth(key.to_owned());
 
-    let (status, _) = send(app.client.get(format!("{}/api/v1/campaigns", app.address)).bearer_auth(&key)).await;
-    assert_eq!(status, 200);
-    let (status, _) =
-        send(app.client.get(format!("{}/api/v1/campaigns", app.address)).bearer_auth(format!("{key}x"))).await;
-    assert_eq!(status, 401);
+    for key in [&from_cli, &from_api] {
+        assert_eq!(send(campaigns(key)).await.0, 200);
+    }
+    assert_eq!(send(campaigns(&format!("{from_cli}x"))).await.0, 401);
+    let (_, listed) = send(app.operator(Method::GET, "/api/v1/operator-keys")).await;
+    let names: Vec<&str> = listed.as_array().expect("keys").iter().filter_map(|k| k["name"].as_str()).collect();
+    assert_eq!(names, ["shop backend", "reporting"]);
+    assert!(listed.as_array().expect("keys").iter().all(|k| k.get("key").is_none()), "never shown again: {listed}");
+
+    let (status, _) = send(app.operator(Method::DELETE, &format!("/api/v1/operator-keys/{}", created["id"]))).await;
+    assert_eq!(status, 204);
+    assert_eq!(send(campaigns(&from_api)).await.0, 401, "revoked at once");
+    assert_eq!(send(campaigns(&from_cli)).await.0, 200);
+    let (status, _) = send(app.operator(Method::DELETE, &format!("/api/v1/operator-keys/{}", created["id"]))).await;
+    assert_eq!(status, 404);
 }

@@ -488,8 +488,8 @@ async fn metrics_count_conversions_and_plugin_calls() {
     let (campaign, [_, _, _, d]) = domain_setup(&app).await;
     send(app.operator(Method::POST, "/api/v1/conversions").json(&sale(campaign, d, "metered", "10.00"))).await;
 
-    let metrics =
-        app.client.get(format!("{}/metrics", app.address)).send().await.expect("request").text().await.expect("body");
+    let metrics = app.client.get(format!("{}/metrics", app.address)).bearer_auth(METRICS_TOKEN).send().await;
+    let metrics = metrics.expect("request").text().await.expect("body");
 
     assert!(metrics.contains("upline_conversions_total{status=\"processed\"}"), "{metrics}");
     assert!(

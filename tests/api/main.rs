@@ -1,5 +1,6 @@
 //! The HTTP API, against the real server on a random port.
 
+mod accounts;
 mod affiliates;
 mod browser;
 mod campaigns;
@@ -7,5 +8,6 @@ mod conversions;
 mod money;
 mod openapi;
 mod plugins;
+mod public;
 mod refunds;
 mod tracking;

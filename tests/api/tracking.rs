@@ -88,8 +88,8 @@ async fn referral_links_lead_only_to_the_campaign_s_hosts() {
         assert!(location.starts_with(leads_to), "{to} led to {location}");
     }
     let without = app.client.get(format!("{}/r/{campaign}/{affiliate}", app.address));
-    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
-    let response = client.execute(without.build().expect("request")).await.expect("response");
+    let client = reqwest::Client::builder().user_agent(BROWSER).redirect(reqwest::redirect::Policy::none()).build();
+    let response = client.expect("client").execute(without.build().expect("request")).await.expect("response");
     assert!(response.headers()["location"].to_str().unwrap_or("").starts_with("https://shop.example/?upline_click="));
 
     let (_, bare) = send(

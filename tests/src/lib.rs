@@ -143,6 +143,8 @@ pub struct TestApp {
     pub client: reqwest::Client,
     /// The server's database.
     pub database_url: String,
+    /// The port of `/metrics`' own address, when it has one.
+    pub metrics_port: Option<u16>,
     _data_dir: tempfile::TempDir,
 }
 
@@ -201,20 +203,36 @@ pub async fn spawn_host_of(app: &TestApp) -> TestApp {
     spawn_app_with(tempfile::tempdir().expect("temp dir"), app.database_url.clone()).await
 }
 
+/// The token test servers serve `/metrics` to.
+pub const METRICS_TOKEN: &str = "test-metrics-token";
+
+/// The user agent of test clients: a browser's (clicks without one are a bot's).
+pub const BROWSER: &str = "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0";
+
+/// An HTTP client that identifies as a browser.
+pub fn browser() -> reqwest::Client {
+    reqwest::Client::builder().user_agent(BROWSER).build().expect("a client")
+}
+
 async fn spawn_app_with(data_dir: tempfile::TempDir, database_url: String) -> TestApp {
     let operator_key = "test-operator-key".to_owned();
+    let listen = "127.0.0.1:0".parse().expect("address");
     let settings = upline_host::app::Settings {
         database_url: Some(database_url.clone()),
-        data_dir: data_dir.path().to_path_buf(),
-        listen: "127.0.0.1:0".parse().expect("address"),
-        operator_key: operator_key.clone(),
-        install: vec![],
-        demo: false,
+        metrics_token: Some(METRICS_TOKEN.into()),
+        ..upline_host::app::Settings::new(data_dir.path().to_path_buf(), listen, operator_key.clone())
     };
+    spawn_with(settings, data_dir).await
+}
+
+/// Starts the real server with `settings` (their data directory is `data_dir`'s).
+pub async fn spawn_with(settings: upline_host::app::Settings, data_dir: tempfile::TempDir) -> TestApp {
+    let (operator_key, database_url) =
+        (settings.operator_key.clone(), settings.database_url.clone().unwrap_or_default());
     let app = upline_host::app::Application::build(settings).await.expect("server starts");
-    let address = format!("http://127.0.0.1:{}", app.port());
+    let (address, metrics_port) = (format!("http://127.0.0.1:{}", app.port()), app.metrics_port());
     tokio::spawn(app.run());
-    TestApp { address, operator_key, client: reqwest::Client::new(), database_url, _data_dir: data_dir }
+    TestApp { address, operator_key, client: browser(), database_url, metrics_port, _data_dir: data_dir }
 }
 
 /// Sends a request; returns the status and the JSON body (`null` when there is none).
@@ -236,7 +254,11 @@ impl TestApp {
     /// Opens `affiliate`'s referral link to `to` without following the redirect;
     /// returns where it leads (`to` with the click token added).
     pub async fn redirect_click(&self, campaign: i64, affiliate: i64, to: &str) -> String {
-        let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
+        let client = reqwest::Client::builder()
+            .user_agent(BROWSER)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client");
         let response =
             client.get(format!("{}/r/{campaign}/{affiliate}?to={to}", self.address)).send().await.expect("request");
         assert!(response.status().is_redirection(), "{}", response.status());

@@ -38,25 +38,57 @@ pub struct NewAffiliate {
 }
 
 impl AffiliateRequest {
-    /// Checks the fields (e-mail shape, password of 10 to 200 characters) and hashes
-    /// the password.
-    pub fn parse(self) -> Result<NewAffiliate> {
-        let email = self.email.trim().to_lowercase();
+    /// Checks the fields (e-mail shape, password of 10 to 200 characters), then hashes
+    /// the password with `hash` (slow on purpose: the caller keeps it off the async
+    /// workers).
+    pub async fn parse<F: Future<Output = Result<String>>>(
+        self,
+        hash: impl FnOnce(String) -> F,
+    ) -> Result<NewAffiliate> {
+        let email = login_email(&self.email);
         let valid_email = email.len() <= 254
             && email.split_once('@').is_some_and(|(user, domain)| !user.is_empty() && domain.contains('.'))
             && !email.contains(char::is_whitespace);
         if !valid_email {
             return Err(invalid("email", "is not an e-mail address"));
         }
-        if !(10..=200).contains(&self.password.chars().count()) {
-            return Err(invalid("password", "must be 10 to 200 characters"));
+        check_password("password", &self.password)?;
+        let name = name("name", &self.name)?;
+        Ok(NewAffiliate { name, email, password_hash: hash(self.password).await?, parent: self.parent })
+    }
+}
+
+/// An e-mail as logins compare it: trimmed and lower-cased.
+pub fn login_email(email: &str) -> String {
+    email.trim().to_lowercase()
+}
+
+/// A new password: 10 to 200 characters.
+pub fn check_password(field: &str, password: &str) -> Result<()> {
+    if (10..=200).contains(&password.chars().count()) {
+        Ok(())
+    } else {
+        Err(invalid(field, "must be 10 to 200 characters"))
+    }
+}
+
+/// Whether an affiliate may log in and refer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum AffiliateStatus {
+    /// Logs in, refers, earns.
+    Active,
+    /// Cannot log in (its sessions are revoked) and its links record no clicks.
+    Suspended,
+}
+
+impl AffiliateStatus {
+    /// As stored.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AffiliateStatus::Active => "active",
+            AffiliateStatus::Suspended => "suspended",
         }
-        Ok(NewAffiliate {
-            name: name("name", &self.name)?,
-            email,
-            password_hash: hash_password(&self.password)?,
-            parent: self.parent,
-        })
     }
 }
 

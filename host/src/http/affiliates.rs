@@ -11,12 +11,20 @@ use utoipa_axum::routes;
 
 use super::error::ErrorBody;
 use super::{AppState, Json};
-use crate::domain::affiliate::AffiliateRequest;
+use crate::domain::affiliate::{AffiliateRequest, AffiliateStatus, check_password};
 use crate::error::Result;
 use crate::service::affiliates::{self, Affiliate};
 
+const ACTOR: &str = "operator";
+
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(create)).routes(routes!(show)).routes(routes!(tree)).routes(routes!(set_group))
+    OpenApiRouter::new()
+        .routes(routes!(create))
+        .routes(routes!(show))
+        .routes(routes!(tree))
+        .routes(routes!(set_group))
+        .routes(routes!(set_status))
+        .routes(routes!(set_password))
 }
 
 /// Creates an affiliate, under its recruiting affiliate if `parent` is given.
@@ -31,11 +39,69 @@ pub fn router() -> OpenApiRouter<AppState> {
     )
 )]
 async fn create(State(state): State<AppState>, Json(request): Json<AffiliateRequest>) -> Result<impl IntoResponse> {
-    // Hashing the password is deliberately slow: keep it off the async workers.
-    let new = tokio::task::spawn_blocking(move || request.parse())
-        .await
-        .map_err(|err| crate::Error::Internal(err.to_string()))??;
+    let new = request.parse(|password| state.passwords.hash(password)).await?;
     Ok((StatusCode::CREATED, axum::Json(affiliates::create(&state.db, new).await?)))
+}
+
+/// An affiliate's new status.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct StatusChange {
+    /// `active` or `suspended`.
+    status: AffiliateStatus,
+}
+
+/// Suspends an affiliate (its sessions end, it cannot log in, its links record no
+/// clicks) or makes it active again.
+#[utoipa::path(
+    put,
+    path = "/affiliates/{id}/status",
+    tag = "affiliates",
+    params(("id" = i64, Path, description = "Affiliate id")),
+    responses(
+        (status = 200, description = "The affiliate", body = Affiliate),
+        (status = 400, description = "The id or the status is invalid", body = ErrorBody),
+        (status = 404, description = "No such affiliate", body = ErrorBody),
+    )
+)]
+async fn set_status(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Json(body): Json<StatusChange>,
+) -> Result<impl IntoResponse> {
+    Ok(axum::Json(affiliates::set_status(&state.db, super::id("id", &id)?, body.status, ACTOR).await?))
+}
+
+/// A password an operator sets.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct NewPassword {
+    /// 10 to 200 characters.
+    password: String,
+}
+
+/// Sets an affiliate's password (e.g. after a reset request); its sessions end.
+#[utoipa::path(
+    put,
+    path = "/affiliates/{id}/password",
+    tag = "affiliates",
+    params(("id" = i64, Path, description = "Affiliate id")),
+    responses(
+        (status = 204, description = "Set; every session of the affiliate ended"),
+        (status = 400, description = "The id or the password is invalid", body = ErrorBody),
+        (status = 404, description = "No such affiliate", body = ErrorBody),
+    )
+)]
+async fn set_password(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Json(body): Json<NewPassword>,
+) -> Result<StatusCode> {
+    let id = super::id("id", &id)?;
+    check_password("password", &body.password)?;
+    let hash = state.passwords.hash(body.password).await?;
+    affiliates::set_password(&state.db, id, hash, ACTOR).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// One affiliate.

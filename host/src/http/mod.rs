@@ -9,15 +9,20 @@ mod coupons;
 mod error;
 mod lifecycle;
 pub mod openapi;
+mod operator_keys;
 mod panel;
 mod plugins;
 mod reports;
+pub mod serve;
 mod tracking;
 
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, FromRequest, FromRequestParts, Request, State};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, FromRequest, FromRequestParts, Request, State};
+use axum::http::StatusCode;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use axum::middleware::{self, Next};
@@ -30,8 +35,11 @@ use utoipa::OpenApi;
 use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
 use utoipa_axum::routes;
 
+use tower_http::timeout::{RequestBodyTimeoutLayer, TimeoutLayer};
+
 use crate::error::{Error, Result};
 use crate::plugin::Registry;
+use crate::service::throttle::{Throttle, Throttles};
 
 /// What every handler can reach.
 #[derive(Clone)]
@@ -42,17 +50,32 @@ pub struct AppState {
     pub db: sea_orm::DatabaseConnection,
     /// The configuration the commission engine reads, cached.
     pub cache: Arc<crate::service::config::ConfigCache>,
-    /// Stores clicks in batches.
-    pub clicks: crate::service::tracking::ClickWriter,
+    /// Records clicks: bots dropped, repeats counted once, stored in batches.
+    pub tracker: Arc<crate::service::tracking::Tracker>,
     /// Records conversions in batches.
     pub conversions: crate::service::engine::ConversionWriter,
+    /// Rate limits per client and per account.
+    pub throttles: Arc<Throttles>,
+    /// Password hashing and checking, off the async workers.
+    pub passwords: Arc<crate::service::passwords::Passwords>,
     /// SHA-256 of the bootstrap operator API key (from the environment); keys
     /// created with `upline operator-key` live hashed in the database.
     pub operator_key_hash: [u8; 32],
+    /// SHA-256 of the token `/metrics` asks for on this address; without one it is
+    /// not served here.
+    pub metrics_token_hash: Option<[u8; 32]>,
+    /// Take the client's address from `X-Forwarded-For` (behind a trusted proxy).
+    pub trust_forwarded_for: bool,
 }
 
 /// The largest JSON body any endpoint takes (plugin packages have their own limit).
 pub const JSON_BODY_LIMIT: usize = 2 * 1024 * 1024;
+
+/// How long a handler may take before the client gets a 503.
+pub const HANDLER_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// How long a client may take to send a request's body.
+pub const BODY_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The whole API, serving its own OpenAPI document.
 pub fn router(state: AppState) -> Router {
@@ -60,15 +83,23 @@ pub fn router(state: AppState) -> Router {
     router
         .layer(Extension(Arc::new(document)))
         .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT))
+        .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, HANDLER_TIMEOUT))
+        .layer(RequestBodyTimeoutLayer::new(BODY_TIMEOUT))
         .layer(middleware::map_response(error::json_errors))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// `/metrics` alone, for an address of its own (no token: the address is the guard).
+pub fn metrics_router() -> Router {
+    Router::new().route("/metrics", axum::routing::get(scrape)).layer(Extension(metrics_handle()))
 }
 
 /// Every route with its documentation.
 fn api(state: &AppState) -> OpenApiRouter<AppState> {
     let operator = OpenApiRouter::new()
         .nest("/plugins", plugins::router())
+        .merge(operator_keys::router())
         .merge(campaigns::router())
         .merge(affiliates::router())
         .merge(conversions::router())
@@ -78,11 +109,14 @@ fn api(state: &AppState) -> OpenApiRouter<AppState> {
     let operator = openapi::secured(operator, openapi::OPERATOR_KEY)
         .route_layer(middleware::from_fn_with_state(state.clone(), require_operator));
     let v1 = operator.merge(panel::router(state.clone())).routes(routes!(openapi::document));
+    let metrics = OpenApiRouter::new().routes(routes!(scrape).layer(Extension(metrics_handle())));
+    let metrics = openapi::secured(metrics, openapi::METRICS_TOKEN)
+        .route_layer(middleware::from_fn_with_state(state.clone(), require_metrics_token));
     OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .routes(routes!(health))
-        .routes(routes!(scrape).layer(Extension(metrics_handle())))
+        .merge(metrics)
         .nest("/api/v1", v1)
-        .merge(tracking::router())
+        .merge(tracking::router(state.clone()))
 }
 
 /// Liveness.
@@ -91,12 +125,16 @@ async fn health() -> &'static str {
     "ok"
 }
 
-/// Prometheus metrics.
+/// Prometheus metrics: on this address only when the server has a metrics token
+/// (`--metrics-token`), else on the separate `--metrics-listen` address only.
 #[utoipa::path(
     get,
     path = "/metrics",
     tag = "operations",
-    responses((status = 200, description = "The Prometheus text format", body = String))
+    responses(
+        (status = 200, description = "The Prometheus text format", body = String),
+        (status = 404, description = "Metrics are not served on this address", body = error::ErrorBody),
+    )
 )]
 async fn scrape(Extension(handle): Extension<PrometheusHandle>) -> String {
     handle.render()
@@ -130,6 +168,60 @@ fn bearer(request: &Request, hint: &'static str) -> Result<String> {
         .and_then(|value| value.strip_prefix("Bearer "))
         .map(str::to_owned)
         .ok_or(Error::Unauthorized(hint))
+}
+
+async fn require_metrics_token(State(state): State<AppState>, request: Request, next: Next) -> Result<Response> {
+    let Some(expected) = state.metrics_token_hash else {
+        return Err(Error::NotFound {
+            entity: "route",
+            id: "/metrics on this address (set a metrics token, or a metrics address of its own)".into(),
+        });
+    };
+    let token = bearer(&request, "send the metrics token as `Authorization: Bearer <token>`")?;
+    if hash_key(&token) != expected {
+        return Err(Error::Unauthorized("the metrics token is not valid"));
+    }
+    Ok(next.run(request).await)
+}
+
+/// The client's address: the peer's, or, behind a trusted proxy
+/// (`AppState::trust_forwarded_for`), the last one the proxy added to
+/// `X-Forwarded-For`.
+#[derive(Debug, Clone, Copy)]
+pub struct ClientIp(pub IpAddr);
+
+impl FromRequestParts<AppState> for ClientIp {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self> {
+        let forwarded = || {
+            let header = parts.headers.get_all("x-forwarded-for").iter().next_back()?.to_str().ok()?;
+            header.rsplit(',').next()?.trim().parse().ok()
+        };
+        if state.trust_forwarded_for
+            && let Some(ip) = forwarded()
+        {
+            return Ok(ClientIp(ip));
+        }
+        parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|ConnectInfo(peer)| ClientIp(peer.ip()))
+            .ok_or_else(|| Error::Internal("the request carries no peer address".into()))
+    }
+}
+
+/// Route middleware: the client's share of `throttle` (unless it is exempt).
+pub async fn throttled(
+    state: &AppState,
+    throttle: fn(&Throttles) -> &Throttle<IpAddr>,
+    request: Request,
+    next: Next,
+) -> Result<Response> {
+    let (mut parts, body) = request.into_parts();
+    let ClientIp(ip) = ClientIp::from_request_parts(&mut parts, state).await?;
+    state.throttles.check_client(throttle(&state.throttles), ip)?;
+    Ok(next.run(Request::from_parts(parts, body)).await)
 }
 
 async fn require_operator(State(state): State<AppState>, request: Request, next: Next) -> Result<Response> {

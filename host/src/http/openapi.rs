@@ -21,6 +21,8 @@ use super::error::ErrorBody;
 pub const OPERATOR_KEY: &str = "operator-key";
 /// The security scheme of an affiliate's session token.
 pub const AFFILIATE_SESSION: &str = "affiliate-session";
+/// The security scheme of the metrics token.
+pub const METRICS_TOKEN: &str = "metrics-token";
 
 /// What the document says beyond its paths and schemas.
 #[derive(utoipa::OpenApi)]
@@ -64,6 +66,10 @@ impl Modify for SecuritySchemes {
         components.add_security_scheme(
             AFFILIATE_SESSION,
             bearer("An affiliate's session token, from `POST /api/v1/affiliate/login`."),
+        );
+        components.add_security_scheme(
+            METRICS_TOKEN,
+            bearer("The metrics token the operator gave the server (`--metrics-token`)."),
         );
     }
 }

@@ -2,6 +2,7 @@
 
 use axum::Extension;
 use axum::extract::{Request, State};
+use axum::http::StatusCode;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
@@ -13,30 +14,49 @@ use utoipa_axum::routes;
 use super::error::ErrorBody;
 use super::openapi::{AFFILIATE_SESSION, secured};
 use super::reports::ReportQuery;
-use super::{AppState, Json, Query, bearer};
+use super::{AppState, Json, Query, bearer, throttled};
 use crate::db::entity::commission;
+use crate::domain::affiliate::{check_password, login_email};
 use crate::error::Result;
 use crate::service::affiliates::{self, Affiliate};
 use crate::service::engine::CommissionView;
 use crate::service::reports::{self, Report};
 use crate::service::sessions::{self, Session};
 
-/// The logged-in affiliate.
-#[derive(Debug, Clone, Copy)]
-struct Me(i64);
+/// The logged-in affiliate, and the session's token.
+#[derive(Debug, Clone)]
+struct Me {
+    affiliate: i64,
+    token: String,
+}
 
-/// `/affiliate/login` (public) and the affiliate's own endpoints.
+/// `/affiliate/login` (public, rate-limited per client and per account) and the
+/// affiliate's own endpoints.
 pub fn router(state: AppState) -> OpenApiRouter<AppState> {
-    let own = OpenApiRouter::new().routes(routes!(me)).routes(routes!(commissions)).routes(routes!(report));
-    let own = secured(own, AFFILIATE_SESSION).route_layer(middleware::from_fn_with_state(state, require_affiliate));
-    OpenApiRouter::new().routes(routes!(login)).merge(own)
+    let own = OpenApiRouter::new()
+        .routes(routes!(me))
+        .routes(routes!(commissions))
+        .routes(routes!(report))
+        .routes(routes!(logout))
+        .routes(routes!(logout_everywhere))
+        .routes(routes!(change_password));
+    let own =
+        secured(own, AFFILIATE_SESSION).route_layer(middleware::from_fn_with_state(state.clone(), require_affiliate));
+    let login =
+        OpenApiRouter::new().routes(routes!(login)).route_layer(middleware::from_fn_with_state(
+            state,
+            |State(state): State<AppState>, request, next| async move {
+                throttled(&state, |t| &t.logins, request, next).await
+            },
+        ));
+    login.merge(own)
 }
 
 async fn require_affiliate(State(state): State<AppState>, mut request: Request, next: Next) -> Result<Response> {
     let token =
         bearer(&request, "send the session token from /api/v1/affiliate/login as `Authorization: Bearer <token>`")?;
     let affiliate = sessions::affiliate_of(&state.db, &token).await?;
-    request.extensions_mut().insert(Me(affiliate));
+    request.extensions_mut().insert(Me { affiliate, token });
     Ok(next.run(request).await)
 }
 
@@ -50,7 +70,9 @@ struct Login {
     password: String,
 }
 
-/// Logs an affiliate in: the session token is good for 24 hours.
+/// Logs an affiliate in: the session token is good for 24 hours. Attempts are
+/// limited per client (10 at once, 20 a minute) and per account (10 at once, then
+/// one a minute).
 #[utoipa::path(
     post,
     path = "/affiliate/login",
@@ -59,10 +81,69 @@ struct Login {
         (status = 200, description = "A new session", body = Session),
         (status = 400, description = "The body is invalid", body = ErrorBody),
         (status = 401, description = "The e-mail or the password is wrong", body = ErrorBody),
+        (status = 429, description = "Too many attempts from this client or for this account", body = ErrorBody),
+        (status = 503, description = "Too many password checks waiting", body = ErrorBody),
     )
 )]
 async fn login(State(state): State<AppState>, Json(body): Json<Login>) -> Result<impl IntoResponse> {
-    Ok(axum::Json(sessions::login(&state.db, &body.email, &body.password).await?))
+    state.throttles.accounts.check(&login_email(&body.email))?;
+    Ok(axum::Json(sessions::login(&state.db, &state.passwords, &body.email, &body.password).await?))
+}
+
+/// Ends this session.
+#[utoipa::path(post, path = "/affiliate/logout", tag = "panel", responses((status = 204, description = "Logged out")))]
+async fn logout(State(state): State<AppState>, Extension(me): Extension<Me>) -> Result<StatusCode> {
+    sessions::logout(&state.db, &me.token).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Ends every session of the affiliate, this one included.
+#[utoipa::path(
+    post,
+    path = "/affiliate/logout-everywhere",
+    tag = "panel",
+    responses((status = 204, description = "Every session ended"))
+)]
+async fn logout_everywhere(State(state): State<AppState>, Extension(me): Extension<Me>) -> Result<StatusCode> {
+    sessions::revoke_all(&state.db, me.affiliate).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// A password change.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct PasswordChange {
+    /// The password now.
+    current_password: String,
+    /// The new one: 10 to 200 characters.
+    new_password: String,
+}
+
+/// Changes the affiliate's password; every session ends (log in again with the new one).
+#[utoipa::path(
+    put,
+    path = "/affiliate/password",
+    tag = "panel",
+    responses(
+        (status = 204, description = "Changed; every session ended"),
+        (status = 400, description = "The new password is invalid", body = ErrorBody),
+        (status = 401, description = "The current password is wrong", body = ErrorBody),
+        (status = 429, description = "Too many attempts for this account", body = ErrorBody),
+    )
+)]
+async fn change_password(
+    State(state): State<AppState>,
+    Extension(me): Extension<Me>,
+    Json(body): Json<PasswordChange>,
+) -> Result<StatusCode> {
+    check_password("new-password", &body.new_password)?;
+    let id = me.affiliate;
+    let email = affiliates::get(&state.db, id).await?.email;
+    state.throttles.accounts.check(&email)?;
+    sessions::check_credentials(&state.db, &state.passwords, &email, &body.current_password).await?;
+    let hash = state.passwords.hash(body.new_password).await?;
+    affiliates::set_password(&state.db, id, hash, &format!("affiliate:{id}")).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// The logged-in affiliate.
@@ -72,8 +153,8 @@ async fn login(State(state): State<AppState>, Json(body): Json<Login>) -> Result
     tag = "panel",
     responses((status = 200, description = "The affiliate", body = Affiliate))
 )]
-async fn me(State(state): State<AppState>, Extension(Me(id)): Extension<Me>) -> Result<impl IntoResponse> {
-    Ok(axum::Json(affiliates::get(&state.db, id).await?))
+async fn me(State(state): State<AppState>, Extension(me): Extension<Me>) -> Result<impl IntoResponse> {
+    Ok(axum::Json(affiliates::get(&state.db, me.affiliate).await?))
 }
 
 /// A page of the affiliate's commissions.
@@ -98,11 +179,11 @@ struct Page {
 )]
 async fn commissions(
     State(state): State<AppState>,
-    Extension(Me(id)): Extension<Me>,
+    Extension(me): Extension<Me>,
     Query(page): Query<Page>,
 ) -> Result<impl IntoResponse> {
     let rows = commission::Entity::find()
-        .filter(commission::Column::AffiliateId.eq(id))
+        .filter(commission::Column::AffiliateId.eq(me.affiliate))
         .filter(commission::Column::Id.gt(page.after.unwrap_or(0)))
         .order_by_asc(commission::Column::Id)
         .limit(super::conversions::page_limit(page.limit)?)
@@ -125,8 +206,8 @@ async fn commissions(
 )]
 async fn report(
     State(state): State<AppState>,
-    Extension(Me(id)): Extension<Me>,
+    Extension(me): Extension<Me>,
     Query(query): Query<ReportQuery>,
 ) -> Result<impl IntoResponse> {
-    Ok(axum::Json(reports::report(&state.db, query.period(Some(id))?).await?))
+    Ok(axum::Json(reports::report(&state.db, query.period(Some(me.affiliate))?).await?))
 }

@@ -4,7 +4,8 @@
 // It keeps the visitor's click token in a first-party cookie `upline_<campaign>`:
 // from `?upline_click=<token>` (the redirect link) or by recording a click for
 // `?aff=<affiliate id>`. With first-click attribution an existing cookie is kept.
-// `window.upline.click()` returns the token; on the order confirmation page
+// (A known bot's visit gets no token: 204.) `window.upline.click()` returns the
+// token; on the order confirmation page
 // `upline.sale({ "order-id": "A-1", total: "120.00", currency: "EUR" })` or
 // `upline.action("signup", { "order-id": "lead-7" })` records the conversion with
 // it (fields as in POST /t/conversions; a `coupon` field credits its affiliate).
@@ -35,7 +36,7 @@
       headers: { "Content-Type": "application/json" },
       body: JSON.stringify({ campaign: Number(campaign), affiliate: Number(params.get("aff")),
                              "landing-url": location.href, referrer: document.referrer || null })
-    }).then(function (r) { return r.ok ? r.json() : null; })
+    }).then(function (r) { return r.status === 200 || r.status === 201 ? r.json() : null; })
       .then(function (click) { if (click) keep(click.token, click["max-age-days"]); });
   }
   function convert(fields) {
@@ -52,7 +53,7 @@
     click: read,
     sale: function (fields) { return convert(Object.assign({ "commission-type": "sale" }, fields)); },
     action: function (code, fields) {
-      return convert(Object.assign({ "commission-type": "action:" + code, currency: "EUR" }, fields));
+      return convert(Object.assign({ "commission-type": "action:" + code }, fields));
     }
   };
 })();

@@ -3,30 +3,45 @@
 
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{IntoResponse, Redirect};
+use axum::middleware;
+use axum::response::{IntoResponse, Redirect, Response};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::error::ErrorBody;
-use super::{AppState, Json, Query};
+use super::{AppState, ClientIp, Json, Query, throttled};
 use crate::domain::campaign::invalid;
 use crate::domain::conversion::{ConversionRequest, Source};
 use crate::error::{Error, Result};
 use crate::service::engine::Mode;
-use crate::service::tracking::{self, Click};
+use crate::service::tracking::{Click, Clicked, Visitor};
 
 /// The snippet merchants put on their pages.
 const SNIPPET: &str = include_str!("snippet.js");
 
-pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(redirect))
-        .routes(routes!(click))
-        .routes(routes!(conversion))
-        .routes(routes!(snippet))
-        .layer(tower_http::cors::CorsLayer::permissive())
+/// The public tracking routes, each client within its rate limits.
+pub fn router(state: AppState) -> OpenApiRouter<AppState> {
+    let tracking =
+        OpenApiRouter::new().routes(routes!(redirect)).routes(routes!(click)).routes(routes!(snippet)).route_layer(
+            middleware::from_fn_with_state(state.clone(), |State(state): State<AppState>, request, next| async move {
+                throttled(&state, |t| &t.tracking, request, next).await
+            }),
+        );
+    let conversions = OpenApiRouter::new().routes(routes!(conversion)).route_layer(middleware::from_fn_with_state(
+        state,
+        |State(state): State<AppState>, request, next| async move {
+            throttled(&state, |t| &t.browser_conversions, request, next).await
+        },
+    ));
+    tracking.merge(conversions).layer(tower_http::cors::CorsLayer::permissive())
+}
+
+/// Who is clicking.
+fn visitor(ClientIp(ip): ClientIp, headers: &HeaderMap) -> Visitor {
+    let user_agent = headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    Visitor { ip, user_agent }
 }
 
 /// Where the referral link leads.
@@ -42,7 +57,8 @@ struct RedirectQuery {
 /// Records the click and sends the visitor on to the merchant's page, with the click
 /// token in the `upline_click` parameter for the snippet to keep. The page is `to`
 /// when the campaign allows its host, else the campaign's landing URL: the link
-/// cannot send visitors elsewhere.
+/// cannot send visitors elsewhere. A repeated click of the same visitor within an
+/// hour gets the earlier token and counts once; an obvious bot gets no token.
 #[utoipa::path(
     get,
     path = "/r/{campaign}/{affiliate}",
@@ -55,12 +71,14 @@ struct RedirectQuery {
     responses(
         (status = 303, description = "To the merchant's page", headers(("location" = String, description = "`to` or the landing URL, with `upline_click=<token>` added"))),
         (status = 400, description = "An id is invalid, the campaign or affiliate is unknown, or `to` is not allowed and the campaign has no landing URL", body = ErrorBody),
+        (status = 429, description = "Too many requests from this client", body = ErrorBody),
     )
 )]
 async fn redirect(
     State(state): State<AppState>,
     Path((campaign, affiliate)): Path<(String, String)>,
     Query(query): Query<RedirectQuery>,
+    client: ClientIp,
     headers: HeaderMap,
 ) -> Result<impl IntoResponse> {
     let (campaign, affiliate) = (super::id("campaign", &campaign)?, super::id("affiliate", &affiliate)?);
@@ -69,9 +87,14 @@ async fn redirect(
         invalid("to", format!("campaign {campaign} has no landing URL, and `to` is not on one of its allowed hosts"))
     })?;
     let referrer = headers.get(header::REFERER).and_then(|v| v.to_str().ok()).map(str::to_owned);
-    let click =
-        tracking::click(&config, &state.clicks, campaign, affiliate, Some(target.to_string()), referrer).await?;
-    target.query_pairs_mut().append_pair("upline_click", &click.token);
+    let visitor = visitor(client, &headers);
+    let landing = Some(target.to_string());
+    match state.tracker.click(&config, (campaign, affiliate), &visitor, landing, referrer).await? {
+        Clicked::Counted(click) | Clicked::Repeated(click) => {
+            target.query_pairs_mut().append_pair("upline_click", &click.token);
+        }
+        Clicked::Bot => {}
+    }
     Ok(Redirect::to(target.as_str()))
 }
 
@@ -117,21 +140,28 @@ struct ClickRequest {
     tag = "tracking",
     responses(
         (status = 201, description = "The click, and the cookie to keep", body = Click),
+        (status = 200, description = "The visitor clicked this link within the hour: the same click", body = Click),
+        (status = 204, description = "An obvious bot: not counted"),
         (status = 400, description = "A field is invalid, or the campaign or affiliate is unknown", body = ErrorBody),
         (status = 403, description = "The page's origin is not one of the campaign's hosts", body = ErrorBody),
+        (status = 429, description = "Too many requests from this client", body = ErrorBody),
     )
 )]
 async fn click(
     State(state): State<AppState>,
+    client: ClientIp,
     headers: HeaderMap,
     Json(request): Json<ClickRequest>,
-) -> Result<impl IntoResponse> {
+) -> Result<Response> {
     check_origin(&state, &headers, request.campaign).await?;
     let config = state.cache.current(&state.db, &state.registry).await?;
-    let (campaign, affiliate) = (request.campaign, request.affiliate);
-    let click =
-        tracking::click(&config, &state.clicks, campaign, affiliate, request.landing_url, request.referrer).await?;
-    Ok((StatusCode::CREATED, axum::Json(click)))
+    let link = (request.campaign, request.affiliate);
+    let visitor = visitor(client, &headers);
+    Ok(match state.tracker.click(&config, link, &visitor, request.landing_url, request.referrer).await? {
+        Clicked::Counted(click) => (StatusCode::CREATED, axum::Json(click)).into_response(),
+        Clicked::Repeated(click) => (StatusCode::OK, axum::Json(click)).into_response(),
+        Clicked::Bot => StatusCode::NO_CONTENT.into_response(),
+    })
 }
 
 /// What the browser learns about a conversion it reported: not the commissions.
@@ -159,7 +189,7 @@ struct Receipt {
         (status = 400, description = "A field is invalid, the affiliate is named, the order id is missing, or there is no click token or coupon", body = ErrorBody),
         (status = 403, description = "The campaign takes no browser reports, or not from this page's origin", body = ErrorBody),
         (status = 409, description = "The campaign already has a conversion with this order id", body = ErrorBody),
-        (status = 429, description = "The campaign has taken its browser reports for today", body = ErrorBody),
+        (status = 429, description = "The campaign has taken its browser reports for today, or this client sent too many", body = ErrorBody),
     )
 )]
 async fn conversion(

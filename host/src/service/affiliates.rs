@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use super::audit::json;
 use crate::db::entity::{affiliate, commission_group, membership};
-use crate::domain::affiliate::NewAffiliate;
+use crate::domain::affiliate::{AffiliateStatus, NewAffiliate};
 use crate::error::{Error, Result};
 
 /// The deepest upline walked: 100 tiers.
@@ -63,7 +63,7 @@ pub async fn create(db: &DatabaseConnection, new: NewAffiliate) -> Result<Affili
         name: Set(new.name),
         email: Set(new.email),
         password_hash: Set(new.password_hash),
-        status: Set("active".into()),
+        status: Set(AffiliateStatus::Active.as_str().into()),
         created_at: Set(chrono::Utc::now()),
         ..Default::default()
     }
@@ -80,6 +80,39 @@ pub async fn create(db: &DatabaseConnection, new: NewAffiliate) -> Result<Affili
         .await?;
     txn.commit().await?;
     Ok(created)
+}
+
+/// Suspends or reactivates an affiliate. A suspended affiliate's sessions end, it
+/// cannot log in, and its links record no clicks. Audited.
+pub async fn set_status(db: &DatabaseConnection, id: i64, status: AffiliateStatus, actor: &str) -> Result<Affiliate> {
+    let txn = db.begin().await?;
+    let before = find(&txn, id).await?;
+    let mut row: affiliate::ActiveModel = before.clone().into();
+    row.status = Set(status.as_str().into());
+    let after = Affiliate::from(row.update(&txn).await?);
+    if status == AffiliateStatus::Suspended {
+        super::sessions::revoke_all(&txn, id).await?;
+    }
+    let change = (Some(json(&before.status)), Some(json(&after.status)));
+    super::audit::record(&txn, actor, "affiliate.status", ("affiliate", id), change.0, change.1).await?;
+    // Tracking reads affiliates through the configuration cache.
+    super::config::changed(&txn).await?;
+    txn.commit().await?;
+    Ok(after)
+}
+
+/// Replaces an affiliate's password (given hashed) and ends all its sessions. Audited
+/// (without the hash).
+pub async fn set_password(db: &DatabaseConnection, id: i64, password_hash: String, actor: &str) -> Result<()> {
+    let txn = db.begin().await?;
+    let mut row: affiliate::ActiveModel = find(&txn, id).await?.into();
+    row.password_hash = Set(password_hash);
+    row.update(&txn).await?;
+    let revoked = super::sessions::revoke_all(&txn, id).await?;
+    let after = serde_json::json!({"sessions-revoked": revoked});
+    super::audit::record(&txn, actor, "affiliate.password", ("affiliate", id), None, Some(after)).await?;
+    txn.commit().await?;
+    Ok(())
 }
 
 /// One affiliate.

@@ -11,6 +11,8 @@ pub mod engine;
 pub mod lifecycle;
 pub mod operator_keys;
 pub mod packages;
+pub mod passwords;
 pub mod reports;
 pub mod sessions;
+pub mod throttle;
 pub mod tracking;

@@ -1,11 +1,14 @@
 //! Affiliate logins: e-mail and password for a session token that lasts a day.
+//! Sessions end at logout, everywhere at once on request, when the password changes
+//! or the affiliate is suspended, and expired ones are removed.
 
-use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+use super::passwords::Passwords;
 use crate::db::entity::{affiliate, session};
-use crate::domain::affiliate::verify_password;
+use crate::domain::affiliate::{AffiliateStatus, login_email};
 use crate::error::{Error, Result};
 
 const LIFETIME_HOURS: i64 = 24;
@@ -26,25 +29,26 @@ fn hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
-/// Logs an affiliate in; records its first login. Wrong e-mail and wrong password
-/// get the same answer.
-pub async fn login(db: &DatabaseConnection, email: &str, password: &str) -> Result<Session> {
-    let refused = Error::Unauthorized("the e-mail or the password is wrong");
+/// The active affiliate whose login e-mail and password these are. Wrong e-mail and
+/// wrong password get the same answer after the same work.
+pub async fn check_credentials(
+    db: &DatabaseConnection,
+    passwords: &Passwords,
+    email: &str,
+    password: &str,
+) -> Result<affiliate::Model> {
     let found = affiliate::Entity::find()
-        .filter(affiliate::Column::Email.eq(email.trim().to_lowercase()))
+        .filter(affiliate::Column::Email.eq(login_email(email)))
         .one(db)
         .await?
-        .filter(|a| a.status == "active");
-    let (hash_to_check, affiliate) = match found {
-        Some(a) => (a.password_hash.clone(), Some(a)),
-        // Verify against a dummy so unknown e-mails take as long as known ones.
-        None => (crate::domain::affiliate::hash_password("timing-equaliser")?, None),
-    };
-    let password = password.to_owned();
-    let valid = tokio::task::spawn_blocking(move || verify_password(&password, &hash_to_check))
-        .await
-        .map_err(|err| Error::Internal(err.to_string()))?;
-    let affiliate = affiliate.filter(|_| valid).ok_or(refused)?;
+        .filter(|a| a.status == AffiliateStatus::Active.as_str());
+    let valid = passwords.verify(password.to_owned(), found.as_ref().map(|a| a.password_hash.clone())).await?;
+    found.filter(|_| valid).ok_or(Error::Unauthorized("the e-mail or the password is wrong"))
+}
+
+/// Logs an affiliate in; records its first login.
+pub async fn login(db: &DatabaseConnection, passwords: &Passwords, email: &str, password: &str) -> Result<Session> {
+    let affiliate = check_credentials(db, passwords, email, password).await?;
     let token = hex::encode(rand::random::<[u8; 32]>());
     let expires_at = chrono::Utc::now() + chrono::Duration::hours(LIFETIME_HOURS);
     session::ActiveModel {
@@ -70,4 +74,23 @@ pub async fn affiliate_of(db: &DatabaseConnection, token: &str) -> Result<i64> {
         .filter(|s| s.expires_at > chrono::Utc::now())
         .map(|s| s.affiliate_id)
         .ok_or(Error::Unauthorized("the session is unknown or expired: log in again"))
+}
+
+/// Ends the session of `token`.
+pub async fn logout(db: &DatabaseConnection, token: &str) -> Result<()> {
+    session::Entity::delete_by_id(hash(token)).exec(db).await?;
+    Ok(())
+}
+
+/// Ends every session of the affiliate (log out everywhere, a new password, a
+/// suspension); returns how many there were.
+pub async fn revoke_all(db: &impl ConnectionTrait, affiliate_id: i64) -> Result<u64> {
+    let deleted = session::Entity::delete_many().filter(session::Column::AffiliateId.eq(affiliate_id)).exec(db).await?;
+    Ok(deleted.rows_affected)
+}
+
+/// Removes sessions that expired before `now`; returns how many.
+pub async fn remove_expired(db: &DatabaseConnection, now: chrono::DateTime<chrono::Utc>) -> Result<u64> {
+    let deleted = session::Entity::delete_many().filter(session::Column::ExpiresAt.lte(now)).exec(db).await?;
+    Ok(deleted.rows_affected)
 }

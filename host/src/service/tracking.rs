@@ -2,10 +2,13 @@
 //! page keeps in a first-party cookie for the campaign's cookie lifetime; a
 //! conversion that presents the token is credited to the click's affiliate.
 //!
-//! Clicks are many and small: one task writes them in batches, one multi-row
-//! insert per batch, and each request waits until its click is stored.
+//! Obvious bots are not counted, and a visitor's repeated clicks on one link within
+//! [`UNIQUE_WINDOW`] count once. Clicks are many and small: one task writes them in
+//! batches, one multi-row insert per batch, and each request waits until its click
+//! is stored.
 
 use std::collections::HashMap;
+use std::hash::BuildHasher;
 
 use sea_orm::{ConnectionTrait, DatabaseConnection, EntityTrait, Set};
 use serde::Serialize;
@@ -13,6 +16,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::config::Config;
 use crate::db::entity::{campaign, click};
+use crate::domain::affiliate::AffiliateStatus;
 use crate::error::{Error, Result};
 
 /// At most this many clicks per insert.
@@ -26,11 +30,11 @@ struct Pending {
 
 /// The handle of the task that stores clicks in batches.
 #[derive(Clone)]
-pub struct ClickWriter(mpsc::Sender<Pending>);
+struct ClickWriter(mpsc::Sender<Pending>);
 
 impl ClickWriter {
     /// Starts the writer task on `db`.
-    pub fn start(db: DatabaseConnection) -> Self {
+    fn start(db: DatabaseConnection) -> Self {
         let (sender, receiver) = mpsc::channel(4 * BATCH);
         tokio::spawn(write_batches(db, receiver));
         Self(sender)
@@ -84,40 +88,110 @@ pub struct Click {
     pub attribution: String,
 }
 
-/// Records a click on `affiliate`'s link for `campaign`.
-pub async fn click(
-    config: &Config<'_>,
-    writer: &ClickWriter,
-    campaign_id: i64,
-    affiliate_id: i64,
-    landing_url: Option<String>,
-    referrer: Option<String>,
-) -> Result<Click> {
-    let campaign = config.campaign(campaign_id).await?;
-    if config.affiliate(affiliate_id).await?.status != "active" {
-        return Err(Error::InvalidInput {
-            field: "affiliate".into(),
-            message: format!("affiliate {affiliate_id} is not active"),
-        });
+/// Who clicked, as far as the server can tell: the client's address and user agent.
+#[derive(Debug, Clone)]
+pub struct Visitor {
+    /// The client's address.
+    pub ip: std::net::IpAddr,
+    /// Its `User-Agent`.
+    pub user_agent: Option<String>,
+}
+
+/// What became of a click.
+#[derive(Debug, Clone)]
+pub enum Clicked {
+    /// Stored: a unique click.
+    Counted(Click),
+    /// The same visitor clicked the same link within [`UNIQUE_WINDOW`]: counted once,
+    /// the earlier click (and token) returned.
+    Repeated(Click),
+    /// An obvious bot (a known crawler's user agent, or none): not counted, no token.
+    Bot,
+}
+
+/// Repeated clicks of one visitor on one link within this time count once.
+pub const UNIQUE_WINDOW: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// How many visitors' recent clicks are remembered (a bound on memory).
+const RECENT_CLICKS: usize = 200_000;
+
+/// Records clicks: drops bots, counts a visitor's repeated clicks once, and stores
+/// the rest in batches.
+pub struct Tracker {
+    writer: ClickWriter,
+    bots: isbot::Bots,
+    /// Recent clicks by visitor and link: this host's memory, so on several hosts a
+    /// repeat that lands on another host counts again.
+    recent: quick_cache::sync::Cache<u64, (Click, std::time::Instant)>,
+    hasher: std::hash::RandomState,
+}
+
+impl Tracker {
+    /// Starts the click writer on `db`.
+    pub fn start(db: DatabaseConnection) -> Self {
+        Self {
+            writer: ClickWriter::start(db),
+            bots: isbot::Bots::default(),
+            recent: quick_cache::sync::Cache::new(RECENT_CLICKS),
+            hasher: std::hash::RandomState::new(),
+        }
     }
-    let clip = |text: Option<String>| text.map(|t| t.chars().take(2000).collect::<String>());
-    let secret = hex::encode(rand::random::<[u8; 16]>());
-    let row = click::ActiveModel {
-        campaign_id: Set(campaign.id),
-        affiliate_id: Set(affiliate_id),
-        visitor: Set(secret.clone()),
-        landing_url: Set(clip(landing_url)),
-        referrer: Set(clip(referrer)),
-        created_at: Set(chrono::Utc::now()),
-        ..Default::default()
-    };
-    let id = writer.write(row).await?;
-    Ok(Click {
-        token: format!("{id}.{secret}"),
-        cookie: format!("upline_{}", campaign.id),
-        max_age_days: campaign.cookie_days,
-        attribution: campaign.attribution.clone(),
-    })
+
+    /// Records a click on `affiliate`'s link for `campaign` by `visitor`.
+    pub async fn click(
+        &self,
+        config: &Config<'_>,
+        (campaign_id, affiliate_id): (i64, i64),
+        visitor: &Visitor,
+        landing_url: Option<String>,
+        referrer: Option<String>,
+    ) -> Result<Clicked> {
+        let campaign = config.campaign(campaign_id).await?;
+        if config.affiliate(affiliate_id).await?.status != AffiliateStatus::Active.as_str() {
+            return Err(Error::InvalidInput {
+                field: "affiliate".into(),
+                message: format!("affiliate {affiliate_id} is not active"),
+            });
+        }
+        let outcome = |outcome: Clicked| {
+            let kind = match outcome {
+                Clicked::Counted(_) => "counted",
+                Clicked::Repeated(_) => "repeated",
+                Clicked::Bot => "bot",
+            };
+            metrics::counter!("upline_clicks_total", "kind" => kind).increment(1);
+            Ok(outcome)
+        };
+        if visitor.user_agent.as_deref().is_none_or(|agent| agent.trim().is_empty() || self.bots.is_bot(agent)) {
+            return outcome(Clicked::Bot);
+        }
+        let key = self.hasher.hash_one((campaign_id, affiliate_id, visitor.ip, &visitor.user_agent));
+        if let Some((click, at)) = self.recent.get(&key)
+            && at.elapsed() < UNIQUE_WINDOW
+        {
+            return outcome(Clicked::Repeated(click));
+        }
+        let clip = |text: Option<String>| text.map(|t| t.chars().take(2000).collect::<String>());
+        let secret = hex::encode(rand::random::<[u8; 16]>());
+        let row = click::ActiveModel {
+            campaign_id: Set(campaign.id),
+            affiliate_id: Set(affiliate_id),
+            visitor: Set(secret.clone()),
+            landing_url: Set(clip(landing_url)),
+            referrer: Set(clip(referrer)),
+            created_at: Set(chrono::Utc::now()),
+            ..Default::default()
+        };
+        let id = self.writer.write(row).await?;
+        let click = Click {
+            token: format!("{id}.{secret}"),
+            cookie: format!("upline_{}", campaign.id),
+            max_age_days: campaign.cookie_days,
+            attribution: campaign.attribution.clone(),
+        };
+        self.recent.insert(key, (click.clone(), std::time::Instant::now()));
+        outcome(Clicked::Counted(click))
+    }
 }
 
 /// The affiliate a click token credits in `campaign_id`, if the token is genuine,
