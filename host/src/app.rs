@@ -97,6 +97,7 @@ impl Application {
         let registry = Arc::new(registry);
         let state = AppState {
             registry: registry.clone(),
+            reader: crate::db::connect_reader(&url, &db).await?,
             db: db.clone(),
             cache: Arc::default(),
             tracker: Arc::new(Tracker::start(db.clone())),

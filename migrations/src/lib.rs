@@ -14,6 +14,7 @@ mod m20261123_000003_config_version;
 mod m20261123_000004_package_limits;
 mod m20261129_000005_binding_grants;
 mod m20261129_000006_browser_conversions;
+mod m20261129_000007_report_indexes;
 
 /// Runs the migrations.
 pub struct Migrator;
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000004_package_limits::Migration),
             Box::new(m20261129_000005_binding_grants::Migration),
             Box::new(m20261129_000006_browser_conversions::Migration),
+            Box::new(m20261129_000007_report_indexes::Migration),
         ]
     }
 }

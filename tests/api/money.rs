@@ -3,7 +3,9 @@
 //! are checked.
 
 use reqwest::Method;
-use sea_orm::{ActiveModelTrait, EntityTrait, Set};
+use sea_orm::{
+    ActiveModelTrait, ConnectionTrait, DatabaseBackend, EntityTrait, PaginatorTrait, Set, Statement, TransactionTrait,
+};
 use serde_json::json;
 use upline_host::db::entity::{affiliate, campaign, commission};
 use upline_host::db::{from_minor, to_minor};
@@ -25,6 +27,7 @@ async fn money_round_trips_exactly() {
         store_zero_orders: Set(false),
         store_zero_commissions: Set(false),
         hold_days: Set(0),
+        browser_conversions_per_day: Set(0),
         created_at: Set(now),
         ..Default::default()
     }
@@ -144,4 +147,54 @@ async fn sums_beyond_64_bits_are_reported_exactly_and_never_wrap_in_a_payout() {
     assert_eq!((status, error["error"]["code"].as_str()), (409, Some("conflict")), "{error}");
     let (_, listed) = send(app.operator(Method::GET, "/api/v1/commissions?status=paid")).await;
     assert_eq!(listed, json!([]), "nothing paid");
+}
+
+#[tokio::test]
+async fn long_reads_have_connections_of_their_own() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = fresh_database_url(dir.path()).await;
+    let db = upline_host::db::connect(&url).await.expect("database");
+    let reader = upline_host::db::connect_reader(&url, &db).await.expect("readers");
+    let campaigns = || campaign::Entity::find().count(&reader);
+
+    // The writer is in the middle of a transaction: reads go on, and see what is committed.
+    let txn = db.begin().await.expect("begin");
+    campaign::ActiveModel {
+        name: Set("Pending".into()),
+        currency: Set("EUR".into()),
+        cookie_days: Set(30),
+        attribution: Set("last-click".into()),
+        include_shipping: Set(false),
+        include_tax: Set(false),
+        subtract_discount: Set(true),
+        store_zero_orders: Set(false),
+        store_zero_commissions: Set(false),
+        hold_days: Set(0),
+        browser_conversions_per_day: Set(0),
+        created_at: Set(chrono::Utc::now()),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await
+    .expect("insert");
+    let read = tokio::time::timeout(std::time::Duration::from_secs(2), campaigns()).await;
+    assert_eq!(read.expect("not held up by the writer").expect("count"), 0);
+    txn.commit().await.expect("commit");
+    assert_eq!(campaigns().await.expect("count"), 1);
+
+    if url.starts_with("sqlite:") {
+        let write = reader.execute_unprepared("DELETE FROM campaigns").await;
+        assert!(write.is_err(), "SQLite's readers are read-only");
+        // An affiliate's report reads its own rows through an index.
+        let plan = db
+            .query_all_raw(Statement::from_string(
+                DatabaseBackend::Sqlite,
+                "EXPLAIN QUERY PLAN SELECT affiliate_id, COUNT(affiliate_id) FROM clicks \
+                 WHERE created_at >= '2016-01-01' AND created_at < '2026-01-01' AND affiliate_id = 7 GROUP BY affiliate_id",
+            ))
+            .await
+            .expect("plan");
+        let steps: Vec<String> = plan.iter().filter_map(|row| row.try_get::<String>("", "detail").ok()).collect();
+        assert!(steps.iter().any(|step| step.contains("ix_clicks_affiliate_created")), "{steps:?}");
+    }
 }

@@ -90,7 +90,8 @@ async fn every_documented_operation_is_served_and_guarded_as_documented() {
         let body: Value = response.json().await.unwrap_or(Value::Null);
 
         // A request no route takes gets the fallback's 404 or a 405.
-        let unrouted = body["error"]["message"].as_str().is_some_and(|m| m.starts_with("no such route")) || status == 405;
+        let unrouted =
+            body["error"]["message"].as_str().is_some_and(|m| m.starts_with("no such route")) || status == 405;
         assert!(!unrouted, "{method} {path} is not served: {status} {body}");
         assert_eq!(status == 401, secured, "{method} {path} answered {status} without a token");
     }

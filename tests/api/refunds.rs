@@ -129,3 +129,32 @@ async fn concurrent_refunds_cannot_refund_more_than_the_sale() {
     assert_eq!((status, error["error"]["field"].as_str()), (400, Some("amount")), "{error}");
     assert!(error["error"]["message"].as_str().unwrap_or("").contains("40.00"), "{error}");
 }
+
+#[tokio::test]
+async fn concurrent_payout_runs_pay_each_commission_once() {
+    let app = spawn_app().await;
+    let (campaign, affiliate) = app.campaign_with("multi-tier", "10").await;
+    let mut commissions = Vec::new();
+    for order in 0..20 {
+        commissions.push(sale(&app, campaign, affiliate, &format!("p-{order}")).await.1);
+    }
+    let (status, _) =
+        send(app.operator(Method::POST, "/api/v1/commissions/approve").json(&json!({"ids": commissions}))).await;
+    assert_eq!(status, 200);
+
+    let url = format!("{}/api/v1/payouts", app.address);
+    let runs: Vec<_> = (0..4)
+        .map(|_| {
+            let run = app.client.post(&url).bearer_auth(&app.operator_key);
+            tokio::spawn(send(run.json(&json!({"currency": "EUR", "minimum": "1"}))))
+        })
+        .collect();
+    let mut paid = Vec::new();
+    for run in runs {
+        let (status, payouts) = run.await.expect("task");
+        assert_eq!(status, 201, "{payouts}");
+        paid.extend(payouts.as_array().expect("payouts").iter().map(|p| p["amount"]["amount"].clone()));
+    }
+
+    assert_eq!(paid, [json!("200.00")], "one payout of 20 x 10.00");
+}

@@ -41,6 +41,26 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection> {
     Ok(db)
 }
 
+/// Connections for reads that may take long (reports, lists): on SQLite a pool of
+/// read-only connections beside the one writer (WAL lets them read while it
+/// writes), so a ten-year report never holds up a click or a sale; on PostgreSQL the
+/// writer's own pool.
+pub async fn connect_reader(url: &str, writer: &DatabaseConnection) -> Result<DatabaseConnection> {
+    if !url.starts_with("sqlite:") {
+        return Ok(writer.clone());
+    }
+    let mut options = ConnectOptions::new(url);
+    options
+        .max_connections(READERS)
+        .acquire_timeout(Duration::from_secs(10))
+        .sqlx_logging(false)
+        .map_sqlx_sqlite_opts(|sqlite| sqlite.read_only(true).busy_timeout(Duration::from_secs(10)));
+    Database::connect(options).await.map_err(|err| Error::Database(format!("connecting the readers: {err}")))
+}
+
+/// Read-only SQLite connections.
+const READERS: u32 = 4;
+
 impl From<DbErr> for Error {
     fn from(err: DbErr) -> Self {
         Error::Database(err.to_string())

@@ -117,7 +117,7 @@ async fn set_password(
     )
 )]
 async fn show(State(state): State<AppState>, Path(id): Path<String>) -> Result<impl IntoResponse> {
-    Ok(axum::Json(affiliates::get(&state.db, super::id("id", &id)?).await?))
+    Ok(axum::Json(affiliates::get(&state.reader, super::id("id", &id)?).await?))
 }
 
 /// The affiliate's recruits, their recruits, and so on, breadth first.
@@ -133,7 +133,7 @@ async fn show(State(state): State<AppState>, Path(id): Path<String>) -> Result<i
     )
 )]
 async fn tree(State(state): State<AppState>, Path(id): Path<String>) -> Result<impl IntoResponse> {
-    Ok(axum::Json(affiliates::descendants(&state.db, super::id("id", &id)?).await?))
+    Ok(axum::Json(affiliates::descendants(&state.reader, super::id("id", &id)?).await?))
 }
 
 /// The commission group an affiliate is in for a campaign.

@@ -44,7 +44,7 @@ async fn create(State(state): State<AppState>, Json(request): Json<CampaignReque
 /// Every campaign.
 #[utoipa::path(get, path = "/campaigns", tag = "campaigns", responses((status = 200, description = "The campaigns", body = Vec<Campaign>)))]
 async fn list(State(state): State<AppState>) -> Result<impl IntoResponse> {
-    Ok(axum::Json(campaigns::list(&state.db).await?))
+    Ok(axum::Json(campaigns::list(&state.reader).await?))
 }
 
 /// One campaign.
@@ -60,7 +60,7 @@ async fn list(State(state): State<AppState>) -> Result<impl IntoResponse> {
     )
 )]
 async fn show(State(state): State<AppState>, Path(id): Path<String>) -> Result<impl IntoResponse> {
-    Ok(axum::Json(campaigns::get(&state.db, super::id("id", &id)?).await?))
+    Ok(axum::Json(campaigns::get(&state.reader, super::id("id", &id)?).await?))
 }
 
 /// Changes a campaign's settings: the body has any of the fields of a new campaign
@@ -189,8 +189,8 @@ fn empty_object() -> serde_json::Value {
 )]
 async fn list_bindings(State(state): State<AppState>, Path(id): Path<String>) -> Result<impl IntoResponse> {
     let id = super::id("id", &id)?;
-    campaigns::get(&state.db, id).await?;
-    Ok(axum::Json(bindings::list(&state.db, id).await?))
+    campaigns::get(&state.reader, id).await?;
+    Ok(axum::Json(bindings::list(&state.reader, id).await?))
 }
 
 /// Enables, disables or configures a plugin for the campaign.

@@ -44,7 +44,7 @@ pub async fn run(state: &AppState, request: ConversionRequest, mode: Mode, sourc
     let config = state.cache.current(&state.db, &state.registry).await?;
     let campaign = config.campaign(request.campaign()).await?;
     let new = NewConversion { source, ..request.parse(&campaign.currency)? };
-    let prepared = engine::prepare(&state.db, &config, new).await?;
+    let prepared = engine::prepare(&state.reader, &config, new).await?;
     match mode {
         Mode::Record => state.conversions.record(prepared).await,
         Mode::Simulate => engine::record(&state.db, &state.registry, prepared, mode).await,
@@ -123,6 +123,6 @@ async fn list(State(state): State<AppState>, Query(filter): Query<Filter>) -> Re
     if let Some(after) = filter.after {
         query = query.filter(commission::Column::Id.gt(after));
     }
-    let rows = query.limit(page_limit(filter.limit)?).all(&state.db).await?;
+    let rows = query.limit(page_limit(filter.limit)?).all(&state.reader).await?;
     Ok(axum::Json(rows.into_iter().map(CommissionView::of).collect::<Result<Vec<_>>>()?))
 }

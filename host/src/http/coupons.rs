@@ -63,7 +63,7 @@ async fn create(
     )
 )]
 async fn list(State(state): State<AppState>, Path(campaign): Path<String>) -> Result<impl IntoResponse> {
-    Ok(axum::Json(coupons::list(&state.db, super::id("campaign", &campaign)?).await?))
+    Ok(axum::Json(coupons::list(&state.reader, super::id("campaign", &campaign)?).await?))
 }
 
 /// Withdraws a coupon: later sales with the code are not credited by it.

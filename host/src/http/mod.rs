@@ -46,8 +46,11 @@ use crate::service::throttle::{Throttle, Throttles};
 pub struct AppState {
     /// The installed plugins.
     pub registry: Arc<Registry>,
-    /// The database.
+    /// The database, for writes and the reads that go with them.
     pub db: sea_orm::DatabaseConnection,
+    /// The database for reads that may take long (reports, lists): on SQLite a pool
+    /// of read-only connections beside the one writer.
+    pub reader: sea_orm::DatabaseConnection,
     /// The configuration the commission engine reads, cached.
     pub cache: Arc<crate::service::config::ConfigCache>,
     /// Records clicks: bots dropped, repeats counted once, stored in batches.

@@ -50,7 +50,7 @@ async fn create(State(state): State<AppState>, Json(body): Json<KeyRequest>) -> 
     responses((status = 200, description = "The keys", body = Vec<OperatorKey>))
 )]
 async fn list(State(state): State<AppState>) -> Result<impl IntoResponse> {
-    Ok(axum::Json(operator_keys::list(&state.db).await?))
+    Ok(axum::Json(operator_keys::list(&state.reader).await?))
 }
 
 /// Revokes an operator key: it stops working at once.

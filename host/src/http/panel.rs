@@ -55,7 +55,7 @@ pub fn router(state: AppState) -> OpenApiRouter<AppState> {
 async fn require_affiliate(State(state): State<AppState>, mut request: Request, next: Next) -> Result<Response> {
     let token =
         bearer(&request, "send the session token from /api/v1/affiliate/login as `Authorization: Bearer <token>`")?;
-    let affiliate = sessions::affiliate_of(&state.db, &token).await?;
+    let affiliate = sessions::affiliate_of(&state.reader, &token).await?;
     request.extensions_mut().insert(Me { affiliate, token });
     Ok(next.run(request).await)
 }
@@ -138,7 +138,7 @@ async fn change_password(
 ) -> Result<StatusCode> {
     check_password("new-password", &body.new_password)?;
     let id = me.affiliate;
-    let email = affiliates::get(&state.db, id).await?.email;
+    let email = affiliates::get(&state.reader, id).await?.email;
     state.throttles.accounts.check(&email)?;
     sessions::check_credentials(&state.db, &state.passwords, &email, &body.current_password).await?;
     let hash = state.passwords.hash(body.new_password).await?;
@@ -154,7 +154,7 @@ async fn change_password(
     responses((status = 200, description = "The affiliate", body = Affiliate))
 )]
 async fn me(State(state): State<AppState>, Extension(me): Extension<Me>) -> Result<impl IntoResponse> {
-    Ok(axum::Json(affiliates::get(&state.db, me.affiliate).await?))
+    Ok(axum::Json(affiliates::get(&state.reader, me.affiliate).await?))
 }
 
 /// A page of the affiliate's commissions.
@@ -187,7 +187,7 @@ async fn commissions(
         .filter(commission::Column::Id.gt(page.after.unwrap_or(0)))
         .order_by_asc(commission::Column::Id)
         .limit(super::conversions::page_limit(page.limit)?)
-        .all(&state.db)
+        .all(&state.reader)
         .await?;
     Ok(axum::Json(rows.into_iter().map(CommissionView::of).collect::<Result<Vec<_>>>()?))
 }
@@ -209,5 +209,5 @@ async fn report(
     Extension(me): Extension<Me>,
     Query(query): Query<ReportQuery>,
 ) -> Result<impl IntoResponse> {
-    Ok(axum::Json(reports::report(&state.db, query.period(Some(me.affiliate))?).await?))
+    Ok(axum::Json(reports::report(&state.reader, query.period(Some(me.affiliate))?).await?))
 }

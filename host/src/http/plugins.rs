@@ -38,13 +38,17 @@ pub fn router() -> OpenApiRouter<AppState> {
 )]
 async fn install(State(state): State<AppState>, request: Request) -> Result<impl IntoResponse> {
     let body = super::body(request, &state, MAX_PACKAGE_BYTES).await?;
-    let registry = state.registry.clone();
-    // Compiling is CPU-bound: keep it off the async workers.
-    let info = tokio::task::spawn_blocking(move || registry.install(body.to_vec()))
-        .await
-        .map_err(|err| Error::Internal(err.to_string()))??;
-    packages::publish(&state.db, &state.registry, &info, true).await?;
-    Ok((StatusCode::CREATED, axum::Json(info)))
+    let failed = |err: tokio::task::JoinError| Error::Internal(err.to_string());
+    // A task of its own: if the client gives up (or the handler times out), the
+    // install still finishes and is published, never half-done.
+    let install = tokio::spawn(async move {
+        let registry = state.registry.clone();
+        // Compiling is CPU-bound: keep it off the async workers.
+        let info = tokio::task::spawn_blocking(move || registry.install(body.to_vec())).await.map_err(failed)??;
+        packages::publish(&state.db, &state.registry, &info, true).await?;
+        Ok::<_, Error>(info)
+    });
+    Ok((StatusCode::CREATED, axum::Json(install.await.map_err(failed)??)))
 }
 
 /// Every installed version of every plugin.

@@ -52,5 +52,5 @@ impl ReportQuery {
     )
 )]
 async fn affiliates(State(state): State<AppState>, Query(query): Query<ReportQuery>) -> Result<impl IntoResponse> {
-    Ok(axum::Json(reports::report(&state.db, query.period(None)?).await?))
+    Ok(axum::Json(reports::report(&state.reader, query.period(None)?).await?))
 }

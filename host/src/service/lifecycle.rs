@@ -195,61 +195,87 @@ pub struct PayoutView {
 }
 
 /// Pays every affiliate whose approved, unpaid commissions in `minimum`'s currency add
-/// up to at least `minimum`; the commissions become `paid` and locked.
+/// up to at least `minimum`; the commissions become `paid` and locked. Each
+/// affiliate's payout is a transaction of its own, so other writes go on between
+/// them; an affiliate whose commissions changed meanwhile (another payout run took
+/// them) is left out of this run.
 pub async fn pay_out(db: &DatabaseConnection, minimum: Money, actor: &str) -> Result<Vec<PayoutView>> {
-    let txn = db.begin().await?;
     let currency = minimum.currency().code().to_owned();
-    let unpaid = commission::Entity::find()
-        .filter(commission::Column::Status.eq(CommissionStatus::Approved.as_str()))
-        .filter(commission::Column::PayoutId.is_null())
-        .filter(commission::Column::Currency.eq(currency.as_str()))
-        .order_by_asc(commission::Column::AffiliateId)
-        .order_by_asc(commission::Column::Id)
-        .all(&txn)
-        .await?;
     let minimum_minor = to_minor(minimum, "minimum")?;
+    let unpaid = || {
+        commission::Entity::find()
+            .filter(commission::Column::Status.eq(CommissionStatus::Approved.as_str()))
+            .filter(commission::Column::PayoutId.is_null())
+            .filter(commission::Column::Currency.eq(currency.as_str()))
+    };
+    let affiliates: Vec<i64> = unpaid()
+        .select_only()
+        .column(commission::Column::AffiliateId)
+        .distinct()
+        .order_by_asc(commission::Column::AffiliateId)
+        .into_tuple()
+        .all(db)
+        .await?;
     let mut payouts = Vec::new();
-    for affiliate in unpaid.chunk_by(|a, b| a.affiliate_id == b.affiliate_id) {
-        let total = affiliate.iter().try_fold(0i64, |sum, c| sum.checked_add(c.amount_minor)).ok_or_else(|| {
-            Error::Conflict {
+    for affiliate in affiliates {
+        let txn = db.begin().await?;
+        let owed: Vec<(i64, i64)> = unpaid()
+            .filter(commission::Column::AffiliateId.eq(affiliate))
+            .select_only()
+            .column(commission::Column::Id)
+            .column(commission::Column::AmountMinor)
+            .order_by_asc(commission::Column::Id)
+            .into_tuple()
+            .all(&txn)
+            .await?;
+        let total =
+            owed.iter().try_fold(0i64, |sum, (_, amount)| sum.checked_add(*amount)).ok_or_else(|| Error::Conflict {
                 field: "minimum".into(),
-                message: format!(
-                    "the approved balance of affiliate {} is too large for one payout",
-                    affiliate[0].affiliate_id
-                ),
-            }
-        })?;
+                message: format!("the approved balance of affiliate {affiliate} is too large for one payout"),
+            })?;
         if total < minimum_minor || total <= 0 {
+            txn.rollback().await?;
             continue;
         }
         let batch = payout::ActiveModel {
-            affiliate_id: Set(affiliate[0].affiliate_id),
+            affiliate_id: Set(affiliate),
             currency: Set(currency.clone()),
             amount_minor: Set(total),
-            commission_count: Set(affiliate.len() as i32),
+            commission_count: Set(i32::try_from(owed.len()).unwrap_or(i32::MAX)),
             created_at: Set(chrono::Utc::now()),
             ..Default::default()
         }
         .insert(&txn)
         .await?;
-        let paid = CommissionStatus::Approved.pay().map_err(|err| Error::Internal(err.to_string()))?;
-        for row in affiliate {
-            let update = commission::Entity::update_many()
+        let paid = CommissionStatus::Approved.pay()?;
+        let mut claimed = 0;
+        for chunk in owed.chunks(CHUNK) {
+            let changed = commission::Entity::update_many()
                 .col_expr(commission::Column::Status, Expr::value(paid.as_str()))
                 .col_expr(commission::Column::PayoutId, Expr::value(batch.id))
-                .col_expr(commission::Column::UpdatedAt, Expr::value(chrono::Utc::now()));
-            claim(&txn, update, row.id, CommissionStatus::Approved).await?;
+                .col_expr(commission::Column::UpdatedAt, Expr::value(chrono::Utc::now()))
+                .filter(commission::Column::Id.is_in(chunk.iter().map(|(id, _)| *id)))
+                .filter(commission::Column::Status.eq(CommissionStatus::Approved.as_str()))
+                .filter(commission::Column::PayoutId.is_null())
+                .exec(&txn)
+                .await?;
+            claimed += changed.rows_affected;
+        }
+        if claimed != owed.len() as u64 {
+            tracing::warn!(affiliate, "commissions changed during the payout: left for the next run");
+            txn.rollback().await?;
+            continue;
         }
         let view = PayoutView {
             id: batch.id,
-            affiliate: batch.affiliate_id,
+            affiliate,
             amount: from_minor(total, &currency)?,
             commissions: batch.commission_count,
         };
         audit::record(&txn, actor, "payout.create", ("payout", batch.id), None, Some(json(&view))).await?;
+        txn.commit().await?;
         payouts.push(view);
     }
-    txn.commit().await?;
     Ok(payouts)
 }
 
@@ -424,27 +450,4 @@ fn declining(reason: &str, now: chrono::DateTime<chrono::Utc>) -> sea_orm::Updat
         .col_expr(commission::Column::Status, Expr::value(CommissionStatus::Declined.as_str()))
         .col_expr(commission::Column::Explanation, explained)
         .col_expr(commission::Column::UpdatedAt, Expr::value(now))
-}
-
-/// Runs `update` on commission `id` only if it is still `from`: a concurrent change
-/// makes it a conflict instead of a lost update.
-async fn claim(
-    db: &impl ConnectionTrait,
-    update: sea_orm::UpdateMany<commission::Entity>,
-    id: i64,
-    from: CommissionStatus,
-) -> Result<()> {
-    let result = update
-        .filter(commission::Column::Id.eq(id))
-        .filter(commission::Column::Status.eq(from.as_str()))
-        .exec(db)
-        .await?;
-    if result.rows_affected == 1 {
-        Ok(())
-    } else {
-        Err(Error::Conflict {
-            field: "status".into(),
-            message: format!("commission {id} changed meanwhile; reload it"),
-        })
-    }
 }
