@@ -5,7 +5,9 @@
 //! upline through the multi-tier plugin and a sale-bonus plugin, then drives it with
 //! keep-alive HTTP/1.1 connections:
 //!
-//! - clicks: `GET /r/{campaign}/{affiliate}?to=...` (records a click, redirects);
+//! - clicks: `GET /r/{campaign}/{affiliate}?to=...` (records a click, redirects), each
+//!   from a visitor of its own (a unique click), through the server's rate limiter
+//!   with the generator's address exempt (`--rate-limit-exempt`);
 //! - sales: `POST /api/v1/conversions` with a unique order id each.
 //!
 //! It prints requests/s and p50/p99 latency per phase and checks every response.
@@ -27,6 +29,9 @@ use hyper_util::rt::TokioIo;
 use serde_json::{Value, json};
 
 const OPERATOR_KEY: &str = "load-test-operator-key";
+
+/// The generator's address, exempt from the server's per-client rate limits.
+const GENERATOR: &str = "127.0.0.1/32";
 
 #[derive(Parser)]
 struct Args {
@@ -78,12 +83,17 @@ async fn main() -> anyhow::Result<()> {
         "upline-load: {backend}, {} connections, {} s per phase, sales pay a 5-tier upline (multi-tier + sale-bonus)",
         args.connections, args.seconds
     );
+    println!(
+        "upline-load: rate limiter on, the generator ({GENERATOR}) exempt by --rate-limit-exempt; every click from \
+         a visitor of its own (a browser user agent with a number), so each is a unique click"
+    );
     println!("{:<8} {:>10} {:>8} {:>10} {:>10} {:>10}", "phase", "requests", "errors", "per sec", "p50", "p99");
     let duration = Duration::from_secs(args.seconds);
     let clicks = run_phase(&server.address, args.connections, duration, |n| {
         let leaf = setup.leaves[n as usize % setup.leaves.len()];
         let uri = format!("/r/{}/{leaf}?to=https://shop.example/landing", setup.campaign);
-        Request::get(uri).body(Full::new(Bytes::new()))
+        let visitor = format!("Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0 visitor/{n}");
+        Request::get(uri).header("user-agent", visitor).body(Full::new(Bytes::new()))
     })
     .await?;
     let mut errors = clicks.print("clicks", 303);
@@ -129,6 +139,9 @@ async fn start(args: &Args, database: Option<&str>) -> anyhow::Result<Server> {
         .arg(format!("127.0.0.1:{port}"))
         .arg("--install")
         .arg(&args.plugins)
+        // The rate limiter stays on; the generator's own address is exempt from it.
+        .arg("--rate-limit-exempt")
+        .arg(GENERATOR)
         .env("UPLINE_OPERATOR_KEY", OPERATOR_KEY)
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null());
