@@ -11,13 +11,10 @@ use upline_host::db::entity::{affiliate, campaign, commission};
 use upline_host::db::{from_minor, to_minor};
 use upline_tests::*;
 
-#[tokio::test]
-async fn money_round_trips_exactly() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let db = upline_host::db::connect(&fresh_database_url(dir.path()).await).await.expect("database");
-    let now = chrono::Utc::now();
-    let campaign = campaign::ActiveModel {
-        name: Set("Money".into()),
+/// A campaign row in EUR named `name`, written straight to the database.
+fn campaign_row(name: &str) -> campaign::ActiveModel {
+    campaign::ActiveModel {
+        name: Set(name.into()),
         currency: Set("EUR".into()),
         cookie_days: Set(30),
         attribution: Set("last-click".into()),
@@ -28,12 +25,17 @@ async fn money_round_trips_exactly() {
         store_zero_commissions: Set(false),
         hold_days: Set(0),
         browser_conversions_per_day: Set(0),
-        created_at: Set(now),
+        created_at: Set(chrono::Utc::now()),
         ..Default::default()
     }
-    .insert(&db)
-    .await
-    .expect("campaign");
+}
+
+#[tokio::test]
+async fn money_round_trips_exactly() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = upline_host::db::connect(&fresh_database_url(dir.path()).await).await.expect("database");
+    let now = chrono::Utc::now();
+    let campaign = campaign_row("Money").insert(&db).await.expect("campaign");
     let affiliate = affiliate::ActiveModel {
         name: Set("A".into()),
         email: Set("a@example.com".into()),
@@ -159,24 +161,7 @@ async fn long_reads_have_connections_of_their_own() {
 
     // The writer is in the middle of a transaction: reads go on, and see what is committed.
     let txn = db.begin().await.expect("begin");
-    campaign::ActiveModel {
-        name: Set("Pending".into()),
-        currency: Set("EUR".into()),
-        cookie_days: Set(30),
-        attribution: Set("last-click".into()),
-        include_shipping: Set(false),
-        include_tax: Set(false),
-        subtract_discount: Set(true),
-        store_zero_orders: Set(false),
-        store_zero_commissions: Set(false),
-        hold_days: Set(0),
-        browser_conversions_per_day: Set(0),
-        created_at: Set(chrono::Utc::now()),
-        ..Default::default()
-    }
-    .insert(&txn)
-    .await
-    .expect("insert");
+    campaign_row("Pending").insert(&txn).await.expect("insert");
     let read = tokio::time::timeout(std::time::Duration::from_secs(2), campaigns()).await;
     assert_eq!(read.expect("not held up by the writer").expect("count"), 0);
     txn.commit().await.expect("commit");

@@ -95,7 +95,8 @@ pub fn router(state: AppState) -> Router {
 
 /// `/metrics` alone, for an address of its own (no token: the address is the guard).
 pub fn metrics_router() -> Router {
-    Router::new().route("/metrics", axum::routing::get(scrape)).layer(Extension(metrics_handle()))
+    let (router, _) = OpenApiRouter::new().routes(routes!(scrape)).split_for_parts();
+    router.layer(Extension(metrics_handle()))
 }
 
 /// Every route with its documentation.
