@@ -152,6 +152,10 @@ pub enum Error {
         retry_after: std::time::Duration,
     },
 
+    /// The client paused sending the request's body for too long.
+    #[error("the request body stopped arriving for {0:?}: send it without long pauses")]
+    SlowBody(std::time::Duration),
+
     /// The request's body is larger than the endpoint accepts.
     #[error("the request body is larger than the {limit} bytes this endpoint accepts")]
     TooLarge {

@@ -15,6 +15,7 @@ mod m20261123_000004_package_limits;
 mod m20261129_000005_binding_grants;
 mod m20261129_000006_browser_conversions;
 mod m20261129_000007_report_indexes;
+mod m20261129_000008_reversals_follow_originals;
 
 /// Runs the migrations.
 pub struct Migrator;
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000005_binding_grants::Migration),
             Box::new(m20261129_000006_browser_conversions::Migration),
             Box::new(m20261129_000007_report_indexes::Migration),
+            Box::new(m20261129_000008_reversals_follow_originals::Migration),
         ]
     }
 }

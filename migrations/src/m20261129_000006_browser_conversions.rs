@@ -7,7 +7,9 @@
 //! - `campaigns.browser_conversions_per_day`: the cap on browser-reported
 //!   conversions per campaign and day (0 turns them off); `landing_url` and
 //!   `allowed_hosts`: where the referral link may send a visitor.
-//! - A partial index counts a campaign's browser conversions of the day.
+//! - `browser_report_days`: how many browser reports each campaign took each day
+//!   (UTC), counted with a conditional upsert so that concurrent reports, on one host
+//!   or several, cannot pass the cap.
 
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::*;
@@ -34,17 +36,18 @@ impl MigrationTrait for Migration {
         for alter in conversions.into_iter().chain(campaigns) {
             manager.alter_table(alter).await?;
         }
-        manager
-            .get_connection()
-            .execute_unprepared(
-                "CREATE INDEX ix_conversions_browser ON conversions (campaign_id, created_at) WHERE source = 'browser'",
-            )
-            .await?;
-        Ok(())
+        let days = Table::create()
+            .table("browser_report_days")
+            .col(big_integer("campaign_id"))
+            .col(string_len("day", 10))
+            .col(integer("count"))
+            .primary_key(Index::create().col("campaign_id").col("day"))
+            .to_owned();
+        manager.create_table(days).await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager.drop_index(Index::drop().name("ix_conversions_browser").table("conversions").to_owned()).await?;
+        manager.drop_table(Table::drop().table("browser_report_days").to_owned()).await?;
         for (table, column) in [
             ("conversions", "source"),
             ("conversions", "superseded_by"),

@@ -31,15 +31,20 @@ async fn ledger(app: &TestApp, query: &str) -> Vec<(String, String, Value)> {
 #[tokio::test]
 async fn a_browser_report_waits_and_the_merchant_s_report_of_the_order_supersedes_it() {
     let app = spawn_app().await;
-    let (campaign, affiliate) = app.campaign_with("multi-tier", "10").await;
-    let token = app.snippet_click(campaign, affiliate).await;
+    let (campaign, referrer) = app.campaign_with("multi-tier", "10").await;
+    let body = json!({"name": "Squatter", "email": "squatter@example.com", "password": "a long password"});
+    let squatter =
+        send(app.operator(Method::POST, "/api/v1/affiliates").json(&body)).await.1["id"].as_i64().expect("id");
+    let visitor = app.snippet_click(campaign, referrer).await;
+    let own_click = app.snippet_click(campaign, squatter).await;
 
-    // A forged total, reported first: it must neither pay nor block the real report.
-    let (status, receipt) = browser_sale(&app, campaign, &token, "A-100", "5000.00").await;
+    // Another affiliate guesses the next order id and reports it first, with its own
+    // click and a forged total: it must neither be paid nor take the order's credit.
+    let (status, receipt) = browser_sale(&app, campaign, &own_click, "A-100", "5000.00").await;
     assert_eq!(status, 201, "{receipt}");
-    let browser = receipt["id"].as_i64().expect("id");
+    let forged = receipt["id"].as_i64().expect("id");
     let waiting = ("500.00".to_owned(), "pending".to_owned(), json!("merchant-confirmation"));
-    assert_eq!(ledger(&app, &format!("conversion={browser}")).await, [waiting]);
+    assert_eq!(ledger(&app, &format!("conversion={forged}")).await, [waiting]);
     let db = upline_host::db::connect(&app.database_url).await.expect("database");
     let years_later = chrono::Utc::now() + chrono::Duration::days(3650);
     let released = upline_host::service::lifecycle::release_due(&db, years_later).await.expect("release");
@@ -47,27 +52,30 @@ async fn a_browser_report_waits_and_the_merchant_s_report_of_the_order_supersede
     let (_, payouts) =
         send(app.operator(Method::POST, "/api/v1/payouts").json(&json!({"currency": "EUR", "minimum": "0"}))).await;
     assert_eq!(payouts, json!([]));
+    // The real buyer's page is told the order is taken: only the merchant's report settles it.
+    assert_eq!(browser_sale(&app, campaign, &visitor, "A-100", "80.00").await.0, 409);
 
-    // The merchant's server reports the order without knowing the affiliate: it is credited
-    // to the browser report's, and its total wins.
-    let (status, recorded) =
-        server_sale(&app, json!({"campaign": campaign, "order-id": "A-100", "total": "80.00"})).await;
+    // The merchant's server reports the order with the click token the buyer's cookie
+    // kept: its attribution and its total win.
+    let real = json!({"campaign": campaign, "click": visitor, "order-id": "A-100", "total": "80.00"});
+    let (status, recorded) = server_sale(&app, real.clone()).await;
     assert_eq!(status, 201, "{recorded}");
-    assert_eq!(
-        (recorded["conversion"]["affiliate"].as_i64(), recorded["conversion"]["source"].as_str()),
-        (Some(affiliate), Some("server"))
-    );
+    let conversion = &recorded["conversion"];
+    assert_eq!((conversion["affiliate"].as_i64(), conversion["source"].as_str()), (Some(referrer), Some("server")));
     assert_eq!(recorded["commissions"][0]["amount"]["amount"], "8.00");
-    let server = recorded["conversion"]["id"].as_i64().expect("id");
-    assert_ne!(server, browser);
-    let declined = ledger(&app, &format!("conversion={browser}")).await;
+    assert_ne!(conversion["id"].as_i64(), Some(forged));
+    let declined = ledger(&app, &format!("conversion={forged}")).await;
     assert_eq!((declined[0].0.as_str(), declined[0].1.as_str()), ("500.00", "declined"), "{declined:?}");
 
+    // Without attribution the server's report is refused: a browser report never lends its own.
+    let unattributed = json!({"campaign": campaign, "order-id": "A-101", "total": "80.00"});
+    browser_sale(&app, campaign, &own_click, "A-101", "80.00").await;
+    let (status, error) = server_sale(&app, unattributed).await;
+    assert_eq!((status, error["error"]["field"].as_str()), (400, Some("affiliate")), "{error}");
     // The order is taken now, for the browser and for the server alike.
-    assert_eq!(browser_sale(&app, campaign, &token, "A-100", "80.00").await.0, 409);
-    let again = json!({"campaign": campaign, "affiliate": affiliate, "order-id": "A-100", "total": "80.00"});
-    assert_eq!(server_sale(&app, again).await.0, 409);
-    let url = format!("/api/v1/conversions/{browser}/refund");
+    assert_eq!(browser_sale(&app, campaign, &visitor, "A-100", "80.00").await.0, 409);
+    assert_eq!(server_sale(&app, real).await.0, 409);
+    let url = format!("/api/v1/conversions/{forged}/refund");
     let (status, error) = send(app.operator(Method::POST, &url).json(&json!({"amount": "1", "currency": "EUR"}))).await;
     assert_eq!((status, error["error"]["code"].as_str()), (409, Some("conflict")), "{error}");
 }

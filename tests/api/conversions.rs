@@ -418,6 +418,8 @@ async fn bonuses_are_checked_against_the_sale_and_count_toward_its_total() {
     let (status, recorded) =
         send(app.operator(Method::POST, "/api/v1/conversions").json(&sale(campaign, d, "granted", "100.00"))).await;
     assert_eq!((status, recorded["conversion"]["status"].as_str()), (201, Some("processed")), "{recorded}");
+    let bonus = recorded["commissions"].as_array().and_then(|all| all.iter().find(|c| c["commission-type"] == "bonus"));
+    assert_eq!(bonus.map(|b| &b["amount"]["amount"]), Some(&json!("100.00")), "the whole total as a bonus: {recorded}");
     let (_, bindings) = send(app.operator(Method::GET, &format!("/api/v1/campaigns/{campaign}/plugins"))).await;
     assert!(bindings.as_array().is_some_and(|all| all.iter().any(|b| b["grants"] == json!(["exceed-total"]))));
 }

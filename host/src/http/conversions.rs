@@ -45,6 +45,10 @@ pub async fn run(state: &AppState, request: ConversionRequest, mode: Mode, sourc
     let campaign = config.campaign(request.campaign()).await?;
     let new = NewConversion { source, ..request.parse(&campaign.currency)? };
     let prepared = engine::prepare(&state.reader, &config, new).await?;
+    if source == Source::Browser {
+        // Only a well-formed, attributed report takes one of the campaign's daily share.
+        crate::service::tracking::reserve_browser_report(&state.db, &campaign).await?;
+    }
     match mode {
         Mode::Record => state.conversions.record(prepared).await,
         Mode::Simulate => engine::record(&state.db, &state.registry, prepared, mode).await,

@@ -54,6 +54,7 @@ impl Error {
             Error::RateLimited { .. } => (S::TOO_MANY_REQUESTS, "rate_limited"),
             Error::Unavailable { .. } => (S::SERVICE_UNAVAILABLE, "unavailable"),
             Error::TooLarge { .. } => (S::PAYLOAD_TOO_LARGE, "too_large"),
+            Error::SlowBody(_) => (S::REQUEST_TIMEOUT, "timeout"),
             Error::NotFound { .. } => (S::NOT_FOUND, "not_found"),
             Error::Conflict { .. } => (S::CONFLICT, "conflict"),
             Error::PluginCall(_) => (S::BAD_GATEWAY, "plugin_failed"),

@@ -21,12 +21,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, DefaultBodyLimit, FromRequest, FromRequestParts, Request, State};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, FromRequest, FromRequestParts, OriginalUri, Request, State};
 use axum::http::StatusCode;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use axum::middleware::{self, Next};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::{Extension, Router};
 use metrics_exporter_prometheus::PrometheusHandle;
 use serde::de::DeserializeOwned;
@@ -35,11 +35,11 @@ use utoipa::OpenApi;
 use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
 use utoipa_axum::routes;
 
-use tower_http::timeout::{RequestBodyTimeoutLayer, TimeoutLayer};
+use tower_http::timeout::RequestBodyTimeoutLayer;
 
 use crate::error::{Error, Result};
 use crate::plugin::Registry;
-use crate::service::throttle::{Throttle, Throttles};
+use crate::service::throttle::Throttles;
 
 /// What every handler can reach.
 #[derive(Clone)]
@@ -77,7 +77,7 @@ pub const JSON_BODY_LIMIT: usize = 2 * 1024 * 1024;
 /// How long a handler may take before the client gets a 503.
 pub const HANDLER_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// How long a client may take to send a request's body.
+/// How long a request's body may pause between its parts.
 pub const BODY_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The whole API, serving its own OpenAPI document.
@@ -86,11 +86,32 @@ pub fn router(state: AppState) -> Router {
     router
         .layer(Extension(Arc::new(document)))
         .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT))
-        .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, HANDLER_TIMEOUT))
+        .layer(middleware::from_fn(deadline))
         .layer(RequestBodyTimeoutLayer::new(BODY_TIMEOUT))
         .layer(middleware::map_response(error::json_errors))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// Answers 503 when a handler takes longer than [`HANDLER_TIMEOUT`], except for the
+/// routes that record conversions: one handed to the writer is stored whether or not
+/// its client still waits, so a 503 would invite a retry that stores it twice. The
+/// writer's bounded queue limits their wait instead (503 when it is full, before
+/// anything is stored).
+async fn deadline(request: Request, next: Next) -> Response {
+    let records = request.method() == axum::http::Method::POST
+        && matches!(request.uri().path(), "/api/v1/conversions" | "/t/conversions");
+    if records {
+        return next.run(request).await;
+    }
+    match tokio::time::timeout(HANDLER_TIMEOUT, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => Error::Unavailable {
+            message: format!("the request took longer than {HANDLER_TIMEOUT:?}"),
+            retry_after: Duration::from_secs(1),
+        }
+        .into_response(),
+    }
 }
 
 /// `/metrics` alone, for an address of its own (no token: the address is the guard).
@@ -205,27 +226,35 @@ impl FromRequestParts<AppState> for ClientIp {
         if state.trust_forwarded_for
             && let Some(ip) = forwarded()
         {
-            return Ok(ClientIp(ip));
+            return Ok(ClientIp(IpAddr::to_canonical(&ip)));
         }
         parts
             .extensions
             .get::<ConnectInfo<SocketAddr>>()
-            .map(|ConnectInfo(peer)| ClientIp(peer.ip()))
+            .map(|ConnectInfo(peer)| ClientIp(peer.ip().to_canonical()))
             .ok_or_else(|| Error::Internal("the request carries no peer address".into()))
     }
 }
 
-/// Route middleware: the client's share of `throttle` (unless it is exempt).
+/// Route middleware for the public routes: the client's share of its route's
+/// throttle (unless the client is exempt): the snippet's conversions, logins, or the
+/// tracking endpoints.
 pub async fn throttled(
-    state: &AppState,
-    throttle: fn(&Throttles) -> &Throttle<IpAddr>,
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
     request: Request,
     next: Next,
 ) -> Result<Response> {
-    let (mut parts, body) = request.into_parts();
-    let ClientIp(ip) = ClientIp::from_request_parts(&mut parts, state).await?;
-    state.throttles.check_client(throttle(&state.throttles), ip)?;
-    Ok(next.run(Request::from_parts(parts, body)).await)
+    let throttles = &state.throttles;
+    // The whole path: routers nested under `/api/v1` see their part only.
+    let path = request.extensions().get::<OriginalUri>().map_or(request.uri().path(), |uri| uri.path());
+    let throttle = match path {
+        "/t/conversions" => &throttles.browser_conversions,
+        "/api/v1/affiliate/login" => &throttles.logins,
+        _ => &throttles.tracking,
+    };
+    throttles.check_client(throttle, ip)?;
+    Ok(next.run(request).await)
 }
 
 async fn require_operator(State(state): State<AppState>, request: Request, next: Next) -> Result<Response> {
@@ -297,10 +326,18 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
 }
 
 /// A request's body, at most `limit` bytes (the route's `DefaultBodyLimit`): a larger
-/// one is a 413 in the API's error shape.
+/// one is a 413, one that pauses longer than [`BODY_TIMEOUT`] a 408, in the API's
+/// error shape.
 pub async fn body<S: Send + Sync>(request: Request, state: &S, limit: usize) -> Result<Bytes> {
     Bytes::from_request(request, state).await.map_err(|err| {
-        if err.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+        let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(&err);
+        while let Some(current) = cause {
+            if current.is::<tower_http::timeout::TimeoutError>() {
+                return Error::SlowBody(BODY_TIMEOUT);
+            }
+            cause = current.source();
+        }
+        if err.status() == StatusCode::PAYLOAD_TOO_LARGE {
             Error::TooLarge { limit }
         } else {
             Error::InvalidInput { field: String::new(), message: err.body_text() }

@@ -16,7 +16,7 @@ use super::openapi::{AFFILIATE_SESSION, secured};
 use super::reports::ReportQuery;
 use super::{AppState, Json, Query, bearer, throttled};
 use crate::db::entity::commission;
-use crate::domain::affiliate::{check_password, login_email};
+use crate::domain::affiliate::check_password;
 use crate::error::Result;
 use crate::service::affiliates::{self, Affiliate};
 use crate::service::engine::CommissionView;
@@ -43,12 +43,7 @@ pub fn router(state: AppState) -> OpenApiRouter<AppState> {
     let own =
         secured(own, AFFILIATE_SESSION).route_layer(middleware::from_fn_with_state(state.clone(), require_affiliate));
     let login =
-        OpenApiRouter::new().routes(routes!(login)).route_layer(middleware::from_fn_with_state(
-            state,
-            |State(state): State<AppState>, request, next| async move {
-                throttled(&state, |t| &t.logins, request, next).await
-            },
-        ));
+        OpenApiRouter::new().routes(routes!(login)).route_layer(middleware::from_fn_with_state(state, throttled));
     login.merge(own)
 }
 
@@ -86,7 +81,7 @@ struct Login {
     )
 )]
 async fn login(State(state): State<AppState>, Json(body): Json<Login>) -> Result<impl IntoResponse> {
-    state.throttles.accounts.check(&login_email(&body.email))?;
+    state.throttles.check_account(&body.email)?;
     Ok(axum::Json(sessions::login(&state.db, &state.passwords, &body.email, &body.password).await?))
 }
 
@@ -139,7 +134,7 @@ async fn change_password(
     check_password("new-password", &body.new_password)?;
     let id = me.affiliate;
     let email = affiliates::get(&state.reader, id).await?.email;
-    state.throttles.accounts.check(&email)?;
+    state.throttles.check_account(&email)?;
     sessions::check_credentials(&state.db, &state.passwords, &email, &body.current_password).await?;
     let hash = state.passwords.hash(body.new_password).await?;
     affiliates::set_password(&state.db, id, hash, &format!("affiliate:{id}")).await?;

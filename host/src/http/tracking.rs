@@ -15,6 +15,7 @@ use super::{AppState, ClientIp, Json, Query, throttled};
 use crate::domain::campaign::invalid;
 use crate::domain::conversion::{ConversionRequest, Source};
 use crate::error::{Error, Result};
+use crate::service::config::Config;
 use crate::service::engine::Mode;
 use crate::service::tracking::{Click, Clicked, Visitor};
 
@@ -23,19 +24,13 @@ const SNIPPET: &str = include_str!("snippet.js");
 
 /// The public tracking routes, each client within its rate limits.
 pub fn router(state: AppState) -> OpenApiRouter<AppState> {
-    let tracking =
-        OpenApiRouter::new().routes(routes!(redirect)).routes(routes!(click)).routes(routes!(snippet)).route_layer(
-            middleware::from_fn_with_state(state.clone(), |State(state): State<AppState>, request, next| async move {
-                throttled(&state, |t| &t.tracking, request, next).await
-            }),
-        );
-    let conversions = OpenApiRouter::new().routes(routes!(conversion)).route_layer(middleware::from_fn_with_state(
-        state,
-        |State(state): State<AppState>, request, next| async move {
-            throttled(&state, |t| &t.browser_conversions, request, next).await
-        },
-    ));
-    tracking.merge(conversions).layer(tower_http::cors::CorsLayer::permissive())
+    OpenApiRouter::new()
+        .routes(routes!(redirect))
+        .routes(routes!(click))
+        .routes(routes!(snippet))
+        .routes(routes!(conversion))
+        .route_layer(middleware::from_fn_with_state(state, throttled))
+        .layer(tower_http::cors::CorsLayer::permissive())
 }
 
 /// Who is clicking.
@@ -103,9 +98,8 @@ async fn redirect(
 /// browsers report clicks or sales for the campaign. Requests without an `Origin`
 /// (not from a page's script) pass; they are limited by the rest of the model
 /// (`docs/security.md`).
-async fn check_origin(state: &AppState, headers: &HeaderMap, campaign: i64) -> Result<()> {
+async fn check_origin(config: &Config<'_>, headers: &HeaderMap, campaign: i64) -> Result<()> {
     let Some(origin) = headers.get(header::ORIGIN) else { return Ok(()) };
-    let config = state.cache.current(&state.db, &state.registry).await?;
     let destinations = config.destinations(campaign).await?;
     let host = origin.to_str().ok().and_then(|origin| url::Url::parse(origin).ok());
     if host.as_ref().and_then(url::Url::host_str).is_some_and(|host| destinations.allows(host)) {
@@ -153,8 +147,8 @@ async fn click(
     headers: HeaderMap,
     Json(request): Json<ClickRequest>,
 ) -> Result<Response> {
-    check_origin(&state, &headers, request.campaign).await?;
     let config = state.cache.current(&state.db, &state.registry).await?;
+    check_origin(&config, &headers, request.campaign).await?;
     let link = (request.campaign, request.affiliate);
     let visitor = visitor(client, &headers);
     Ok(match state.tracker.click(&config, link, &visitor, request.landing_url, request.referrer).await? {
@@ -203,7 +197,8 @@ async fn conversion(
     if !request.has_order_id() {
         return Err(invalid("order-id", "a browser-reported conversion needs the order id, so each order counts once"));
     }
-    check_origin(&state, &headers, request.campaign()).await?;
+    let config = state.cache.current(&state.db, &state.registry).await?;
+    check_origin(&config, &headers, request.campaign()).await?;
     let recorded = super::conversions::run(&state, request, Mode::Record, Source::Browser).await?;
     let receipt = Receipt { id: recorded.conversion.id, status: recorded.conversion.status };
     Ok((StatusCode::CREATED, axum::Json(receipt)))

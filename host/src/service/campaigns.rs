@@ -1,8 +1,8 @@
 //! Campaigns, their commission groups and the groups' tier rates.
 
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set,
-    SqlErr, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set, SqlErr, TransactionTrait,
 };
 use serde::Serialize;
 use upline_plugin_sdk::{Currency, TierRule, TierSetting};
@@ -97,7 +97,12 @@ pub async fn update(
     change: impl FnOnce(&campaign::Model) -> Result<CampaignSettings>,
 ) -> Result<Campaign> {
     let txn = db.begin().await?;
-    let row = find(&txn, id).await?;
+    // Locked: of two concurrent changes, the second starts from the first's result.
+    let row = campaign::Entity::find_by_id(id)
+        .lock_exclusive()
+        .one(&txn)
+        .await?
+        .ok_or(Error::NotFound { entity: "campaign", id: id.to_string() })?;
     let settings = change(&row)?;
     if settings.currency.code() != row.currency {
         return Err(Error::InvalidInput {

@@ -198,7 +198,8 @@ pub struct PayoutView {
 /// up to at least `minimum`; the commissions become `paid` and locked. Each
 /// affiliate's payout is a transaction of its own, so other writes go on between
 /// them; an affiliate whose commissions changed meanwhile (another payout run took
-/// them) is left out of this run.
+/// them), or whose balance does not fit one payout (audited as `payout.skip`), is
+/// left out of this run.
 pub async fn pay_out(db: &DatabaseConnection, minimum: Money, actor: &str) -> Result<Vec<PayoutView>> {
     let currency = minimum.currency().code().to_owned();
     let minimum_minor = to_minor(minimum, "minimum")?;
@@ -228,11 +229,14 @@ pub async fn pay_out(db: &DatabaseConnection, minimum: Money, actor: &str) -> Re
             .into_tuple()
             .all(&txn)
             .await?;
-        let total =
-            owed.iter().try_fold(0i64, |sum, (_, amount)| sum.checked_add(*amount)).ok_or_else(|| Error::Conflict {
-                field: "minimum".into(),
-                message: format!("the approved balance of affiliate {affiliate} is too large for one payout"),
-            })?;
+        let Some(total) = owed.iter().try_fold(0i64, |sum, (_, amount)| sum.checked_add(*amount)) else {
+            // Left out, audited; the others are paid.
+            let why = serde_json::json!({"skipped": "the approved balance is too large for one payout"});
+            audit::record(&txn, actor, "payout.skip", ("affiliate", affiliate), None, Some(why)).await?;
+            txn.commit().await?;
+            tracing::warn!(affiliate, "approved balance too large for one payout: skipped");
+            continue;
+        };
         if total < minimum_minor || total <= 0 {
             txn.rollback().await?;
             continue;
@@ -297,10 +301,7 @@ pub async fn refund(
         .await?
         .ok_or(Error::NotFound { entity: "conversion", id: conversion_id.to_string() })?;
     if let Some(by) = conversion.superseded_by {
-        return Err(Error::Conflict {
-            field: "id".into(),
-            message: format!("conversion {conversion_id} was superseded by conversion {by}: refund that one"),
-        });
+        return Err(superseded(conversion_id, by));
     }
     if amount.currency().code() != conversion.currency {
         return Err(Error::InvalidInput {
@@ -310,13 +311,12 @@ pub async fn refund(
     }
     let refund_minor = to_minor(amount, "amount")?;
     if refund_minor <= 0 || !claim_refund(&txn, &conversion, refund_minor).await? {
-        let now_refunded: Option<i64> = conversion::Entity::find_by_id(conversion_id)
-            .select_only()
-            .column(conversion::Column::RefundedMinor)
-            .into_tuple()
-            .one(&txn)
-            .await?;
-        let refundable = conversion.commissionable_minor - now_refunded.unwrap_or(conversion.refunded_minor);
+        // Reread: a concurrent refund, or a supersede, came first.
+        let now = conversion::Entity::find_by_id(conversion_id).one(&txn).await?.unwrap_or(conversion.clone());
+        if let Some(by) = now.superseded_by {
+            return Err(superseded(conversion_id, by));
+        }
+        let refundable = now.commissionable_minor - now.refunded_minor;
         return Err(Error::InvalidInput {
             field: "amount".into(),
             message: format!(
@@ -331,6 +331,14 @@ pub async fn refund(
     audit::record(&txn, actor, &action, ("conversion", conversion_id), None, Some(json(&reversals))).await?;
     txn.commit().await?;
     Ok(reversals)
+}
+
+/// The refusal to refund a browser report the merchant's report superseded.
+fn superseded(conversion: i64, by: i64) -> Error {
+    Error::Conflict {
+        field: "id".into(),
+        message: format!("conversion {conversion} was superseded by conversion {by}: refund that one"),
+    }
 }
 
 /// Takes `refund_minor` of what is left to refund of the conversion; false when less
@@ -357,11 +365,14 @@ async fn reverse(
     refund_minor: i64,
     why: &str,
 ) -> Result<Vec<CommissionView>> {
+    // Locked: a decision on an original waits for its reversal to be written (and
+    // then carries it), or this waits for the decision and sees its outcome.
     let originals: Vec<commission::Model> = commission::Entity::find()
         .filter(commission::Column::ConversionId.eq(conversion.id))
         .filter(commission::Column::ReversesId.is_null())
         .filter(commission::Column::Status.ne(CommissionStatus::Declined.as_str()))
         .order_by_asc(commission::Column::Id)
+        .lock_exclusive()
         .all(db)
         .await?;
     let share =
@@ -423,13 +434,18 @@ pub async fn retire(
         .filter(commission::Column::ConversionId.eq(conversion.id))
         .filter(commission::Column::ReversesId.is_null())
         .filter(commission::Column::Status.eq(CommissionStatus::Pending.as_str()))
+        .lock_exclusive()
         .into_tuple()
         .all(db)
         .await?;
     let now = chrono::Utc::now();
     let declined = CommissionStatus::Pending.decline()?;
     for chunk in pending.chunks(CHUNK) {
-        declining(reason, now).filter(commission::Column::Id.is_in(chunk.iter().copied())).exec(db).await?;
+        declining(reason, now)
+            .filter(commission::Column::Id.is_in(chunk.iter().copied()))
+            .filter(commission::Column::Status.eq(CommissionStatus::Pending.as_str()))
+            .exec(db)
+            .await?;
         carry_reversals(db, chunk, declined, now).await?;
     }
     let rest = conversion.commissionable_minor - conversion.refunded_minor;

@@ -3,8 +3,8 @@
 //! logins cannot take the async workers, and when the queue is full it is refused
 //! with a 503 instead of waiting without end.
 
-use std::sync::LazyLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
 use tokio::sync::Semaphore;
@@ -24,23 +24,24 @@ static DECOY: LazyLock<String> = LazyLock::new(|| {
 
 /// The server's password work.
 pub struct Passwords {
-    running: Semaphore,
+    running: Arc<Semaphore>,
     /// Running plus waiting, at most the cores plus [`MAX_QUEUED`].
-    in_flight: AtomicUsize,
+    in_flight: Arc<AtomicUsize>,
     cores: usize,
 }
 
 impl Default for Passwords {
     fn default() -> Self {
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-        Self { running: Semaphore::new(cores), in_flight: AtomicUsize::new(0), cores }
+        Self { running: Arc::new(Semaphore::new(cores)), in_flight: Arc::default(), cores }
     }
 }
 
-/// Counts one piece of work in flight until dropped (also when its request is dropped).
-struct InFlight<'a>(&'a AtomicUsize);
+/// Counts one piece of work in flight until dropped: with its request if that is
+/// dropped while waiting, else with the blocking job when it ends.
+struct InFlight(Arc<AtomicUsize>);
 
-impl Drop for InFlight<'_> {
+impl Drop for InFlight {
     fn drop(&mut self) {
         self.0.fetch_sub(1, Ordering::AcqRel);
     }
@@ -63,16 +64,20 @@ impl Passwords {
     }
 
     async fn run<T: Send + 'static>(&self, work: impl FnOnce() -> T + Send + 'static) -> Result<T> {
-        let in_flight = InFlight(&self.in_flight);
+        let in_flight = InFlight(self.in_flight.clone());
         if self.in_flight.fetch_add(1, Ordering::AcqRel) >= self.cores + MAX_QUEUED {
             return Err(Error::Unavailable {
                 message: "too many password checks are waiting".into(),
                 retry_after: Duration::from_secs(1),
             });
         }
-        let _running = self.running.acquire().await.map_err(|err| Error::Internal(err.to_string()))?;
-        let result = tokio::task::spawn_blocking(work).await;
-        drop(in_flight);
-        result.map_err(|err| Error::Internal(format!("password work: {err}")))
+        let permit = self.running.clone().acquire_owned().await.map_err(|err| Error::Internal(err.to_string()))?;
+        // The permit and the count go with the job: it runs to its end even if the
+        // request is dropped, and holds its core until then.
+        let job = tokio::task::spawn_blocking(move || {
+            let _held = (permit, in_flight);
+            work()
+        });
+        job.await.map_err(|err| Error::Internal(format!("password work: {err}")))
     }
 }

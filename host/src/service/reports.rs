@@ -136,9 +136,11 @@ pub async fn report(db: &impl ConnectionTrait, period: Period) -> Result<Report>
 
     let mut clicks =
         click::Entity::find().filter(click::Column::CreatedAt.gte(start)).filter(click::Column::CreatedAt.lt(end));
+    // A browser report the merchant's report superseded is the same conversion.
     let mut conversions = conversion::Entity::find()
         .filter(conversion::Column::CreatedAt.gte(start))
-        .filter(conversion::Column::CreatedAt.lt(end));
+        .filter(conversion::Column::CreatedAt.lt(end))
+        .filter(conversion::Column::Status.ne("superseded"));
     let mut commissions = commission::Entity::find()
         .filter(commission::Column::CreatedAt.gte(start))
         .filter(commission::Column::CreatedAt.lt(end));

@@ -2,7 +2,10 @@
 //! Sessions end at logout, everywhere at once on request, when the password changes
 //! or the affiliate is suspended, and expired ones are removed.
 
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect, Set,
+    TransactionTrait,
+};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
@@ -46,9 +49,19 @@ pub async fn check_credentials(
     found.filter(|_| valid).ok_or(Error::Unauthorized("the e-mail or the password is wrong"))
 }
 
-/// Logs an affiliate in; records its first login.
+/// Logs an affiliate in; records its first login. The session is written only if the
+/// affiliate is still active with the password just checked, its row locked: a
+/// suspension or a new password committed during the (slow) check wins, and one that
+/// commits after ends this session with the others.
 pub async fn login(db: &DatabaseConnection, passwords: &Passwords, email: &str, password: &str) -> Result<Session> {
-    let affiliate = check_credentials(db, passwords, email, password).await?;
+    let checked = check_credentials(db, passwords, email, password).await?;
+    let txn = db.begin().await?;
+    let affiliate = affiliate::Entity::find_by_id(checked.id)
+        .lock_exclusive()
+        .one(&txn)
+        .await?
+        .filter(|now| now.status == AffiliateStatus::Active.as_str() && now.password_hash == checked.password_hash)
+        .ok_or(Error::Unauthorized("the e-mail or the password is wrong"))?;
     let token = hex::encode(rand::random::<[u8; 32]>());
     let expires_at = chrono::Utc::now() + chrono::Duration::hours(LIFETIME_HOURS);
     session::ActiveModel {
@@ -56,13 +69,14 @@ pub async fn login(db: &DatabaseConnection, passwords: &Passwords, email: &str, 
         affiliate_id: Set(affiliate.id),
         expires_at: Set(expires_at),
     }
-    .insert(db)
+    .insert(&txn)
     .await?;
     if affiliate.first_login_at.is_none() {
         let mut first: affiliate::ActiveModel = affiliate.clone().into();
         first.first_login_at = Set(Some(chrono::Utc::now()));
-        first.update(db).await?;
+        first.update(&txn).await?;
     }
+    txn.commit().await?;
     Ok(Session { token, affiliate: affiliate.id, expires_at })
 }
 

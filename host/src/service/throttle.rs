@@ -9,6 +9,7 @@ use std::num::NonZeroU32;
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota};
 use ipnet::IpNet;
+use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
 
@@ -70,9 +71,9 @@ pub struct Throttles {
     pub browser_conversions: Throttle<IpAddr>,
     /// Logins, per client: 20 a minute, 10 at once.
     pub logins: Throttle<IpAddr>,
-    /// Logins and password changes, per account (e-mail): 10 at once, then one a
-    /// minute, whoever tries.
-    pub accounts: Throttle<String>,
+    /// Logins and password changes, per account (the SHA-256 of its e-mail, so a key
+    /// is small whatever a client sends): 10 at once, then one a minute, whoever tries.
+    accounts: Throttle<[u8; 32]>,
     exempt: Vec<IpNet>,
 }
 
@@ -89,8 +90,14 @@ impl Throttles {
         }
     }
 
+    /// Counts an attempt on the account of `email` (as logins compare it).
+    pub fn check_account(&self, email: &str) -> Result<()> {
+        self.accounts.check(&Sha256::digest(crate::domain::affiliate::login_email(email).as_bytes()).into())
+    }
+
     /// Whether `client` is exempt from the per-client throttles.
     pub fn is_exempt(&self, client: IpAddr) -> bool {
+        let client = client.to_canonical();
         self.exempt.iter().any(|net| net.contains(&client))
     }
 
@@ -108,10 +115,11 @@ impl Throttles {
     }
 }
 
-/// The key of a client: its IPv4 address, or the /64 network of its IPv6 address (one
-/// site's share, which a client can otherwise walk through address by address).
+/// The key of a client: its IPv4 address (also when written IPv4-mapped, as on a
+/// dual-stack listener), or the /64 network of its IPv6 address (one site's share,
+/// which a client can otherwise walk through address by address).
 fn client_key(ip: IpAddr) -> IpAddr {
-    match ip {
+    match ip.to_canonical() {
         IpAddr::V4(_) => ip,
         IpAddr::V6(v6) => IpAddr::V6((u128::from(v6) & !u128::from(u64::MAX)).into()),
     }
@@ -147,5 +155,9 @@ mod tests {
         let (one, two): (IpAddr, IpAddr) = ("2001:db8::1".parse().expect("ip"), "2001:db8::2".parse().expect("ip"));
         throttles.check_client(&throttles.tracking, one).expect("first");
         assert!(throttles.check_client(&throttles.tracking, two).is_err(), "the same /64");
+        // IPv4-mapped addresses are their IPv4 selves: exempt alike, and not all in one /64.
+        throttles.check_client(&throttles.tracking, "::ffff:10.1.2.3".parse().expect("ip")).expect("exempt");
+        throttles.check_client(&throttles.tracking, "::ffff:192.0.2.1".parse().expect("ip")).expect("its own");
+        throttles.check_client(&throttles.tracking, "::ffff:192.0.2.2".parse().expect("ip")).expect("its own");
     }
 }

@@ -10,6 +10,7 @@
 use std::collections::HashMap;
 use std::hash::BuildHasher;
 
+use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query};
 use sea_orm::{ConnectionTrait, DatabaseConnection, EntityTrait, Set};
 use serde::Serialize;
 use tokio::sync::{mpsc, oneshot};
@@ -212,4 +213,42 @@ pub async fn attribute(db: &impl ConnectionTrait, campaign: &campaign::Model, to
         });
     }
     Ok(row.affiliate_id)
+}
+
+/// Takes one of the campaign's browser-reported conversions of the day (UTC), with a
+/// conditional upsert: concurrent reports, on one host or several, cannot pass the
+/// cap. Refused with 403 when the campaign takes none, with 429 until the next day
+/// when it has taken its share. Counts attempts, also those refused later (a
+/// duplicate order id, say).
+pub async fn reserve_browser_report(db: &DatabaseConnection, campaign: &campaign::Model) -> Result<()> {
+    let cap = campaign.browser_conversions_per_day;
+    if cap <= 0 {
+        return Err(Error::Forbidden(format!(
+            "campaign {} takes no browser-reported conversions: report them from the merchant's server",
+            campaign.id
+        )));
+    }
+    let now = chrono::Utc::now();
+    let today = now.date_naive();
+    let count = || Expr::col(("browser_report_days", "count"));
+    let reserve = Query::insert()
+        .into_table("browser_report_days")
+        .columns(["campaign_id", "day", "count"])
+        .values_panic([campaign.id.into(), today.to_string().into(), 1.into()])
+        .on_conflict(
+            OnConflict::columns(["campaign_id", "day"])
+                .value("count", count().add(1))
+                .action_and_where(count().lt(cap))
+                .to_owned(),
+        )
+        .returning_col("count")
+        .to_owned();
+    if db.query_one(&reserve).await?.is_some() {
+        return Ok(());
+    }
+    let tomorrow = today.succ_opt().unwrap_or(today).and_time(chrono::NaiveTime::MIN).and_utc();
+    Err(Error::RateLimited {
+        message: format!("campaign {} has taken its {cap} browser-reported conversions today (UTC)", campaign.id),
+        retry_after: (tomorrow - now).to_std().unwrap_or_default(),
+    })
 }

@@ -20,8 +20,8 @@ use std::sync::Arc;
 
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set, TransactionTrait, TryInsertResult,
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set, TransactionTrait, TryInsertResult,
 };
 use serde::Serialize;
 use upline_plugin_sdk as sdk;
@@ -174,9 +174,6 @@ pub async fn prepare(db: &DatabaseConnection, config: &Config<'_>, new: NewConve
             message: format!("campaign {} is in {}", campaign.id, campaign.currency),
         });
     }
-    if new.source == Source::Browser {
-        check_browser_cap(db, &campaign).await?;
-    }
     let affiliate_id = referred_by(db, &campaign, &new).await?;
     let commissionable = commissionable(&campaign, &new);
     let row = conversion::ActiveModel {
@@ -315,8 +312,8 @@ async fn insert_new(
 /// Inserts the prepared conversion. When its order id is taken by a browser report
 /// and the merchant's server reports it, the server wins: the browser's conversion is
 /// marked superseded and gives up the order id, its commissions are declined (or
-/// reversed, where an operator already approved them), and the server's is stored.
-/// Any other taken order id is a duplicate (409).
+/// reversed, where an operator already approved them), and the server's is stored,
+/// credited as the server says. Any other taken order id is a duplicate (409).
 async fn insert_or_supersede(txn: &DatabaseTransaction, prepared: &Prepared) -> Result<conversion::Model> {
     if let Some(stored) = insert_new(txn, [prepared.row.clone()]).await?.pop() {
         return Ok(stored);
@@ -356,43 +353,15 @@ async fn insert_or_supersede(txn: &DatabaseTransaction, prepared: &Prepared) -> 
     Ok(stored)
 }
 
-/// Refuses a browser-reported conversion when the campaign takes none, or has taken
-/// its day's share (days in UTC).
-async fn check_browser_cap(db: &DatabaseConnection, campaign: &campaign::Model) -> Result<()> {
-    let cap = campaign.browser_conversions_per_day;
-    if cap <= 0 {
-        return Err(Error::Forbidden(format!(
-            "campaign {} takes no browser-reported conversions: report them from the merchant's server",
-            campaign.id
-        )));
-    }
-    let now = chrono::Utc::now();
-    let today = now.date_naive().and_time(chrono::NaiveTime::MIN).and_utc();
-    // Literal, so that the partial index `ix_conversions_browser` applies.
-    let taken = conversion::Entity::find()
-        .filter(conversion::Column::CampaignId.eq(campaign.id))
-        .filter(Expr::cust("source = 'browser'"))
-        .filter(conversion::Column::CreatedAt.gte(today))
-        .count(db)
-        .await?;
-    if taken >= cap as u64 {
-        let tomorrow = today + chrono::Duration::days(1);
-        return Err(Error::RateLimited {
-            message: format!("campaign {} has taken its {cap} browser-reported conversions today (UTC)", campaign.id),
-            retry_after: (tomorrow - now).to_std().unwrap_or_default(),
-        });
-    }
-    Ok(())
-}
-
 /// Counts a recorded conversion in the metrics, by status.
 fn counted(recorded: &Recorded) {
     metrics::counter!("upline_conversions_total", "status" => recorded.conversion.status.clone()).increment(1);
 }
 
 /// Who referred the conversion: the affiliate the merchant names, else the owner of
-/// an assigned coupon code, else the affiliate of the visitor's click token, else
-/// (for the merchant's server) the affiliate of the browser's report of the order.
+/// an assigned coupon code, else the affiliate of the visitor's click token (a
+/// merchant's server reads it from the `upline_<campaign>` cookie). Never the
+/// affiliate of a browser's report of the order: anyone can send one of those.
 async fn referred_by(db: &DatabaseConnection, campaign: &campaign::Model, new: &NewConversion) -> Result<i64> {
     if let Some(affiliate) = new.affiliate {
         return Ok(affiliate);
@@ -404,18 +373,6 @@ async fn referred_by(db: &DatabaseConnection, campaign: &campaign::Model, new: &
     }
     if let Some(token) = &new.click {
         return super::tracking::attribute(db, campaign, token).await;
-    }
-    if new.source == Source::Server
-        && let Some(order) = &new.order_id
-        && let Some(browser) = conversion::Entity::find()
-            .filter(conversion::Column::CampaignId.eq(campaign.id))
-            .filter(conversion::Column::OrderId.eq(order.as_str()))
-            .filter(conversion::Column::Source.eq(Source::Browser.as_str()))
-            .one(db)
-            .await?
-        && let Some(affiliate) = browser.affiliate_id
-    {
-        return Ok(affiliate);
     }
     Err(Error::InvalidInput {
         field: "affiliate".into(),

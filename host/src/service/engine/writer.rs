@@ -56,11 +56,18 @@ impl ConversionWriter {
         Self(sender)
     }
 
-    /// Records a conversion; returns once it is committed.
+    /// Records a conversion; returns once it is committed. When the queue is full the
+    /// conversion is refused at once (503 with `Retry-After`), nothing stored.
     pub async fn record(&self, prepared: Prepared) -> Result<Recorded> {
         let stopped = || Error::Internal("the conversion writer has stopped".into());
         let (done, wait) = oneshot::channel();
-        self.0.send(Job { prepared, done }).await.map_err(|_| stopped())?;
+        self.0.try_send(Job { prepared, done }).map_err(|err| match err {
+            mpsc::error::TrySendError::Full(_) => Error::Unavailable {
+                message: "too many conversions are waiting to be stored".into(),
+                retry_after: std::time::Duration::from_secs(1),
+            },
+            mpsc::error::TrySendError::Closed(_) => stopped(),
+        })?;
         wait.await.map_err(|_| stopped())?
     }
 }
