@@ -10,6 +10,7 @@ use crate::error::{Error, Result};
 use crate::http::serve::serve;
 use crate::http::{AppState, hash_key, router};
 use crate::plugin::Registry;
+use crate::service::engine::Engine;
 use crate::service::packages;
 use crate::service::throttle::{ThrottleSettings, Throttles};
 use crate::service::tracking::Tracker;
@@ -83,7 +84,9 @@ impl Application {
         }
         // The packages other hosts installed, and ours for them.
         packages::sync(&db, &registry).await?;
-        if settings.demo && crate::service::demo::seed(&db, &registry).await? {
+        let registry = Arc::new(registry);
+        let engine = Arc::new(Engine::start(db.clone(), registry.clone()));
+        if settings.demo && crate::service::demo::seed(&db, &registry, &engine).await? {
             tracing::info!(
                 password = crate::service::demo::PASSWORD,
                 "demo data seeded: campaign `Demo shop`, affiliates ann@, ben@, cle@, dan@demo.example"
@@ -94,14 +97,13 @@ impl Application {
             Some(address) => Some(TcpListener::bind(address).await.map_err(Error::io(address.to_string()))?),
             None => None,
         };
-        let registry = Arc::new(registry);
         let state = AppState {
             registry: registry.clone(),
             reader: crate::db::connect_reader(&url, &db).await?,
             db: db.clone(),
             cache: Arc::default(),
             tracker: Arc::new(Tracker::start(db.clone())),
-            conversions: crate::service::engine::ConversionWriter::start(db.clone(), registry.clone()),
+            engine,
             throttles: Arc::new(Throttles::new(&settings.throttles)),
             passwords: Arc::default(),
             operator_key_hash: hash_key(&settings.operator_key),

@@ -16,6 +16,7 @@ mod m20261129_000005_binding_grants;
 mod m20261129_000006_browser_conversions;
 mod m20261129_000007_report_indexes;
 mod m20261129_000008_reversals_follow_originals;
+mod m20261130_000009_plans;
 
 /// Runs the migrations.
 pub struct Migrator;
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000006_browser_conversions::Migration),
             Box::new(m20261129_000007_report_indexes::Migration),
             Box::new(m20261129_000008_reversals_follow_originals::Migration),
+            Box::new(m20261130_000009_plans::Migration),
         ]
     }
 }

@@ -6,12 +6,13 @@ use serde_json::{Value, json};
 use upline_tests::*;
 
 /// The DOMAIN.md setup: groups Basic 10 %, Standard 10 %, Premium 20 %, VIP 50 %, the
-/// tree A -> B -> C -> D (D Basic, C Premium, B Standard, A VIP), variable tier on.
-/// Returns the campaign id and the affiliate ids [A, B, C, D].
+/// tree A -> B -> C -> D (D Basic, C Premium, B Standard, A VIP), variable tier on,
+/// commissions approved by hand. Returns the campaign id and the affiliate ids [A, B, C, D].
 async fn domain_setup(app: &TestApp) -> (i64, [i64; 4]) {
     app.install(package("plugins/variable-tier")).await;
     let (_, campaign) = send(app.operator(Method::POST, "/api/v1/campaigns").json(&json!({
-        "name": "Variable", "currency": "EUR", "store-zero-commissions": true, "landing-url": "https://shop.example/"
+        "name": "Variable", "currency": "EUR", "store-zero-commissions": true, "landing-url": "https://shop.example/",
+        "approval": "manual"
     })))
     .await;
     let campaign = campaign["id"].as_i64().expect("campaign id");
@@ -472,9 +473,12 @@ async fn the_demo_data_pays_the_domain_example() {
     let db = upline_host::db::connect(&fresh_database_url(dir.path()).await).await.expect("database");
     let (_plugins, registry) = registry();
     registry.install(package("plugins/variable-tier")).expect("install");
+    let registry = std::sync::Arc::new(registry);
+    let engine = upline_host::service::engine::Engine::start(db.clone(), registry.clone());
+    let seed = || upline_host::service::demo::seed(&db, &registry, &engine);
 
-    assert!(upline_host::service::demo::seed(&db, &registry).await.expect("seed"));
-    assert!(!upline_host::service::demo::seed(&db, &registry).await.expect("seed"), "only into an empty database");
+    assert!(seed().await.expect("seed"));
+    assert!(!seed().await.expect("seed"), "only into an empty database");
 
     let campaigns = upline_host::service::campaigns::list(&db).await.expect("campaigns");
     assert_eq!(campaigns.len(), 1);

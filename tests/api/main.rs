@@ -7,6 +7,7 @@ mod campaigns;
 mod conversions;
 mod money;
 mod openapi;
+mod pipeline;
 mod plugins;
 mod public;
 mod refunds;

@@ -25,6 +25,26 @@ impl Attribution {
     }
 }
 
+/// How a campaign's commissions are approved when no approval plugin is enabled for it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum Approval {
+    /// Approved when the hold period ends (at once without one).
+    Automatic,
+    /// Pending until an operator approves or declines it.
+    Manual,
+}
+
+impl Approval {
+    /// As stored.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Approval::Automatic => "automatic",
+            Approval::Manual => "manual",
+        }
+    }
+}
+
 /// A campaign's settings, valid by construction (see [`CampaignRequest::parse`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CampaignSettings {
@@ -48,6 +68,8 @@ pub struct CampaignSettings {
     pub store_zero_commissions: bool,
     /// Days new commissions are held before approval, 0 to 3650.
     pub hold_days: u32,
+    /// How commissions are approved without an approval plugin.
+    pub approval: Approval,
     /// Where referral links may send visitors.
     pub destinations: Destinations,
     /// Browser-reported conversions accepted per day (UTC), 0 to 1,000,000; 0 turns
@@ -168,6 +190,11 @@ pub struct CampaignRequest {
     /// Days new commissions are held before approval, 0 to 3650.
     #[serde(default)]
     hold_days: u32,
+    /// With no approval plugin enabled: `automatic`, approved when the hold ends (at
+    /// once without a hold), or `manual`, pending until an operator decides.
+    #[serde(default = "defaults::approval")]
+    #[schema(default = "automatic")]
+    approval: Approval,
     /// Where referral links send visitors by default, and whenever a link's `to` is not
     /// allowed: an http(s) URL. Without it, a link's `to` must be an allowed host.
     #[serde(default)]
@@ -195,6 +222,9 @@ mod defaults {
     }
     pub fn browser_conversions_per_day() -> u32 {
         1000
+    }
+    pub fn approval() -> super::Approval {
+        super::Approval::Automatic
     }
 }
 
@@ -238,6 +268,7 @@ impl CampaignRequest {
             store_zero_orders: self.store_zero_orders,
             store_zero_commissions: self.store_zero_commissions,
             hold_days: self.hold_days,
+            approval: self.approval,
             destinations,
             browser_conversions_per_day: self.browser_conversions_per_day,
         })

@@ -1,6 +1,6 @@
 //! `/api/v1/conversions` (server-to-server, with an API key) and `/api/v1/commissions`.
 
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
@@ -14,10 +14,34 @@ use super::{AppState, Json, Query};
 use crate::db::entity::commission;
 use crate::domain::conversion::{ConversionRequest, NewConversion, Source};
 use crate::error::Result;
-use crate::service::engine::{self, CommissionView, Mode, Recorded};
+use crate::service::engine::{self, CommissionView, Prepared, Recorded};
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(record)).routes(routes!(simulate)).routes(routes!(list))
+    OpenApiRouter::new()
+        .routes(routes!(record))
+        .routes(routes!(simulate))
+        .routes(routes!(reprocess))
+        .routes(routes!(list))
+}
+
+/// Computes a flagged conversion again with the campaign's current plugins and their
+/// configuration (once the plugin or its configuration is fixed), keeping its id and
+/// order id: its commissions are stored once, or it stays flagged with the new reason.
+#[utoipa::path(
+    post,
+    path = "/conversions/{id}/reprocess",
+    tag = "conversions",
+    params(("id" = i64, Path, description = "Conversion id")),
+    responses(
+        (status = 200, description = "The conversion and its commissions, or it flagged again", body = Recorded),
+        (status = 400, description = "The id is not an id", body = ErrorBody),
+        (status = 404, description = "No such conversion", body = ErrorBody),
+        (status = 409, description = "The conversion is not flagged (or was reprocessed meanwhile)", body = ErrorBody),
+    )
+)]
+async fn reprocess(State(state): State<AppState>, Path(id): Path<String>) -> Result<impl IntoResponse> {
+    let config = state.cache.current(&state.db, &state.registry).await?;
+    Ok(axum::Json(state.engine.reprocess(&state.reader, &config, super::id("id", &id)?).await?))
 }
 
 /// Records a conversion; 201 with its commissions, or with `status: failed` and the
@@ -34,25 +58,22 @@ pub fn router() -> OpenApiRouter<AppState> {
     )
 )]
 async fn record(State(state): State<AppState>, Json(request): Json<ConversionRequest>) -> Result<impl IntoResponse> {
-    let recorded = run(&state, request, Mode::Record, Source::Server).await?;
+    let recorded = state.engine.record(prepare(&state, request, Source::Server).await?).await?;
     Ok((StatusCode::CREATED, axum::Json(recorded)))
 }
 
 /// Checks a conversion request against its campaign (whose currency is the
-/// default) and runs it through the engine.
-pub async fn run(state: &AppState, request: ConversionRequest, mode: Mode, source: Source) -> Result<Recorded> {
+/// default) and prepares it for the engine. A browser's report that is well-formed
+/// and attributed takes one of the campaign's daily share.
+pub async fn prepare(state: &AppState, request: ConversionRequest, source: Source) -> Result<Prepared> {
     let config = state.cache.current(&state.db, &state.registry).await?;
     let campaign = config.campaign(request.campaign()).await?;
     let new = NewConversion { source, ..request.parse(&campaign.currency)? };
     let prepared = engine::prepare(&state.reader, &config, new).await?;
     if source == Source::Browser {
-        // Only a well-formed, attributed report takes one of the campaign's daily share.
         crate::service::tracking::reserve_browser_report(&state.db, &campaign).await?;
     }
-    match mode {
-        Mode::Record => state.conversions.record(prepared).await,
-        Mode::Simulate => engine::record(&state.db, &state.registry, prepared, mode).await,
-    }
+    Ok(prepared)
 }
 
 /// Runs a hypothetical conversion through the campaign's current plugins and returns
@@ -67,7 +88,7 @@ pub async fn run(state: &AppState, request: ConversionRequest, mode: Mode, sourc
     )
 )]
 async fn simulate(State(state): State<AppState>, Json(request): Json<ConversionRequest>) -> Result<impl IntoResponse> {
-    Ok(axum::Json(run(&state, request, Mode::Simulate, Source::Server).await?))
+    Ok(axum::Json(state.engine.simulate(prepare(&state, request, Source::Server).await?).await?))
 }
 
 /// Which commissions to list, a page at a time: all (up to `limit`) when empty.

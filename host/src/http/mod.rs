@@ -55,8 +55,8 @@ pub struct AppState {
     pub cache: Arc<crate::service::config::ConfigCache>,
     /// Records clicks: bots dropped, repeats counted once, stored in batches.
     pub tracker: Arc<crate::service::tracking::Tracker>,
-    /// Records conversions in batches.
-    pub conversions: crate::service::engine::ConversionWriter,
+    /// Plans conversions and writes them in batches.
+    pub engine: Arc<crate::service::engine::Engine>,
     /// Rate limits per client and per account.
     pub throttles: Arc<Throttles>,
     /// Password hashing and checking, off the async workers.

@@ -16,7 +16,6 @@ use crate::domain::campaign::invalid;
 use crate::domain::conversion::{ConversionRequest, Source};
 use crate::error::{Error, Result};
 use crate::service::config::Config;
-use crate::service::engine::Mode;
 use crate::service::tracking::{Click, Clicked, Visitor};
 
 /// The snippet merchants put on their pages.
@@ -199,7 +198,7 @@ async fn conversion(
     }
     let config = state.cache.current(&state.db, &state.registry).await?;
     check_origin(&config, &headers, request.campaign()).await?;
-    let recorded = super::conversions::run(&state, request, Mode::Record, Source::Browser).await?;
+    let recorded = state.engine.record(super::conversions::prepare(&state, request, Source::Browser).await?).await?;
     let receipt = Receipt { id: recorded.conversion.id, status: recorded.conversion.status };
     Ok((StatusCode::CREATED, axum::Json(receipt)))
 }

@@ -61,6 +61,7 @@ fn apply(row: &mut campaign::ActiveModel, settings: CampaignSettings) {
     row.store_zero_orders = Set(settings.store_zero_orders);
     row.store_zero_commissions = Set(settings.store_zero_commissions);
     row.hold_days = Set(settings.hold_days as i32);
+    row.approval = Set(settings.approval.as_str().into());
     row.browser_conversions_per_day = Set(settings.browser_conversions_per_day as i32);
     row.landing_url = Set(settings.destinations.landing_url().map(ToString::to_string));
     row.allowed_hosts = Set(Some(json(&settings.destinations.allowed_hosts())));

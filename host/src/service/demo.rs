@@ -5,10 +5,11 @@
 use sea_orm::{DatabaseConnection, EntityTrait, PaginatorTrait};
 use upline_plugin_sdk::{Currency, Money, Rate, TierRule, TierSetting};
 
-use super::{affiliates, bindings, campaigns, engine};
+use super::engine::{Engine, prepare};
+use super::{affiliates, bindings, campaigns};
 use crate::db::entity::campaign;
 use crate::domain::affiliate::hash_password;
-use crate::domain::campaign::{Attribution, CampaignSettings, Destinations, Rates};
+use crate::domain::campaign::{Approval, Attribution, CampaignSettings, Destinations, Rates};
 use crate::domain::conversion::NewConversion;
 use crate::error::Result;
 use crate::plugin::Registry;
@@ -17,7 +18,7 @@ use crate::plugin::Registry;
 pub const PASSWORD: &str = "demo-password";
 
 /// Seeds the demo unless the database already has a campaign. Returns whether it did.
-pub async fn seed(db: &DatabaseConnection, registry: &Registry) -> Result<bool> {
+pub async fn seed(db: &DatabaseConnection, registry: &Registry, engine: &Engine) -> Result<bool> {
     if campaign::Entity::find().count(db).await? > 0 {
         return Ok(false);
     }
@@ -35,6 +36,7 @@ pub async fn seed(db: &DatabaseConnection, registry: &Registry) -> Result<bool> 
             store_zero_orders: false,
             store_zero_commissions: true,
             hold_days: 30,
+            approval: Approval::Automatic,
             destinations: Destinations::parse(Some("https://shop.example/"), &["*.shop.example".into()])?,
             browser_conversions_per_day: 1000,
         },
@@ -100,8 +102,7 @@ pub async fn seed(db: &DatabaseConnection, registry: &Registry) -> Result<bool> 
             discount: money("0"),
             custom_fields: Default::default(),
         };
-        let prepared = engine::prepare(db, &config, sale).await?;
-        engine::record(db, registry, prepared, engine::Mode::Record).await?;
+        engine.record(prepare(db, &config, sale).await?).await?;
     }
     Ok(true)
 }

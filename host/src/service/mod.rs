@@ -3,11 +3,13 @@
 pub mod affiliates;
 pub mod audit;
 pub mod bindings;
+pub mod blocking;
 pub mod campaigns;
 pub mod config;
 pub mod coupons;
 pub mod demo;
 pub mod engine;
+pub mod ids;
 pub mod lifecycle;
 pub mod operator_keys;
 pub mod packages;

@@ -31,6 +31,8 @@ pub struct Model {
     pub store_zero_commissions: bool,
     /// Days a commission is held before it is approved.
     pub hold_days: i32,
+    /// With no approval plugin: `automatic` (approved when the hold ends) or `manual`.
+    pub approval: String,
     /// Browser-reported conversions accepted per day (UTC); 0 turns them off.
     pub browser_conversions_per_day: i32,
     /// Where referral links send visitors by default.

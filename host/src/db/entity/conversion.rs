@@ -46,6 +46,10 @@ pub struct Model {
     pub status: String,
     /// Why processing failed.
     pub error: Option<String>,
+    /// The plugin whose failure flagged it, if a plugin failed.
+    pub failed_plugin: Option<String>,
+    /// That plugin's version.
+    pub failed_version: Option<String>,
     /// `server` (the merchant's server) or `browser` (the snippet).
     pub source: String,
     /// The server-reported conversion that superseded this browser-reported one.

@@ -1,70 +1,77 @@
-//! Conversions stored in batches: one task takes every prepared conversion waiting
-//! (up to [`BATCH`]) and stores them in one transaction:
+//! Step 3: planned conversions written, and nothing else done in the transaction.
+//! One task takes every plan waiting (up to [`BATCH`]) and stores them in one
+//! transaction:
 //!
 //! 1. one `INSERT ... ON CONFLICT (campaign_id, order_id) DO NOTHING RETURNING` for
 //!    the conversions: one it does not return had its order id taken (also by one
-//!    repeated within the batch): a duplicate (409), or, reported by the merchant's
-//!    server, perhaps a browser report it supersedes (stored alone after the batch);
-//! 2. each conversion's plugins, called in turn (nothing written yet);
-//! 3. one `INSERT ... RETURNING` for the commissions of every conversion whose
-//!    storing is just that insert; the others (an approval plugin or a non-bonus
-//!    action follows) each in a savepoint of their own;
-//! 4. the conversions whose plugins failed are flagged; one commit.
+//!    repeated within the batch). Its plan is discarded: a duplicate (409), or, from
+//!    the merchant's server, perhaps a browser report it supersedes (stored alone
+//!    after the batch, [`store_alone`]);
+//! 2. the commissions of the stored ones, [`ROWS_PER_INSERT`] rows per statement
+//!    (their ids are the host's: nothing is read back);
+//! 3. the rules' group moves and audit rows;
+//! 4. one commit, so one sync for the whole batch.
 //!
 //! Every request waits until its conversion is committed. If the batch fails as a
-//! whole (a database error), each of its conversions is stored again on its own,
-//! so one bad conversion cannot fail the others.
+//! whole (a database error), each of its conversions is stored again on its own, so
+//! one bad row cannot fail the others; a conversion that fails alone fails its
+//! request with a 5xx and leaves nothing behind.
 
-use std::collections::{HashMap, VecDeque};
-use std::sync::Arc;
+use std::collections::HashSet;
+use std::time::Duration;
 
-use sea_orm::{DatabaseConnection, EntityTrait, TransactionTrait};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, QueryFilter, QuerySelect, TransactionTrait,
+    TryInsertResult,
+};
 use tokio::sync::{mpsc, oneshot};
 
-use super::{Flagged, Mode, Plan, Prepared, Recorded, counted, in_insert_order, insert_new, record};
-use crate::db::entity::{commission, conversion};
+use super::Recorded;
+use super::plan::{FAILED, Plan};
+use crate::db::entity::{audit, commission, conversion};
 use crate::domain::conversion::Source;
 use crate::error::{Error, Result};
-use crate::plugin::Registry;
+use crate::service::{affiliates, lifecycle};
 
 /// At most this many conversions per transaction.
 const BATCH: usize = 128;
+
+/// Plans waiting for the writer, at most; past it a conversion is refused at once.
+const QUEUE: usize = 8 * BATCH;
 
 /// Commissions per insert statement. PostgreSQL parses one statement of hundreds
 /// of rows slowly (~50 ms for 400 rows of 18 values), and a few statement shapes
 /// stay in the prepared-statement cache.
 const ROWS_PER_INSERT: usize = 64;
 
-/// Batches at least this large have their plugins called on several threads.
-const PARALLEL_FROM: usize = 8;
-
-/// A prepared conversion and who waits for its result.
+/// A plan and who waits for it to be stored.
 struct Job {
-    prepared: Prepared,
+    plan: Plan,
     done: oneshot::Sender<Result<Recorded>>,
 }
 
-/// The handle of the task that records conversions in batches.
+/// The handle of the task that writes plans in batches.
 #[derive(Clone)]
-pub struct ConversionWriter(mpsc::Sender<Job>);
+pub(super) struct ConversionWriter(mpsc::Sender<Job>);
 
 impl ConversionWriter {
-    /// Starts the writer task.
-    pub fn start(db: DatabaseConnection, registry: Arc<Registry>) -> Self {
-        let (sender, receiver) = mpsc::channel(8 * BATCH);
-        tokio::spawn(write_batches(db, registry, receiver));
+    /// Starts the writer task on `db`.
+    pub(super) fn start(db: DatabaseConnection) -> Self {
+        let (sender, receiver) = mpsc::channel(QUEUE);
+        tokio::spawn(write_batches(db, receiver));
         Self(sender)
     }
 
-    /// Records a conversion; returns once it is committed. When the queue is full the
-    /// conversion is refused at once (503 with `Retry-After`), nothing stored.
-    pub async fn record(&self, prepared: Prepared) -> Result<Recorded> {
+    /// Stores a plan; returns once it is committed. When the queue is full it is
+    /// refused at once (503 with `Retry-After`), nothing stored.
+    pub(super) async fn record(&self, plan: Plan) -> Result<Recorded> {
         let stopped = || Error::Internal("the conversion writer has stopped".into());
         let (done, wait) = oneshot::channel();
-        self.0.try_send(Job { prepared, done }).map_err(|err| match err {
+        self.0.try_send(Job { plan, done }).map_err(|err| match err {
             mpsc::error::TrySendError::Full(_) => Error::Unavailable {
                 message: "too many conversions are waiting to be stored".into(),
-                retry_after: std::time::Duration::from_secs(1),
+                retry_after: Duration::from_secs(1),
             },
             mpsc::error::TrySendError::Closed(_) => stopped(),
         })?;
@@ -72,26 +79,27 @@ impl ConversionWriter {
     }
 }
 
-async fn write_batches(db: DatabaseConnection, registry: Arc<Registry>, mut receiver: mpsc::Receiver<Job>) {
+async fn write_batches(db: DatabaseConnection, mut receiver: mpsc::Receiver<Job>) {
     let mut jobs = Vec::with_capacity(BATCH);
     while receiver.recv_many(&mut jobs, BATCH).await > 0 {
         let batch = std::mem::take(&mut jobs);
         // In a task of its own: a panic fails this batch's requests, not the writer.
-        if let Err(err) = tokio::spawn(write_and_reply(db.clone(), registry.clone(), batch)).await {
+        if let Err(err) = tokio::spawn(write_and_reply(db.clone(), batch)).await {
             tracing::error!(error = %err, "the conversion writer's batch panicked");
         }
     }
 }
 
-async fn write_and_reply(db: DatabaseConnection, registry: Arc<Registry>, batch: Vec<Job>) {
-    let prepared: Vec<&Prepared> = batch.iter().map(|job| &job.prepared).collect();
-    match write_batch(&db, &registry, &prepared).await {
-        Ok(results) => {
-            for (job, result) in batch.into_iter().zip(results) {
-                let result = match result {
-                    Some(result) => result,
+async fn write_and_reply(db: DatabaseConnection, batch: Vec<Job>) {
+    let plans: Vec<&Plan> = batch.iter().map(|job| &job.plan).collect();
+    match write_batch(&db, &plans).await {
+        Ok(stored) => {
+            for job in batch {
+                let result = if stored.contains(&job.plan.conversion.id) {
+                    job.plan.recorded()
+                } else {
                     // Its order id was taken: perhaps by a browser report it supersedes.
-                    None => record(&db, &registry, job.prepared, Mode::Record).await,
+                    store_alone(&db, &job.plan).await.and_then(|()| job.plan.recorded())
                 };
                 let _ = job.done.send(result);
             }
@@ -99,129 +107,138 @@ async fn write_and_reply(db: DatabaseConnection, registry: Arc<Registry>, batch:
         Err(err) => {
             tracing::warn!(error = %err, conversions = batch.len(), "a batch failed; storing its conversions one by one");
             for job in batch {
-                let _ = job.done.send(record(&db, &registry, job.prepared, Mode::Record).await);
+                let _ = job.done.send(store_alone(&db, &job.plan).await.and_then(|()| job.plan.recorded()));
             }
         }
     }
 }
 
-/// Stores a batch in one transaction; the outer error fails the batch as a whole.
-/// `None` for a conversion reported by the merchant's server whose order id was
-/// taken: the caller stores it alone, superseding a browser report of the order or
-/// answering 409.
-async fn write_batch(
-    db: &DatabaseConnection,
-    registry: &Registry,
-    batch: &[&Prepared],
-) -> Result<Vec<Option<Result<Recorded>>>> {
+/// Stores a batch in one transaction; returns the ids of the conversions stored (the
+/// others had their order id taken).
+async fn write_batch(db: &DatabaseConnection, plans: &[&Plan]) -> Result<HashSet<i64>> {
     let txn = db.begin().await?;
-    let mut inserted = Inserted::new(insert_new(&txn, batch.iter().map(|prepared| prepared.row.clone())).await?);
-    let stored: Vec<Option<conversion::Model>> = batch.iter().map(|prepared| inserted.take(prepared)).collect();
-    let mut planned = plan_all(registry, batch, stored);
-
-    // The commissions of every plan that is just an insert, together, in batch order.
-    let rows: Vec<commission::ActiveModel> = planned
-        .iter()
-        .filter_map(|entry| match entry {
-            Some((_, Ok(plan))) if plan.only_inserts() => Some(plan.rows.iter().cloned()),
-            _ => None,
-        })
-        .flatten()
-        .collect();
-    let mut commissions = Vec::with_capacity(rows.len());
-    for chunk in rows.chunks(ROWS_PER_INSERT) {
-        commissions.extend(commission::Entity::insert_many(chunk.to_vec()).exec_with_returning(&txn).await?);
-    }
-    let mut commissions = VecDeque::from(in_insert_order(commissions));
-
-    let mut results = Vec::with_capacity(batch.len());
-    for (i, prepared) in batch.iter().enumerate() {
-        let Some((row, plan)) = planned[i].take() else {
-            let server = prepared.new.source == Source::Server;
-            results.push((!server).then(|| Err(prepared.duplicate())));
-            continue;
-        };
-        let outcome = match plan {
-            Ok(plan) if plan.only_inserts() => Ok(commissions.drain(..plan.rows.len()).collect()),
-            Ok(plan) => plan.store_alone(&txn, registry, &prepared.context.campaign).await,
-            Err(flagged) => Err(flagged),
-        };
-        results.push(Some(Ok(prepared.finish(&txn, row, outcome).await?)));
-    }
+    let stored: HashSet<i64> = insert_new(&txn, plans.iter().map(|plan| plan.conversion_row())).await?;
+    let written: Vec<&Plan> = plans.iter().copied().filter(|plan| stored.contains(&plan.conversion.id)).collect();
+    write_rows(&txn, &written).await?;
     txn.commit().await?;
-    for recorded in results.iter().flatten().flatten() {
-        counted(recorded);
-    }
-    Ok(results)
+    Ok(stored)
 }
 
-/// A batch's stored conversions, each with its plugins' plan (`None` for a
-/// duplicate). The plugin calls are spread over the machine's cores: the writer is
-/// one task, and they are most of its work.
-fn plan_all<'a>(
-    registry: &Registry,
-    batch: &[&'a Prepared],
-    stored: Vec<Option<conversion::Model>>,
-) -> Vec<Option<(conversion::Model, Result<Plan<'a>, Flagged>)>> {
-    let plan_chunk = |chunk: Vec<(&'a Prepared, Option<conversion::Model>)>| {
-        let planned = chunk.into_iter().map(|(prepared, row)| {
-            row.map(|row| {
-                let plan = prepared.plan(registry, &row);
-                (row, plan)
-            })
-        });
-        planned.collect::<Vec<_>>()
-    };
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let mut jobs: Vec<_> = batch.iter().copied().zip(stored).collect();
-    if threads < 2 || jobs.len() < PARALLEL_FROM {
-        return plan_chunk(jobs);
-    }
-    let size = jobs.len().div_ceil(threads);
-    let mut chunks = Vec::new();
-    while jobs.len() > size {
-        let rest = jobs.split_off(size);
-        chunks.push(std::mem::replace(&mut jobs, rest));
-    }
-    chunks.push(jobs);
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = chunks.into_iter().map(|chunk| scope.spawn(move || plan_chunk(chunk))).collect();
-        handles
-            .into_iter()
-            .flat_map(|handle| handle.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
-            .collect()
+/// Inserts conversions, skipping any whose order id the campaign already has;
+/// returns the ids of those inserted.
+async fn insert_new(
+    txn: &DatabaseTransaction,
+    rows: impl IntoIterator<Item = conversion::ActiveModel>,
+) -> Result<HashSet<i64>> {
+    let inserted = conversion::Entity::insert_many(rows)
+        .on_conflict_do_nothing_on([conversion::Column::CampaignId, conversion::Column::OrderId])
+        .exec_with_returning_keys(txn)
+        .await?;
+    Ok(match inserted {
+        TryInsertResult::Inserted(ids) => ids.into_iter().collect(),
+        TryInsertResult::Conflicted | TryInsertResult::Empty => HashSet::new(),
     })
 }
 
-/// The conversions an insert returned, to hand to the batch's jobs in order.
-struct Inserted {
-    /// Those with an order id, by campaign and order id.
-    by_order: HashMap<(i64, String), conversion::Model>,
-    /// Those without, in insert order (ids are assigned in it).
-    without_order: VecDeque<conversion::Model>,
+/// Writes the commissions, group moves and audit rows of stored conversions' plans.
+async fn write_rows(txn: &DatabaseTransaction, plans: &[&Plan]) -> Result<()> {
+    let rows: Vec<commission::ActiveModel> = plans.iter().flat_map(|plan| plan.commission_rows()).collect();
+    for chunk in rows.chunks(ROWS_PER_INSERT) {
+        commission::Entity::insert_many(chunk.to_vec()).exec_without_returning(txn).await?;
+    }
+    for plan in plans {
+        for change in &plan.moves {
+            affiliates::assign_group(txn, change.campaign, change.affiliate, change.group, &change.actor).await?;
+        }
+    }
+    let audits: Vec<audit::ActiveModel> = plans.iter().flat_map(|plan| plan.audits.iter().cloned()).collect();
+    crate::service::audit::record_all(txn, audits).await
 }
 
-impl Inserted {
-    /// Over rows in insert order.
-    fn new(rows: Vec<conversion::Model>) -> Self {
-        let mut inserted = Self { by_order: HashMap::new(), without_order: VecDeque::new() };
-        for row in rows {
-            match row.order_id.clone() {
-                Some(order) => {
-                    inserted.by_order.insert((row.campaign_id, order), row);
-                }
-                None => inserted.without_order.push_back(row),
-            }
-        }
-        inserted
+/// Stores one plan in a transaction of its own. When its order id is taken by a
+/// browser report and the merchant's server reports it, the server wins: the
+/// browser's conversion is marked superseded and gives up the order id, its
+/// commissions are declined (or reversed, where an operator already approved them),
+/// and the server's is stored, credited as the server says. Any other taken order id
+/// is a duplicate (409).
+pub(super) async fn store_alone(db: &DatabaseConnection, plan: &Plan) -> Result<()> {
+    let txn = db.begin().await?;
+    if insert_new(&txn, [plan.conversion_row()]).await?.is_empty() {
+        supersede(&txn, plan).await?;
     }
+    write_rows(&txn, &[plan]).await?;
+    Ok(txn.commit().await?)
+}
 
-    /// The stored row of `prepared`, or `None` if its order id was a duplicate (the
-    /// first of several equal ones in a batch is the one stored).
-    fn take(&mut self, prepared: &Prepared) -> Option<conversion::Model> {
-        match &prepared.new.order_id {
-            Some(order) => self.by_order.remove(&(prepared.context.campaign.id, order.clone())),
-            None => self.without_order.pop_front(),
-        }
+/// Frees the order id of the browser report `plan` supersedes and stores `plan`'s
+/// conversion; a 409 when the order id is not a browser report's.
+async fn supersede(txn: &DatabaseTransaction, plan: &Plan) -> Result<()> {
+    let row = &plan.conversion;
+    let duplicate = || Error::Conflict {
+        field: "order-id".into(),
+        message: format!(
+            "order {} is already recorded in campaign {}",
+            row.order_id.clone().unwrap_or_default(),
+            row.campaign_id
+        ),
+    };
+    let order = row.order_id.clone().ok_or_else(duplicate)?;
+    if row.source != Source::Server.as_str() {
+        return Err(duplicate());
     }
+    let browser = conversion::Entity::find()
+        .filter(conversion::Column::CampaignId.eq(row.campaign_id))
+        .filter(conversion::Column::OrderId.eq(order.as_str()))
+        .lock_exclusive()
+        .one(txn)
+        .await?
+        .filter(|found| found.source == Source::Browser.as_str())
+        .ok_or_else(duplicate)?;
+    let freed = conversion::Entity::update_many()
+        .col_expr(conversion::Column::OrderId, Expr::value(Option::<String>::None))
+        .col_expr(conversion::Column::Status, Expr::value("superseded"))
+        .col_expr(conversion::Column::SupersededBy, Expr::value(row.id))
+        .filter(conversion::Column::Id.eq(browser.id))
+        .filter(conversion::Column::OrderId.eq(order.as_str()))
+        .exec(txn)
+        .await?;
+    if freed.rows_affected != 1 {
+        return Err(duplicate());
+    }
+    lifecycle::retire(txn, &browser, "superseded by the merchant's report of the order", "system").await?;
+    if insert_new(txn, [plan.conversion_row()]).await?.is_empty() {
+        return Err(duplicate());
+    }
+    let after = serde_json::json!({"status": "superseded", "superseded-by": row.id});
+    let target = ("conversion", browser.id);
+    crate::service::audit::record(txn, "system", "conversion.supersede", target, Some(order.into()), Some(after)).await
+}
+
+/// Writes the new plan of a flagged conversion: its status and failure, and, when the
+/// plan succeeded, its commissions. Once: the update is conditional on the conversion
+/// still being flagged, so a concurrent reprocess gets a 409.
+pub(super) async fn reprocess(db: &DatabaseConnection, plan: Plan) -> Result<Recorded> {
+    let row = &plan.conversion;
+    let txn = db.begin().await?;
+    let updated = conversion::Entity::update_many()
+        .col_expr(conversion::Column::Status, Expr::value(row.status.as_str()))
+        .col_expr(conversion::Column::Error, Expr::value(row.error.clone()))
+        .col_expr(conversion::Column::FailedPlugin, Expr::value(row.failed_plugin.clone()))
+        .col_expr(conversion::Column::FailedVersion, Expr::value(row.failed_version.clone()))
+        .filter(conversion::Column::Id.eq(row.id))
+        .filter(conversion::Column::Status.eq(FAILED))
+        .exec(&txn)
+        .await?;
+    if updated.rows_affected != 1 {
+        return Err(Error::Conflict {
+            field: "status".into(),
+            message: format!("conversion {} was reprocessed meanwhile", row.id),
+        });
+    }
+    write_rows(&txn, &[&plan]).await?;
+    let after = serde_json::json!({"status": row.status, "commissions": plan.commissions.len()});
+    crate::service::audit::record(&txn, "operator", "conversion.reprocess", ("conversion", row.id), None, Some(after))
+        .await?;
+    txn.commit().await?;
+    plan.recorded()
 }

@@ -1,0 +1,399 @@
+//! Step 2: what a conversion's plugins decide, made with no transaction open. The
+//! plugin calls run in the engine's [`BlockingPool`] (one per core at a time, so a
+//! slow plugin holds a core, not a write, and no more instances run than the engine
+//! has slots). The result is the rows to write, every id already the host's.
+
+use std::sync::Arc;
+
+use chrono::Utc;
+use sea_orm::{ActiveModelTrait, DatabaseConnection, IntoActiveModel};
+use upline_plugin_sdk as sdk;
+
+use super::prepare::Prepared;
+use super::{CommissionView, ConversionView, Recorded};
+use crate::db::entity::{audit, commission, conversion};
+use crate::db::to_minor;
+use crate::domain::CommissionStatus;
+use crate::domain::campaign::{Approval, commission_type_key};
+use crate::domain::conversion::{MERCHANT_CONFIRMATION, Source};
+use crate::error::{CallError, Error, Failure, Result};
+use crate::plugin::{Hook, Invocation, LoadedPlugin, OVER_TOTAL, Registry};
+use crate::service::audit::{entry, json};
+use crate::service::blocking::BlockingPool;
+use crate::service::ids::{Ids, Table};
+
+/// The status of a conversion whose plan succeeded.
+const PROCESSED: &str = "processed";
+/// The status of a conversion whose plan failed: stored, flagged, no commissions.
+pub(super) const FAILED: &str = "failed";
+/// What a commission waits for when an operator must decide it.
+const MANUAL: &str = "manual";
+
+/// Why a conversion's plan failed: the plugin that failed (id and version), if one
+/// did, and the reason.
+#[derive(Debug, Clone)]
+pub struct Flagged {
+    /// The plugin and its version.
+    pub plugin: Option<(String, String)>,
+    /// Why, in words.
+    pub reason: String,
+}
+
+impl From<Error> for Flagged {
+    fn from(err: Error) -> Self {
+        let plugin = match &err {
+            Error::PluginCall(call) => Some((call.plugin.to_string(), call.version.to_string())),
+            _ => None,
+        };
+        Flagged { plugin, reason: err.to_string() }
+    }
+}
+
+/// A group move a rule decided, carried out when the plan is written.
+#[derive(Debug, Clone)]
+pub(super) struct GroupMove {
+    pub(super) campaign: i64,
+    pub(super) affiliate: i64,
+    pub(super) group: i64,
+    pub(super) actor: String,
+}
+
+/// The rows a conversion's plan writes.
+#[derive(Debug, Clone)]
+pub(super) struct Plan {
+    pub(super) conversion: conversion::Model,
+    pub(super) commissions: Vec<commission::Model>,
+    pub(super) moves: Vec<GroupMove>,
+    /// Awards and notifications, recorded in the audit log.
+    pub(super) audits: Vec<audit::ActiveModel>,
+}
+
+impl Plan {
+    /// The conversion flagged: stored with the failure, no commissions.
+    fn flagged(mut conversion: conversion::Model, flagged: Flagged) -> Self {
+        tracing::warn!(conversion = conversion.id, reason = %flagged.reason, "conversion flagged");
+        conversion.status = FAILED.into();
+        conversion.error = Some(flagged.reason);
+        (conversion.failed_plugin, conversion.failed_version) = flagged.plugin.unzip();
+        Self { conversion, commissions: vec![], moves: vec![], audits: vec![] }
+    }
+
+    /// Its rows as active models to insert.
+    pub(super) fn conversion_row(&self) -> conversion::ActiveModel {
+        self.conversion.clone().into_active_model().reset_all()
+    }
+
+    /// Its commissions as active models to insert.
+    pub(super) fn commission_rows(&self) -> impl Iterator<Item = commission::ActiveModel> + '_ {
+        self.commissions.iter().map(|row| row.clone().into_active_model().reset_all())
+    }
+
+    /// What the API answers for it.
+    pub(super) fn recorded(&self) -> Result<Recorded> {
+        Ok(Recorded {
+            conversion: ConversionView::of(&self.conversion)?,
+            commissions: self.commissions.iter().cloned().map(CommissionView::of).collect::<Result<_>>()?,
+        })
+    }
+}
+
+/// Plans `prepared` as conversion `conversion_id` (0 when simulated: every id 0).
+pub(super) async fn plan(
+    pool: &BlockingPool,
+    ids: &Ids,
+    db: &DatabaseConnection,
+    registry: Arc<Registry>,
+    prepared: Prepared,
+    conversion_id: i64,
+) -> Result<Plan> {
+    // Processed unless the plan fails (a stored, flagged row is planned afresh).
+    let row = conversion::Model {
+        id: conversion_id,
+        status: PROCESSED.into(),
+        error: None,
+        failed_plugin: None,
+        failed_version: None,
+        ..prepared.row.clone()
+    };
+    let prepared = Arc::new(prepared);
+    let drafted = {
+        let (registry, prepared, row) = (registry.clone(), prepared.clone(), row.clone());
+        pool.run(move || draft(&registry, &prepared, &row)).await?
+    };
+    let draft = match drafted {
+        Ok(draft) => draft,
+        Err(flagged) => return Ok(Plan::flagged(row, flagged)),
+    };
+    let commission_ids = match conversion_id {
+        0 => vec![0; draft.lines.len()],
+        _ => ids.take(db, Table::Commissions, draft.lines.len()).await?,
+    };
+    let mut commissions = commissions(&prepared, &row, draft.lines, commission_ids)?;
+    if approval_plugin(&prepared).is_some() && !commissions.is_empty() {
+        let decided = {
+            let (registry, prepared) = (registry, prepared.clone());
+            pool.run(move || approve_all(&registry, &prepared, commissions)).await?
+        };
+        commissions = match decided {
+            Ok(decided) => decided,
+            Err(flagged) => return Ok(Plan::flagged(row, flagged)),
+        };
+    }
+    Ok(Plan { conversion: row, commissions, moves: draft.moves, audits: draft.audits })
+}
+
+/// One commission a plugin decided, before it has an id and a status.
+struct Line {
+    affiliate: sdk::AffiliateId,
+    tier: u32,
+    commission_type: String,
+    amount: sdk::Money,
+    explanation: String,
+    plugin: Arc<LoadedPlugin>,
+}
+
+/// What the distribution and bonus-rule plugins decided.
+struct Draft {
+    lines: Vec<Line>,
+    moves: Vec<GroupMove>,
+    audits: Vec<audit::ActiveModel>,
+}
+
+/// Calls the distribution plugin, then every bonus-rule plugin; the host checks
+/// each result, and the bonuses and the lines together against the total.
+fn draft(registry: &Registry, prepared: &Prepared, row: &conversion::Model) -> Result<Draft, Flagged> {
+    let context = &prepared.context;
+    let campaign = &context.campaign;
+    let mut draft = Draft { lines: vec![], moves: vec![], audits: vec![] };
+    let commissionable = prepared.commissionable;
+    if commissionable.is_zero() && !campaign.store_zero_orders {
+        return Ok(draft);
+    }
+    let bound = context.plugins.as_ref().as_ref().map_err(|err| Flagged { plugin: None, reason: err.clone() })?;
+    let Some((plugin, invocation)) = bound.with(Hook::Distribute).next() else {
+        let reason = format!("no distribution plugin is enabled for campaign {}", campaign.id);
+        return Err(Flagged { plugin: None, reason });
+    };
+    let input = sdk::DistributeInput {
+        now: millis(Utc::now()),
+        conversion: sdk::Conversion {
+            id: (row.id as u64).into(),
+            campaign: (campaign.id as u64).into(),
+            commission_type: prepared.new.commission_type.clone(),
+            total: commissionable,
+            order_id: prepared.new.order_id.clone(),
+            product_id: prepared.new.product_id.clone(),
+            coupon: prepared.new.coupon.clone(),
+            custom_fields: prepared.new.custom_fields.clone().into_iter().collect(),
+            occurred_at: millis(row.created_at),
+        },
+        upline: context.upline.to_vec(),
+        groups: context.groups.to_vec(),
+    };
+    let kind = commission_type_key(&prepared.new.commission_type);
+    // What the conversion's commissions add up to: a bonus counts toward the
+    // commissionable total like a distribution line.
+    let mut paid = sdk::Money::zero(commissionable.currency());
+    for line in registry.engine().distribute(plugin, invocation, &input)?.value {
+        paid = paid + line.amount;
+        if line.amount.is_zero() && !campaign.store_zero_commissions {
+            continue;
+        }
+        draft.lines.push(Line {
+            affiliate: line.affiliate,
+            tier: line.tier,
+            commission_type: kind.clone(),
+            amount: line.amount,
+            explanation: line.explanation,
+            plugin: plugin.clone(),
+        });
+    }
+    let browser = prepared.new.source == Source::Browser;
+    let referrer = &context.upline[0];
+    for (bonus_plugin, invocation) in bound.with(Hook::BonusRules) {
+        let bonus = sdk::BonusInput {
+            now: input.now,
+            campaign: input.conversion.campaign,
+            affiliate: referrer.affiliate,
+            group: referrer.group,
+            groups: input.groups.clone(),
+            trigger: sdk::Trigger::Conversion(input.conversion.clone()),
+        };
+        let actions = registry.engine().evaluate(bonus_plugin, invocation, &bonus, commissionable.currency())?.value;
+        let actor = format!("plugin:{}@{}", bonus_plugin.manifest.id, bonus_plugin.manifest.version);
+        for action in actions {
+            match action {
+                sdk::Action::Bonus { affiliate, amount, explanation } => {
+                    paid = paid + amount;
+                    if paid.amount() > commissionable.amount() && !invocation.may_exceed_total(bonus_plugin) {
+                        return Err(over_total(bonus_plugin, amount, paid, commissionable));
+                    }
+                    let plugin = bonus_plugin.clone();
+                    let commission_type = "bonus".into();
+                    draft.lines.push(Line { affiliate, tier: 1, commission_type, amount, explanation, plugin });
+                }
+                // A browser's report acts through bonuses only, which wait for the merchant.
+                _ if browser => {}
+                sdk::Action::MoveToGroup { affiliate, group, .. } => draft.moves.push(GroupMove {
+                    campaign: campaign.id,
+                    affiliate: affiliate.get() as i64,
+                    group: group.get() as i64,
+                    actor: actor.clone(),
+                }),
+                other @ (sdk::Action::Award { affiliate, .. } | sdk::Action::Notify { affiliate, .. }) => {
+                    let kind =
+                        if matches!(other, sdk::Action::Award { .. }) { "affiliate.award" } else { "affiliate.notify" };
+                    let target = ("affiliate", affiliate.get() as i64);
+                    draft.audits.push(entry(&actor, kind, target, None, Some(json(&other))));
+                }
+            }
+        }
+    }
+    Ok(draft)
+}
+
+/// The refusal of a bonus that takes a conversion's commissions past its total.
+fn over_total(plugin: &LoadedPlugin, bonus: sdk::Money, paid: sdk::Money, total: sdk::Money) -> Flagged {
+    let failure = Failure::InvalidOutput(format!(
+        "a bonus of {bonus} brings the conversion's commissions to {paid}, more than its commissionable total \
+         {total} {OVER_TOTAL}"
+    ));
+    let error = CallError {
+        plugin: plugin.manifest.id.clone(),
+        version: plugin.manifest.version.clone(),
+        hook: Hook::BonusRules,
+        failure,
+    };
+    Flagged::from(Error::PluginCall(error))
+}
+
+/// The commission rows of `lines`, with `ids`, each in the status the campaign gives
+/// a new commission: a browser's report waits for the merchant; with an approval
+/// plugin, pending until it decides (next); else by the campaign's approval setting,
+/// approved when the hold ends (at once without one), or waiting for an operator.
+fn commissions(
+    prepared: &Prepared,
+    conversion: &conversion::Model,
+    lines: Vec<Line>,
+    ids: Vec<i64>,
+) -> Result<Vec<commission::Model>> {
+    let campaign = &prepared.context.campaign;
+    let now = Utc::now();
+    let hold = (campaign.hold_days > 0).then(|| now + chrono::Duration::days(campaign.hold_days.into()));
+    let (status, hold_until, waiting_for) = if prepared.new.source == Source::Browser {
+        (CommissionStatus::Pending, None, Some(MERCHANT_CONFIRMATION.to_owned()))
+    } else if approval_plugin(prepared).is_some() {
+        (CommissionStatus::Pending, hold, None)
+    } else if campaign.approval == Approval::Manual.as_str() {
+        (CommissionStatus::Pending, None, Some(MANUAL.to_owned()))
+    } else if hold.is_some() {
+        (CommissionStatus::Pending, hold, None)
+    } else {
+        (CommissionStatus::Pending.approve()?, None, None)
+    };
+    lines
+        .into_iter()
+        .zip(ids)
+        .map(|(line, id)| {
+            let bonus = line.commission_type == "bonus";
+            Ok(commission::Model {
+                id,
+                conversion_id: Some(conversion.id),
+                campaign_id: campaign.id,
+                affiliate_id: line.affiliate.get() as i64,
+                tier: line.tier as i32,
+                commission_type: line.commission_type,
+                amount_minor: to_minor(line.amount, "amount")?,
+                currency: line.amount.currency().code().into(),
+                status: status.as_str().into(),
+                hold_until,
+                waiting_for: waiting_for.clone(),
+                product_id: if bonus { None } else { prepared.new.product_id.clone() },
+                plugin_id: Some(line.plugin.manifest.id.to_string()),
+                plugin_version: Some(line.plugin.manifest.version.to_string()),
+                explanation: line.explanation,
+                reverses_id: None,
+                payout_id: None,
+                created_at: now,
+                updated_at: now,
+            })
+        })
+        .collect()
+}
+
+/// The campaign's approval plugin, unless the conversion is a browser's report
+/// (which waits for the merchant whatever a plugin would decide).
+fn approval_plugin(prepared: &Prepared) -> Option<&(Arc<LoadedPlugin>, Invocation)> {
+    let bound = prepared.context.plugins.as_ref().as_ref().ok()?;
+    bound.with(Hook::Approve).next().filter(|_| prepared.new.source != Source::Browser)
+}
+
+/// Asks the approval plugin about every commission, bonuses included, and records
+/// its decisions.
+fn approve_all(
+    registry: &Registry,
+    prepared: &Prepared,
+    commissions: Vec<commission::Model>,
+) -> Result<Vec<commission::Model>, Flagged> {
+    let Some((plugin, invocation)) = approval_plugin(prepared) else { return Ok(commissions) };
+    let campaign = &prepared.context.campaign;
+    commissions
+        .into_iter()
+        .map(|mut row| {
+            let facts = prepared.context.facts.get(&row.affiliate_id).copied().ok_or_else(|| Flagged {
+                plugin: None,
+                reason: format!("affiliate {} has no record to decide on", row.affiliate_id),
+            })?;
+            let input = sdk::ApprovalInput {
+                now: millis(Utc::now()),
+                commission: sdk::Commission {
+                    id: (row.id as u64).into(),
+                    conversion: (row.conversion_id.unwrap_or_default() as u64).into(),
+                    campaign: (row.campaign_id as u64).into(),
+                    affiliate: (row.affiliate_id as u64).into(),
+                    tier: row.tier as u32,
+                    commission_type: crate::domain::campaign::parse_commission_type(
+                        "commission_type",
+                        &row.commission_type,
+                    )
+                    .unwrap_or(sdk::CommissionType::Sale),
+                    amount: crate::db::from_minor(row.amount_minor, &row.currency)?,
+                    created_at: millis(row.created_at),
+                },
+                affiliate_first_login: facts.first_login.map(millis),
+                sub_affiliate_first_conversion: facts.sub_affiliate_firsts[0].map(millis),
+                sub_affiliate_first_sale: facts.sub_affiliate_firsts[1].map(millis),
+                sub_affiliate_first_action: facts.sub_affiliate_firsts[2].map(millis),
+                affiliate_since: millis(facts.since),
+                hold_days: campaign.hold_days as u32,
+            };
+            match registry.engine().approve(plugin, invocation, &input)?.value {
+                sdk::Decision::Approve => {
+                    row.status = CommissionStatus::Pending.approve().map_err(Error::from)?.as_str().into();
+                    row.hold_until = None;
+                }
+                sdk::Decision::Decline(reason) => {
+                    row.status = CommissionStatus::Pending.decline().map_err(Error::from)?.as_str().into();
+                    row.hold_until = None;
+                    row.explanation = format!("{} (declined: {reason})", row.explanation);
+                }
+                sdk::Decision::Pending(sdk::PendingUntil::Time(at)) => {
+                    row.hold_until = chrono::DateTime::from_timestamp_millis(at.millis());
+                }
+                sdk::Decision::Pending(sdk::PendingUntil::Event(event)) => {
+                    row.hold_until = None;
+                    row.waiting_for = Some(json(&event).as_str().unwrap_or_default().to_owned());
+                }
+                sdk::Decision::Pending(sdk::PendingUntil::Manual) => {
+                    row.hold_until = None;
+                    row.waiting_for = Some(MANUAL.into());
+                }
+            }
+            Ok(row)
+        })
+        .collect()
+}
+
+fn millis(at: chrono::DateTime<Utc>) -> sdk::Timestamp {
+    sdk::Timestamp::from_millis(at.timestamp_millis())
+}

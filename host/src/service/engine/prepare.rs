@@ -1,0 +1,228 @@
+//! Step 1: a conversion checked against its campaign, and everything its plan reads,
+//! read before any plugin runs and with no transaction open.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
+use upline_plugin_sdk as sdk;
+
+use crate::db::entity::{affiliate, campaign, conversion};
+use crate::db::{from_minor, to_minor};
+use crate::domain::campaign::parse_commission_type;
+use crate::domain::conversion::{NewConversion, Source};
+use crate::error::{Error, Result};
+use crate::plugin::Hook;
+use crate::service::audit::json;
+use crate::service::config::{Config, Plugins};
+
+/// What a conversion is computed with.
+pub(super) struct Context {
+    pub(super) campaign: Arc<campaign::Model>,
+    /// The referring affiliate first, then its parents, with their groups.
+    pub(super) upline: Arc<Vec<sdk::UplineMember>>,
+    pub(super) groups: Arc<Vec<sdk::CommissionGroup>>,
+    pub(super) plugins: Arc<Result<Plugins, String>>,
+    /// What an approval plugin decides on, per earner (read only when one is enabled).
+    pub(super) facts: HashMap<i64, EarnerFacts>,
+}
+
+/// What an approval plugin knows of an affiliate that earns a commission.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct EarnerFacts {
+    pub(super) first_login: Option<DateTime<Utc>>,
+    pub(super) since: DateTime<Utc>,
+    /// When its sub-affiliates first converted: any conversion, a sale, an action.
+    pub(super) sub_affiliate_firsts: [Option<DateTime<Utc>>; 3],
+}
+
+/// A checked conversion with everything its plan is computed with.
+pub struct Prepared {
+    pub(super) context: Context,
+    pub(super) new: NewConversion,
+    pub(super) commissionable: sdk::Money,
+    /// The row to store; its id is the host's, given when it is planned.
+    pub(super) row: conversion::Model,
+}
+
+/// Checks a conversion against its campaign, finds who referred it, and reads what
+/// its plan needs.
+pub async fn prepare(db: &DatabaseConnection, config: &Config<'_>, new: NewConversion) -> Result<Prepared> {
+    let campaign = config.campaign(new.campaign).await?;
+    if new.total.currency().code() != campaign.currency {
+        return Err(Error::InvalidInput {
+            field: "currency".into(),
+            message: format!("campaign {} is in {}", campaign.id, campaign.currency),
+        });
+    }
+    let affiliate = referred_by(db, &campaign, &new).await?;
+    let commissionable = commissionable(&campaign, &new);
+    let row = conversion::Model {
+        id: 0,
+        campaign_id: campaign.id,
+        affiliate_id: Some(affiliate),
+        click_id: None,
+        kind: match new.commission_type {
+            sdk::CommissionType::Action(_) => "action".into(),
+            _ => "sale".into(),
+        },
+        action_code: match &new.commission_type {
+            sdk::CommissionType::Action(code) => Some(code.clone()),
+            _ => None,
+        },
+        order_id: new.order_id.clone(),
+        product_id: new.product_id.clone(),
+        coupon: new.coupon.clone(),
+        currency: campaign.currency.clone(),
+        total_minor: to_minor(new.total, "total")?,
+        shipping_minor: to_minor(new.shipping, "shipping")?,
+        tax_minor: to_minor(new.tax, "tax")?,
+        discount_minor: to_minor(new.discount, "discount")?,
+        commissionable_minor: to_minor(commissionable, "total")?,
+        refunded_minor: 0,
+        custom_fields: json(&new.custom_fields),
+        status: String::new(),
+        error: None,
+        failed_plugin: None,
+        failed_version: None,
+        source: new.source.as_str().into(),
+        superseded_by: None,
+        created_at: Utc::now(),
+    };
+    let context = context(db, config, &campaign, affiliate, &new.commission_type).await?;
+    Ok(Prepared { context, new, commissionable, row })
+}
+
+/// A stored conversion prepared again, as it was recorded (its affiliate, amounts and
+/// commissionable total), with the campaign's current configuration.
+pub(super) async fn prepare_stored(
+    db: &DatabaseConnection,
+    config: &Config<'_>,
+    row: conversion::Model,
+) -> Result<Prepared> {
+    let stored = |what: &str| Error::Database(format!("conversion {}: bad {what}", row.id));
+    let campaign = config.campaign(row.campaign_id).await?;
+    let affiliate = row.affiliate_id.ok_or_else(|| stored("affiliate"))?;
+    let commission_type = match &row.action_code {
+        Some(code) => parse_commission_type("commission-type", &format!("action:{code}"))?,
+        None => sdk::CommissionType::Sale,
+    };
+    let custom_fields: BTreeMap<String, String> =
+        serde_json::from_value(row.custom_fields.clone()).map_err(|_| stored("custom fields"))?;
+    let new = NewConversion {
+        source: if row.source == Source::Browser.as_str() { Source::Browser } else { Source::Server },
+        campaign: row.campaign_id,
+        affiliate: Some(affiliate),
+        click: None,
+        commission_type: commission_type.clone(),
+        order_id: row.order_id.clone(),
+        product_id: row.product_id.clone(),
+        coupon: row.coupon.clone(),
+        total: from_minor(row.total_minor, &row.currency)?,
+        shipping: from_minor(row.shipping_minor, &row.currency)?,
+        tax: from_minor(row.tax_minor, &row.currency)?,
+        discount: from_minor(row.discount_minor, &row.currency)?,
+        custom_fields,
+    };
+    let commissionable = from_minor(row.commissionable_minor, &row.currency)?;
+    let context = context(db, config, &campaign, affiliate, &commission_type).await?;
+    Ok(Prepared { context, new, commissionable, row })
+}
+
+/// The upline, groups, plugins and (for an approval plugin) the earners' facts.
+async fn context(
+    db: &DatabaseConnection,
+    config: &Config<'_>,
+    campaign: &Arc<campaign::Model>,
+    affiliate: i64,
+    commission_type: &sdk::CommissionType,
+) -> Result<Context> {
+    let upline = config.upline(campaign.id, affiliate).await?;
+    let plugins = config.plugins(campaign.id).await?;
+    let approves = plugins.as_ref().as_ref().is_ok_and(|bound| bound.with(Hook::Approve).next().is_some());
+    let facts = if approves { earner_facts(db, &upline).await? } else { HashMap::new() };
+    Ok(Context {
+        campaign: campaign.clone(),
+        groups: config.groups(campaign.id, commission_type).await?,
+        upline,
+        plugins,
+        facts,
+    })
+}
+
+/// Who referred the conversion: the affiliate the merchant names, else the owner of
+/// an assigned coupon code, else the affiliate of the visitor's click token (a
+/// merchant's server reads it from the `upline_<campaign>` cookie). Never the
+/// affiliate of a browser's report of the order: anyone can send one of those.
+async fn referred_by(db: &DatabaseConnection, campaign: &campaign::Model, new: &NewConversion) -> Result<i64> {
+    if let Some(affiliate) = new.affiliate {
+        return Ok(affiliate);
+    }
+    if let Some(code) = &new.coupon
+        && let Some(affiliate) = crate::service::coupons::affiliate_of(db, campaign.id, code).await?
+    {
+        return Ok(affiliate);
+    }
+    if let Some(token) = &new.click {
+        return crate::service::tracking::attribute(db, campaign, token).await;
+    }
+    Err(Error::InvalidInput {
+        field: "affiliate".into(),
+        message: "name the referring affiliate, or send the click token or a coupon assigned to an affiliate".into(),
+    })
+}
+
+/// Product value, plus shipping and tax when the campaign counts them, less the
+/// discount when it subtracts it; never below zero.
+fn commissionable(campaign: &campaign::Model, new: &NewConversion) -> sdk::Money {
+    let mut total = new.total;
+    if campaign.include_shipping {
+        total = total + new.shipping;
+    }
+    if campaign.include_tax {
+        total = total + new.tax;
+    }
+    if campaign.subtract_discount {
+        total = total - new.discount;
+    }
+    if total.is_negative() { sdk::Money::zero(total.currency()) } else { total }
+}
+
+/// The facts an approval plugin decides on, for every affiliate of the upline.
+async fn earner_facts(db: &DatabaseConnection, upline: &[sdk::UplineMember]) -> Result<HashMap<i64, EarnerFacts>> {
+    let ids: Vec<i64> = upline.iter().map(|member| member.affiliate.get() as i64).collect();
+    let earners = affiliate::Entity::find().filter(affiliate::Column::Id.is_in(ids)).all(db).await?;
+    let mut facts = HashMap::with_capacity(earners.len());
+    for earner in earners {
+        let sub_affiliate_firsts = sub_affiliate_firsts(db, earner.id).await?;
+        facts.insert(
+            earner.id,
+            EarnerFacts { first_login: earner.first_login_at, since: earner.created_at, sub_affiliate_firsts },
+        );
+    }
+    Ok(facts)
+}
+
+/// When the affiliate's sub-affiliates first converted: any kind, a sale, an action.
+async fn sub_affiliate_firsts(db: &DatabaseConnection, affiliate_id: i64) -> Result<[Option<DateTime<Utc>>; 3]> {
+    let children: Vec<i64> = affiliate::Entity::find()
+        .filter(affiliate::Column::ParentId.eq(affiliate_id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|child| child.id)
+        .collect();
+    if children.is_empty() {
+        return Ok([None; 3]);
+    }
+    let conversions = conversion::Entity::find()
+        .filter(conversion::Column::AffiliateId.is_in(children))
+        .filter(conversion::Column::Status.ne("superseded"))
+        .order_by_asc(conversion::Column::CreatedAt)
+        .all(db)
+        .await?;
+    let first =
+        |kind: Option<&str>| conversions.iter().find(|c| kind.is_none_or(|kind| c.kind == kind)).map(|c| c.created_at);
+    Ok([first(None), first(Some("sale")), first(Some("action"))])
+}
