@@ -76,6 +76,7 @@ impl Application {
         std::fs::create_dir_all(&settings.data_dir).map_err(Error::io(&settings.data_dir))?;
         let url = settings.database_url.clone().unwrap_or_else(|| crate::db::default_url(&settings.data_dir));
         let db = crate::db::connect(&url).await?;
+        crate::db::checkpoints(&url).await?;
         for path in package_files(&settings.install)? {
             let bytes = std::fs::read(&path).map_err(Error::io(&path))?;
             let info = registry.install(bytes)?;

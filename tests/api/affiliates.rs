@@ -86,10 +86,15 @@ async fn plugins_are_enabled_per_campaign_with_a_checked_config() {
     assert_eq!((status, error["error"]["code"].as_str()), (422, Some("invalid_config")), "{error}");
     assert_eq!(error["error"]["field"], "/max-tiers");
 
+    // Switching it off keeps its configuration for when it is switched on again.
     let (status, _) = send(app.operator(Method::PUT, &url).json(&json!({"enabled": false}))).await;
     assert_eq!(status, 200);
     let (_, list) = send(app.operator(Method::GET, &format!("/api/v1/campaigns/{}/plugins", campaign["id"]))).await;
-    assert_eq!(list, json!([{"plugin": "multi-tier", "enabled": false, "config": {}, "position": 0, "grants": []}]));
+    let off =
+        json!([{"plugin": "multi-tier", "enabled": false, "config": {"max-tiers": 5}, "position": 0, "grants": []}]);
+    assert_eq!(list, off);
+    let (status, binding) = send(app.operator(Method::PUT, &url).json(&json!({"enabled": true}))).await;
+    assert_eq!((status, &binding["config"]), (200, &json!({"max-tiers": 5})), "{binding}");
 
     let missing = format!("/api/v1/campaigns/{}/plugins/not-installed", campaign["id"]);
     let (status, _) = send(app.operator(Method::PUT, &missing).json(&json!({"enabled": true}))).await;

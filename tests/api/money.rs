@@ -184,6 +184,13 @@ async fn long_reads_have_connections_of_their_own() {
     assert_eq!(campaigns().await.expect("count"), 1);
 
     if url.starts_with("sqlite:") {
+        // A stored write survives a power cut: the WAL is synced at each commit, and
+        // checkpoints are left to a connection of their own.
+        for (pragma, expected) in [("synchronous", 2i64), ("wal_autocheckpoint", 0)] {
+            let statement = Statement::from_string(DatabaseBackend::Sqlite, format!("PRAGMA {pragma}"));
+            let row = db.query_one_raw(statement).await.expect("pragma").expect("a row");
+            assert_eq!(row.try_get_by_index::<i64>(0).expect("a number"), expected, "{pragma}");
+        }
         let write = reader.execute_unprepared("DELETE FROM campaigns").await;
         assert!(write.is_err(), "SQLite's readers are read-only");
         // An affiliate's report reads its own rows through an index.

@@ -157,22 +157,20 @@ async fn set_rates(
 struct BindingRequest {
     /// Switched on.
     enabled: bool,
-    /// The configuration, valid against the plugin's `config_schema`; `{}` if left out.
-    #[serde(default = "empty_object")]
-    config: serde_json::Value,
-    /// Order of calls (lower first).
+    /// The configuration, valid against the plugin's `config_schema` (checked when it
+    /// is switched on). Left out: the stored one, `{}` for a new binding.
     #[serde(default)]
-    position: i32,
+    config: Option<serde_json::Value>,
+    /// Order of calls (lower first). Left out: the stored one, 0 for a new binding.
+    #[serde(default)]
+    position: Option<i32>,
     /// Capabilities granted to the plugin for this campaign, among those its manifest
     /// requests: `exceed-total` lets its commissions add up to more than the
-    /// conversion's commissionable total.
+    /// conversion's commissionable total. Left out: the stored ones, none for a new
+    /// binding.
     #[serde(default)]
-    #[schema(value_type = Vec<String>)]
-    grants: Vec<Capability>,
-}
-
-fn empty_object() -> serde_json::Value {
-    serde_json::json!({})
+    #[schema(value_type = Option<Vec<String>>)]
+    grants: Option<Vec<Capability>>,
 }
 
 /// The campaign's plugins.

@@ -45,21 +45,23 @@ pub fn grants_of(row: &plugin_binding::Model) -> Vec<Capability> {
     row.grants.clone().and_then(|grants| serde_json::from_value(grants).ok()).unwrap_or_default()
 }
 
-/// What a campaign's operator sets for one plugin.
+/// What a campaign's operator sets for one plugin; what is left out keeps its stored
+/// value (or its default for a new binding: `{}`, position 0, no grants).
 #[derive(Debug, Clone)]
 pub struct Setting {
     /// Switched on.
     pub enabled: bool,
-    /// Its configuration, checked against the plugin's JSON Schema.
-    pub config: serde_json::Value,
+    /// Its configuration, checked against the plugin's JSON Schema when it is on.
+    pub config: Option<serde_json::Value>,
     /// Order of calls (lower first).
-    pub position: i32,
+    pub position: Option<i32>,
     /// Capabilities granted; each must be one the plugin's manifest requests.
-    pub grants: Vec<Capability>,
+    pub grants: Option<Vec<Capability>>,
 }
 
-/// Enables or disables `plugin` for the campaign with its configuration (checked
-/// against the plugin's JSON Schema) and grants (each requested by its manifest).
+/// Enables or disables `plugin` for the campaign. Switched on, its configuration
+/// must fit the plugin's JSON Schema and its grants be ones its manifest requests;
+/// switched off, both are kept as they are for when it is on again.
 pub async fn set(
     db: &DatabaseConnection,
     registry: &Registry,
@@ -67,22 +69,7 @@ pub async fn set(
     plugin: &PluginId,
     setting: Setting,
 ) -> Result<Binding> {
-    let Setting { enabled, config, position, grants } = setting;
     let loaded = registry.get(plugin)?;
-    loaded.configure(&config)?;
-    for grant in &grants {
-        let refused = |message: String| Error::InvalidInput { field: "grants".into(), message };
-        if *grant == Capability::Stats {
-            return Err(refused("the host does not answer `stats` queries yet".into()));
-        }
-        if !loaded.manifest.requests(*grant) {
-            return Err(refused(format!(
-                "plugin `{plugin}` does not request `{}`",
-                json(grant).as_str().unwrap_or("")
-            )));
-        }
-    }
-    let grants = Some(json(&grants));
     let txn = db.begin().await?;
     campaign::Entity::find_by_id(campaign_id)
         .one(&txn)
@@ -90,6 +77,27 @@ pub async fn set(
         .ok_or(Error::NotFound { entity: "campaign", id: campaign_id.to_string() })?;
     let existing = find(&txn, campaign_id, plugin).await?;
     let before = existing.clone().map(Binding::from);
+    let config = setting.config.or_else(|| existing.as_ref().map(|row| row.config.clone()));
+    let config = config.unwrap_or_else(|| serde_json::json!({}));
+    let grants = setting.grants.or_else(|| existing.as_ref().map(grants_of)).unwrap_or_default();
+    let position = setting.position.or_else(|| existing.as_ref().map(|row| row.position)).unwrap_or(0);
+    if setting.enabled {
+        loaded.configure(&config)?;
+        for grant in &grants {
+            let refused = |message: String| Error::InvalidInput { field: "grants".into(), message };
+            if *grant == Capability::Stats {
+                return Err(refused("the host does not answer `stats` queries yet".into()));
+            }
+            if !loaded.manifest.requests(*grant) {
+                return Err(refused(format!(
+                    "plugin `{plugin}` does not request `{}`",
+                    json(grant).as_str().unwrap_or("")
+                )));
+            }
+        }
+    }
+    let enabled = setting.enabled;
+    let grants = Some(json(&grants));
     let row = match existing {
         Some(row) => {
             let mut row: plugin_binding::ActiveModel = row.into();

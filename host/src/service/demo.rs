@@ -77,8 +77,7 @@ pub async fn seed(db: &DatabaseConnection, registry: &Registry, engine: &Engine)
         if let Ok(id) = plugin.parse()
             && registry.get(&id).is_ok()
         {
-            let setting =
-                bindings::Setting { enabled: true, config: serde_json::json!({}), position: 0, grants: vec![] };
+            let setting = bindings::Setting { enabled: true, config: None, position: None, grants: None };
             bindings::set(db, registry, demo.settings.id, &id, setting).await?;
             break;
         }
