@@ -10,39 +10,9 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// Everything that can go wrong in the host.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// The bytes are not valid WebAssembly.
-    #[error("not a valid WebAssembly binary: {0}")]
-    InvalidWasm(String),
-
-    /// A core module where a component was expected.
-    #[error(
-        "this is a core WebAssembly module, not a component: package it with `upline plugin build` (or `upline plugin pack`)"
-    )]
-    NotAComponent,
-
-    /// A required custom section is missing.
-    #[error(
-        "the component has no `{0}` custom section: package it with `upline plugin build` (or `upline plugin pack`)"
-    )]
-    MissingSection(&'static str),
-
-    /// The plugin was built against a contract version this host does not support.
-    #[error("plugin API version {found} is not supported (this host supports {supported})")]
-    UnsupportedApiVersion {
-        /// The version the plugin declares.
-        found: String,
-        /// The versions this host loads.
-        supported: String,
-    },
-
-    /// The manifest is malformed or inconsistent.
-    #[error("invalid plugin manifest: `{field}`: {message}")]
-    InvalidManifest {
-        /// The offending field's path, e.g. `limits.fuel`.
-        field: String,
-        /// What is wrong with it.
-        message: String,
-    },
+    /// The package cannot be read or is not a valid plugin package.
+    #[error(transparent)]
+    Package(#[from] upline_package::Error),
 
     /// The manifest declares a hook the component does not export.
     #[error("the manifest declares the `{hook}` hook but the component does not export `{export}`")]
@@ -167,10 +137,6 @@ pub enum Error {
     #[error("{0}")]
     PluginCall(#[from] CallError),
 
-    /// A plugin could not be built from source.
-    #[error("plugin build failed: {0}")]
-    Build(String),
-
     /// Reading or writing a file failed.
     #[error("{}: {source}", path.display())]
     Io {
@@ -193,6 +159,11 @@ impl From<crate::domain::IllegalTransition> for Error {
 }
 
 impl Error {
+    /// An invalid manifest (or configuration schema) at `field`.
+    pub fn invalid_manifest(field: &str, message: String) -> Self {
+        Error::Package(upline_package::Error::InvalidManifest { field: field.into(), message })
+    }
+
     /// An [`Error::Io`] for `path`.
     pub fn io(path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> Error {
         let path = path.into();

@@ -6,8 +6,9 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use upline_host::app::{Application, Settings};
-use upline_host::plugin::{Hook, PluginEngine, Registry, build, pack};
+use upline_host::plugin::{Hook, PluginEngine, Registry, pack};
 use upline_host::service::throttle::ThrottleSettings;
+use upline_package::build;
 
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -213,11 +214,7 @@ fn plugin(command: PluginCommand) -> anyhow::Result<()> {
             println!("{}", built.path.display());
         }
         PluginCommand::Pack { wasm, manifest, output } => {
-            let dir = manifest.parent().map(PathBuf::from).unwrap_or_default();
-            let text = std::fs::read_to_string(&manifest).with_context(|| manifest.display().to_string())?;
-            let manifest = upline_host::plugin::Manifest::from_toml(&text, |schema| {
-                std::fs::read(dir.join(schema)).map_err(upline_host::Error::io(dir.join(schema)))
-            })?;
+            let manifest = build::read_manifest_file(&manifest)?;
             let module = std::fs::read(&wasm).with_context(|| wasm.display().to_string())?;
             std::fs::write(&output, pack(&module, &manifest)?).with_context(|| output.display().to_string())?;
             println!("{}", output.display());

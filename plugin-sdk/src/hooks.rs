@@ -36,7 +36,8 @@ pub trait Approve: Plugin {
     fn approve(input: &ApprovalInput, config: &Self::Config, host: &impl Host) -> Result<Decision>;
 }
 
-/// Period close: balance adjustments such as negative carryover.
+/// Period close: balance adjustments such as negative carryover. The server does not
+/// call it yet (it needs the scheduler of period closes); `upline plugin run` does.
 pub trait Carryover: Plugin {
     /// Returns the adjustments to book for the closed period.
     fn close_period(input: &CarryoverInput, config: &Self::Config, host: &impl Host) -> Result<Vec<Adjustment>>;

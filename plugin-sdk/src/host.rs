@@ -85,7 +85,9 @@ pub trait Host {
     /// Writes a log record (capped per call by the host).
     fn log(&self, level: Level, message: &str);
 
-    /// Answers an aggregate query. Needs the `stats` capability in the manifest.
+    /// Answers an aggregate query. Needs the `stats` capability in the manifest; the
+    /// server does not answer these yet (every query returns an error), `upline plugin
+    /// run` answers from its input file.
     fn stats(&self, query: &StatsQuery) -> Result<Decimal>;
 
     /// Logs at debug level.

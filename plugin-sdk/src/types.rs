@@ -298,7 +298,7 @@ pub struct ApprovalInput {
     pub sub_affiliate_first_action: Option<Timestamp>,
     /// When the affiliate joined.
     pub affiliate_since: Timestamp,
-    /// The campaign's hold period for this commission type, in days.
+    /// The campaign's hold period, in days (one per campaign).
     pub hold_days: u32,
 }
 
@@ -306,7 +306,8 @@ pub struct ApprovalInput {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum PendingUntil {
-    /// Until the event happens.
+    /// Until the event happens. The host records the event the commission waits
+    /// for; it does not yet release it when the event happens: an operator decides.
     Event(ApprovalEvent),
     /// Until this time, then approved.
     Time(Timestamp),
@@ -415,7 +416,8 @@ pub enum Action {
         affiliate: AffiliateId,
         /// The new group: must exist in the campaign.
         group: GroupId,
-        /// Re-rate unpaid commissions created since this time with the new group's rates.
+        /// Meant to re-rate unpaid commissions created since this time; the host does
+        /// not use it yet (the move applies to later conversions only).
         retroactive_from: Option<Timestamp>,
         /// Why.
         explanation: String,

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use upline_host::Error;
 use upline_host::plugin::{API_VERSION_SECTION, Capability, Hook, Invocation, MANIFEST_SECTION, Registry, pack};
+use upline_package::Error as PackageError;
 use upline_tests::*;
 use wasm_encoder::{CustomSection, Section};
 
@@ -25,12 +26,12 @@ fn wat_component(text: &str) -> Vec<u8> {
 
 #[test]
 fn garbage_bytes_are_not_wasm() {
-    assert!(matches!(install_err(b"this is not wasm".to_vec()), Error::InvalidWasm(_)));
+    assert!(matches!(install_err(b"this is not wasm".to_vec()), Error::Package(PackageError::InvalidWasm(_))));
 }
 
 #[test]
 fn a_core_module_is_not_a_component() {
-    assert!(matches!(install_err(hostile_module()), Error::NotAComponent));
+    assert!(matches!(install_err(hostile_module()), Error::Package(PackageError::NotAComponent)));
 }
 
 #[test]
@@ -43,7 +44,7 @@ fn an_unsupported_api_version_is_refused_before_compiling() {
     let mut manifest = hostile_manifest();
     manifest.api_version = "9.0.0".parse().expect("version");
     match install_err(pack(&patched, &manifest).expect("pack")) {
-        Error::UnsupportedApiVersion { found, supported } => {
+        Error::Package(PackageError::UnsupportedApiVersion { found, supported }) => {
             assert_eq!((found.as_str(), supported.as_str()), ("9.0.0", "0.1.x"))
         }
         other => panic!("expected an unsupported API version, got {other}"),
@@ -53,7 +54,7 @@ fn an_unsupported_api_version_is_refused_before_compiling() {
 #[test]
 fn a_component_without_a_manifest_is_refused() {
     let err = install_err(wat_component("(component)"));
-    assert!(matches!(err, Error::MissingSection(MANIFEST_SECTION)), "{err}");
+    assert!(matches!(err, Error::Package(PackageError::MissingSection(MANIFEST_SECTION))), "{err}");
 }
 
 #[test]
@@ -62,7 +63,7 @@ fn an_invalid_manifest_names_the_field() {
     manifest["limits"]["memory-mib"] = serde_json::json!(100_000);
     let bytes = with_section(wat_component("(component)"), MANIFEST_SECTION, manifest.to_string().as_bytes());
     match install_err(bytes) {
-        Error::InvalidManifest { field, .. } => assert_eq!(field, "limits.memory-mib"),
+        Error::Package(PackageError::InvalidManifest { field, .. }) => assert_eq!(field, "limits.memory-mib"),
         other => panic!("expected an invalid manifest, got {other}"),
     }
 }
@@ -172,7 +173,10 @@ fn the_same_version_with_other_contents_is_refused_and_leaves_nothing_behind() {
     let mut manifest = hostile_manifest();
     manifest.description = "changed".into();
     let err = registry.install(hostile_with(&manifest)).expect_err("same version, new bytes");
-    assert!(matches!(err, Error::InvalidManifest { ref field, .. } if field == "version"), "{err}");
+    assert!(
+        matches!(err, Error::Package(PackageError::InvalidManifest { ref field, .. }) if field == "version"),
+        "{err}"
+    );
 
     // The refused package was not stored, so it cannot win at the next start.
     let reopened = Registry::open(dir.path()).expect("reopen");

@@ -5,8 +5,8 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use upline_host::plugin::build::{self, Built};
 use upline_host::plugin::{Manifest, Registry, pack};
+use upline_package::build::{self, Built};
 use upline_plugin_sdk::{
     CommissionGroup, CommissionType, Conversion, Currency, DistributeInput, Money, Rate, TierRule, TierSetting,
     Timestamp, UplineMember,

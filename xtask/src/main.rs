@@ -10,7 +10,7 @@ use std::process::{Command, Stdio};
 
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
-use upline_host::plugin::build::{self, Toolchain};
+use upline_package::build::{self, Toolchain};
 
 /// Where the PostgreSQL test databases are created (`upline-tests` reads it too).
 const POSTGRES_ENV: &str = "UPLINE_TEST_POSTGRES";
@@ -66,6 +66,7 @@ fn main() -> anyhow::Result<()> {
         }
         Task::Run { args } => {
             let packages = build_plugins(&root)?;
+            eprintln!("xtask: building and starting the server (release build; the first one takes minutes)");
             let mut serve = cargo(&root, &["run", "--release", "--package", "upline-host", "--bin", "upline", "--"]);
             serve.arg("serve").arg("--demo");
             for package in packages {
@@ -75,6 +76,9 @@ fn main() -> anyhow::Result<()> {
         }
         Task::Test { sqlite_only, args } => {
             build_plugins(&root)?;
+            eprintln!(
+                "xtask: cargo test --workspace on SQLite (the first run compiles the server and the tests: minutes)"
+            );
             let mut totals = test(cargo(&root, &["test", "--workspace"]).args(&args));
             if !sqlite_only && totals.is_ok() {
                 let url = std::env::var(POSTGRES_ENV).unwrap_or_else(|_| DEFAULT_POSTGRES.into());
@@ -121,6 +125,7 @@ fn build_plugins(root: &Path) -> anyhow::Result<Vec<PathBuf>> {
     dirs.sort();
     let mut packages = Vec::new();
     for dir in dirs {
+        eprintln!("xtask: building the plugin in {} to wasm", dir.display());
         let built = build::build(&dir, &target_dir)?;
         eprintln!("xtask: built {} {} -> {}", built.manifest.id, built.manifest.version, built.path.display());
         packages.push(built.path);

@@ -83,7 +83,7 @@ pub async fn prepare(state: &AppState, request: ConversionRequest, source: Sourc
     path = "/simulate",
     tag = "conversions",
     responses(
-        (status = 200, description = "What recording it would store (ids are provisional)", body = Recorded),
+        (status = 200, description = "What recording it would store (every id is 0)", body = Recorded),
         (status = 400, description = "A field is invalid, or the campaign, affiliate or click is unknown", body = ErrorBody),
     )
 )]

@@ -7,6 +7,7 @@ use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE, RETRY_AFTER};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
+use upline_package::Error as PackageError;
 use utoipa::ToSchema;
 
 use crate::error::Error;
@@ -37,11 +38,14 @@ impl Error {
     pub fn status_and_code(&self) -> (StatusCode, &'static str) {
         use StatusCode as S;
         match self {
-            Error::InvalidWasm(_) => (S::UNPROCESSABLE_ENTITY, "invalid_wasm"),
-            Error::NotAComponent => (S::UNPROCESSABLE_ENTITY, "not_a_component"),
-            Error::MissingSection(_) => (S::UNPROCESSABLE_ENTITY, "missing_section"),
-            Error::UnsupportedApiVersion { .. } => (S::UNPROCESSABLE_ENTITY, "unsupported_api_version"),
-            Error::InvalidManifest { .. } => (S::UNPROCESSABLE_ENTITY, "invalid_manifest"),
+            Error::Package(err) => match err {
+                PackageError::InvalidWasm(_) => (S::UNPROCESSABLE_ENTITY, "invalid_wasm"),
+                PackageError::NotAComponent => (S::UNPROCESSABLE_ENTITY, "not_a_component"),
+                PackageError::MissingSection(_) => (S::UNPROCESSABLE_ENTITY, "missing_section"),
+                PackageError::UnsupportedApiVersion { .. } => (S::UNPROCESSABLE_ENTITY, "unsupported_api_version"),
+                PackageError::InvalidManifest { .. } => (S::UNPROCESSABLE_ENTITY, "invalid_manifest"),
+                PackageError::Build(_) | PackageError::Io { .. } => (S::INTERNAL_SERVER_ERROR, "internal"),
+            },
             Error::MissingExport { .. } => (S::UNPROCESSABLE_ENTITY, "missing_export"),
             Error::UndeclaredImport { .. } => (S::UNPROCESSABLE_ENTITY, "undeclared_import"),
             Error::Compile(_) => (S::UNPROCESSABLE_ENTITY, "compile_failed"),
@@ -58,15 +62,13 @@ impl Error {
             Error::NotFound { .. } => (S::NOT_FOUND, "not_found"),
             Error::Conflict { .. } => (S::CONFLICT, "conflict"),
             Error::PluginCall(_) => (S::BAD_GATEWAY, "plugin_failed"),
-            Error::Build(_) | Error::Io { .. } | Error::Database(_) | Error::Internal(_) => {
-                (S::INTERNAL_SERVER_ERROR, "internal")
-            }
+            Error::Io { .. } | Error::Database(_) | Error::Internal(_) => (S::INTERNAL_SERVER_ERROR, "internal"),
         }
     }
 
     fn field(&self) -> Option<&str> {
         match self {
-            Error::InvalidManifest { field, .. }
+            Error::Package(PackageError::InvalidManifest { field, .. })
             | Error::InvalidConfig { field, .. }
             | Error::InvalidInput { field, .. }
             | Error::Conflict { field, .. } => Some(field),

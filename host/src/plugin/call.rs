@@ -10,9 +10,10 @@ use upline_plugin_sdk::{Level, StatsQuery};
 use wasmtime::component::Instance;
 use wasmtime::{Engine, Store, Trap};
 
-use super::limits::{Limit, LimitTrap, Limits, MemoryLimiter};
+use super::limits::{LimitTrap, MemoryLimiter};
 use super::{Hook, LoadedPlugin};
 use crate::error::{CallError, Error, Failure, Result};
+use upline_package::{Limit, Limits};
 
 /// Answers a plugin's statistics queries (the `stats` import).
 pub trait StatsSource: Send + Sync {

@@ -11,11 +11,11 @@ use wasmtime::component::{Component, InstancePre, Linker};
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
 
 use super::call::{CallState, Invocation, Outcome, call};
-use super::package::Package;
 use super::store::PackageStore;
-use super::versions::ApiVersion;
 use super::{Capability, Hook, Limits, Manifest, v0_1, validate};
 use crate::error::{Error, Result};
+use upline_package::Package;
+use upline_package::versions::{self, ApiVersion};
 
 /// A plugin compiled and linked, ready to be instantiated for each call.
 pub struct LoadedPlugin {
@@ -122,7 +122,7 @@ impl PluginEngine {
     /// Compiles (or takes from `store`'s cache) and links a package, checking its
     /// imports and that it exports every hook its manifest declares.
     pub fn load(&self, package: &Package, store: Option<&PackageStore>) -> Result<LoadedPlugin> {
-        let api = super::versions::check(&package.manifest.api_version)?;
+        let api = versions::check(&package.manifest.api_version)?;
         let component = match store {
             Some(store) => store.component(&self.engine, package)?,
             None => Component::new(&self.engine, &package.bytes).map_err(|err| Error::Compile(format!("{err:#}")))?,
@@ -133,7 +133,7 @@ impl PluginEngine {
             ApiVersion::V0_1 => Exports::V0_1(v0_1::Exports::new(&pre, &package.manifest.hooks)?),
         };
         let schema = jsonschema::validator_for(&package.manifest.config_schema)
-            .map_err(|err| Error::InvalidManifest { field: "config-schema".into(), message: err.to_string() })?;
+            .map_err(|err| Error::invalid_manifest("config-schema", err.to_string()))?;
         let manifest = package.manifest.clone();
         Ok(LoadedPlugin {
             label: format!("{}@{}", manifest.id, manifest.version).into(),

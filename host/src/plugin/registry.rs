@@ -10,10 +10,10 @@ use std::sync::{Arc, RwLock};
 use serde::Serialize;
 
 use super::engine::{LoadedPlugin, PluginEngine};
-use super::package::Package;
 use super::store::PackageStore;
 use super::{Digest, Hook, Limits, PluginId};
 use crate::error::{Error, Result};
+use upline_package::Package;
 
 /// What the host shows about an installed plugin version.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -98,13 +98,9 @@ impl Registry {
         if let Some(existing) = plugins.get(&id).and_then(|versions| versions.all.get(&plugin.manifest.version))
             && existing.digest != plugin.digest
         {
-            return Err(Error::InvalidManifest {
-                field: "version".into(),
-                message: format!(
-                    "{id} {} is already installed with other contents: bump the version",
-                    plugin.manifest.version
-                ),
-            });
+            let message =
+                format!("{id} {} is already installed with other contents: bump the version", plugin.manifest.version);
+            return Err(Error::invalid_manifest("version", message));
         }
         // Only an accepted package reaches the store, which the next start loads.
         self.store.save(&package)?;

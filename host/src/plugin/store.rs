@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 use wasmtime::Engine;
 use wasmtime::component::Component;
 
-use super::package::{Digest, Package};
 use crate::error::{Error, Result};
+use upline_package::{Digest, Package};
 
 /// The package directory and the artifact cache.
 #[derive(Debug, Clone)]

@@ -7,8 +7,8 @@ use wasmtime::Store;
 use wasmtime::component::{Instance, InstancePre, Linker};
 
 use super::call::{BadOutput, CallState};
-use super::manifest::Hook;
 use crate::error::{Error, Result};
+use upline_package::Hook;
 
 wasmtime::component::bindgen!({
     path: "../plugin-sdk/wit/since_v0.1.0",

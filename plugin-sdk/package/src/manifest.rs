@@ -10,8 +10,8 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-use super::limits::Limits;
 use crate::error::{Error, Result};
+use crate::limits::Limits;
 
 /// A plugin's id: 2 to 64 characters of lower-case letters, digits and `-`,
 /// starting with a letter (e.g. `variable-tier`).
@@ -62,7 +62,8 @@ impl fmt::Display for PluginId {
 }
 
 /// A hook a plugin can implement; each is one interface of the WIT world.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "kebab-case")]
 pub enum Hook {
     /// Tier distribution.
@@ -108,7 +109,8 @@ impl FromStr for Hook {
 
 /// Something beyond the always-granted logging that a plugin asks for. The manifest
 /// asks; the operator grants.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "kebab-case")]
 pub enum Capability {
     /// Read-only aggregate statistics (the `stats` import).

@@ -9,9 +9,9 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use super::manifest::Manifest;
-use super::package::pack;
 use crate::error::{Error, Result};
+use crate::manifest::Manifest;
+use crate::package::pack;
 
 const TARGET: &str = "wasm32-unknown-unknown";
 
@@ -136,10 +136,15 @@ pub fn build(crate_dir: &Path, target_dir: &Path) -> Result<Built> {
 
 /// Reads `plugin.toml` in `crate_dir`, inlining a schema given as a path.
 pub fn read_manifest(crate_dir: &Path) -> Result<Manifest> {
-    let path = crate_dir.join("plugin.toml");
-    let text = std::fs::read_to_string(&path).map_err(Error::io(&path))?;
+    read_manifest_file(&crate_dir.join("plugin.toml"))
+}
+
+/// Reads a `plugin.toml` at `path`, inlining a schema given as a path relative to it.
+pub fn read_manifest_file(path: &Path) -> Result<Manifest> {
+    let text = std::fs::read_to_string(path).map_err(Error::io(path))?;
+    let dir = path.parent().unwrap_or(Path::new("."));
     Manifest::from_toml(&text, |schema| {
-        let schema = crate_dir.join(schema);
+        let schema = dir.join(schema);
         std::fs::read(&schema).map_err(Error::io(schema))
     })
 }

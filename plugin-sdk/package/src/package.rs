@@ -7,9 +7,9 @@ use sha2::{Digest as _, Sha256};
 use wasm_encoder::{CustomSection, Section};
 use wasmparser::{Parser, Payload};
 
-use super::manifest::Manifest;
-use super::versions;
 use crate::error::{Error, Result};
+use crate::manifest::Manifest;
+use crate::versions;
 
 /// The custom section holding the manifest (JSON), added by [`pack`].
 pub const MANIFEST_SECTION: &str = "upline:manifest";
