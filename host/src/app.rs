@@ -11,7 +11,7 @@ use crate::http::serve::serve;
 use crate::http::{AppState, hash_key, router};
 use crate::plugin::Registry;
 use crate::service::engine::Engine;
-use crate::service::packages;
+use crate::service::packages::{self, Existing};
 use crate::service::throttle::{ThrottleSettings, Throttles};
 use crate::service::tracking::Tracker;
 
@@ -77,15 +77,14 @@ impl Application {
         let url = settings.database_url.clone().unwrap_or_else(|| crate::db::default_url(&settings.data_dir));
         let db = crate::db::connect(&url).await?;
         crate::db::checkpoints(&url).await?;
+        let registry = Arc::new(registry);
         for path in package_files(&settings.install)? {
             let bytes = std::fs::read(&path).map_err(Error::io(&path))?;
-            let info = registry.install(bytes)?;
-            packages::publish(&db, &registry, &info, true).await?;
+            let info = packages::install(&db, &registry, bytes, Existing::Keep).await?;
             tracing::info!(plugin = %info.id, version = %info.version, path = %path.display(), "installed at start");
         }
-        // The packages other hosts installed, and ours for them.
+        // Every package installed on this database, by this host or another.
         packages::sync(&db, &registry).await?;
-        let registry = Arc::new(registry);
         let engine = Arc::new(Engine::start(db.clone(), registry.clone()));
         if settings.demo && crate::service::demo::seed(&db, &registry, &engine).await? {
             tracing::info!(

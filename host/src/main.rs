@@ -2,11 +2,13 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use upline_host::app::{Application, Settings};
 use upline_host::plugin::{Hook, PluginEngine, Registry, pack};
+use upline_host::service::packages::{self, Existing};
 use upline_host::service::throttle::ThrottleSettings;
 use upline_package::build;
 
@@ -62,28 +64,48 @@ enum Command {
     },
     /// Creates or upgrades the database schema.
     Migrate {
-        /// Where the default SQLite database lives.
-        #[arg(long, env = "UPLINE_DATA_DIR", default_value = "data")]
-        data_dir: PathBuf,
-        /// `sqlite://...` or `postgres://...` (default: upline.db in the data directory).
-        #[arg(long, env = "UPLINE_DATABASE_URL", hide_env_values = true)]
-        database_url: Option<String>,
+        #[command(flatten)]
+        database: DatabaseArgs,
     },
     /// Creates an operator API key (printed once; only its hash is stored).
     OperatorKey {
         /// What the key is for, e.g. `shop backend`.
         #[arg(long)]
         name: String,
-        /// Where the default SQLite database lives.
-        #[arg(long, env = "UPLINE_DATA_DIR", default_value = "data")]
-        data_dir: PathBuf,
-        /// `sqlite://...` or `postgres://...` (default: upline.db in the data directory).
-        #[arg(long, env = "UPLINE_DATABASE_URL", hide_env_values = true)]
-        database_url: Option<String>,
+        #[command(flatten)]
+        database: DatabaseArgs,
     },
     /// Plugin tools.
     #[command(subcommand)]
     Plugin(PluginCommand),
+}
+
+/// Which database a command works on.
+#[derive(clap::Args)]
+struct DatabaseArgs {
+    /// Where the default SQLite database (and the compiled-plugin cache) lives.
+    #[arg(long, env = "UPLINE_DATA_DIR", default_value = "data")]
+    data_dir: PathBuf,
+    /// `sqlite://...` or `postgres://...` (default: upline.db in the data directory).
+    #[arg(long, env = "UPLINE_DATABASE_URL", hide_env_values = true)]
+    database_url: Option<String>,
+}
+
+impl DatabaseArgs {
+    /// Connects to (and migrates) the database.
+    async fn connect(&self) -> anyhow::Result<sea_orm::DatabaseConnection> {
+        std::fs::create_dir_all(&self.data_dir).with_context(|| self.data_dir.display().to_string())?;
+        let url = self.database_url.clone().unwrap_or_else(|| upline_host::db::default_url(&self.data_dir));
+        Ok(upline_host::db::connect(&url).await?)
+    }
+
+    /// The database and a registry holding every plugin installed in it.
+    async fn plugins(&self) -> anyhow::Result<(sea_orm::DatabaseConnection, Arc<Registry>)> {
+        let db = self.connect().await?;
+        let registry = Arc::new(Registry::open(&self.data_dir)?);
+        packages::sync(&db, &registry).await?;
+        Ok((db, registry))
+    }
 }
 
 #[derive(Subcommand)]
@@ -108,19 +130,18 @@ enum PluginCommand {
         #[arg(long, short)]
         output: PathBuf,
     },
-    /// Installs a package into the data directory (the server loads it at start).
+    /// Installs a package into the database as its plugin's active version (servers
+    /// on that database load it within a second); an installed version is refused.
     Install {
         /// The package.
         package: PathBuf,
-        /// The data directory.
-        #[arg(long, env = "UPLINE_DATA_DIR", default_value = "data")]
-        data_dir: PathBuf,
+        #[command(flatten)]
+        database: DatabaseArgs,
     },
-    /// Lists installed plugins.
+    /// Lists the plugins installed in the database.
     List {
-        /// The data directory.
-        #[arg(long, env = "UPLINE_DATA_DIR", default_value = "data")]
-        data_dir: PathBuf,
+        #[command(flatten)]
+        database: DatabaseArgs,
     },
     /// Runs one hook of a package on a JSON input file and prints the result, the
     /// fuel used, the peak memory and the time.
@@ -166,14 +187,14 @@ fn main() -> anyhow::Result<()> {
             metrics_listen,
             ..Settings::new(data_dir, listen, operator_key.unwrap_or_else(generated_key))
         }),
-        Command::Migrate { data_dir, database_url } => {
-            tokio::runtime::Runtime::new()?.block_on(database(&data_dir, database_url))?;
+        Command::Migrate { database } => {
+            tokio::runtime::Runtime::new()?.block_on(database.connect())?;
             println!("database is up to date");
             Ok(())
         }
-        Command::OperatorKey { name, data_dir, database_url } => {
+        Command::OperatorKey { name, database } => {
             let key = tokio::runtime::Runtime::new()?.block_on(async {
-                let db = database(&data_dir, database_url).await?;
+                let db = database.connect().await?;
                 anyhow::Ok(upline_host::service::operator_keys::create(&db, &name, "cli").await?.key)
             })?;
             println!("{key}");
@@ -182,13 +203,6 @@ fn main() -> anyhow::Result<()> {
         }
         Command::Plugin(command) => plugin(command),
     }
-}
-
-/// Connects to (and migrates) the database the flags name.
-async fn database(data_dir: &std::path::Path, url: Option<String>) -> anyhow::Result<sea_orm::DatabaseConnection> {
-    std::fs::create_dir_all(data_dir).with_context(|| data_dir.display().to_string())?;
-    let url = url.unwrap_or_else(|| upline_host::db::default_url(data_dir));
-    Ok(upline_host::db::connect(&url).await?)
 }
 
 fn generated_key() -> String {
@@ -219,13 +233,17 @@ fn plugin(command: PluginCommand) -> anyhow::Result<()> {
             std::fs::write(&output, pack(&module, &manifest)?).with_context(|| output.display().to_string())?;
             println!("{}", output.display());
         }
-        PluginCommand::Install { package, data_dir } => {
+        PluginCommand::Install { package, database } => {
             let bytes = std::fs::read(&package).with_context(|| package.display().to_string())?;
-            let info = Registry::open(&data_dir)?.install(bytes)?;
+            let info = tokio::runtime::Runtime::new()?.block_on(async {
+                let (db, registry) = database.plugins().await?;
+                anyhow::Ok(packages::install(&db, &registry, bytes, Existing::Refuse).await?)
+            })?;
             println!("installed {} {} ({})", info.id, info.version, info.digest);
         }
-        PluginCommand::List { data_dir } => {
-            for info in Registry::open(&data_dir)?.list() {
+        PluginCommand::List { database } => {
+            let (_, registry) = tokio::runtime::Runtime::new()?.block_on(database.plugins())?;
+            for info in registry.list() {
                 let hooks: Vec<String> = info.hooks.iter().map(ToString::to_string).collect();
                 let active = if info.active { " (active)" } else { "" };
                 println!("{} {}{active}  hooks: {}  {}", info.id, info.version, hooks.join(", "), info.digest);

@@ -17,6 +17,7 @@ mod m20261129_000006_browser_conversions;
 mod m20261129_000007_report_indexes;
 mod m20261129_000008_reversals_follow_originals;
 mod m20261130_000009_plans;
+mod m20261130_000010_plugin_limits;
 
 /// Runs the migrations.
 pub struct Migrator;
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000007_report_indexes::Migration),
             Box::new(m20261129_000008_reversals_follow_originals::Migration),
             Box::new(m20261130_000009_plans::Migration),
+            Box::new(m20261130_000010_plugin_limits::Migration),
         ]
     }
 }

@@ -133,3 +133,80 @@ async fn hosts_on_one_database_run_the_same_plugins_versions_and_limits() {
     let (_, plugins) = send(second.operator(Method::GET, "/api/v1/plugins")).await;
     assert_eq!(plugins[0]["limits"]["fuel"], 1_000_000, "{plugins}");
 }
+
+#[tokio::test]
+async fn an_installed_version_is_refused_and_nothing_is_written() {
+    let app = spawn_app().await;
+    let installed: Value = app.install(hostile()).await.json().await.expect("json");
+
+    let mut manifest = hostile_manifest();
+    manifest.description = "changed, same version".into();
+    for bytes in [hostile(), hostile_with(&manifest)] {
+        let (status, error) = error_of(app.install(bytes).await).await;
+        assert_eq!((status, error["field"].as_str()), (409, Some("version")), "{error}");
+        assert!(error["message"].as_str().is_some_and(|m| m.contains("new version")), "{error}");
+    }
+    let (_, list) = send(app.operator(Method::GET, "/api/v1/plugins")).await;
+    assert_eq!(list.as_array().map(Vec::len), Some(1), "{list}");
+    assert_eq!(list[0]["digest"], installed["digest"]);
+
+    // A host started on the database sees only what the database holds.
+    let other = spawn_host_of(&app).await;
+    let (_, list) = send(other.operator(Method::GET, "/api/v1/plugins")).await;
+    assert_eq!(list.as_array().map(Vec::len), Some(1), "{list}");
+    assert_eq!(list[0]["digest"], installed["digest"]);
+}
+
+#[tokio::test]
+async fn a_plugin_s_limits_survive_activating_another_version() {
+    let app = spawn_app().await;
+    app.install(hostile()).await;
+    let limits = json!({"fuel": 1_000_000, "timeout-ms": 50});
+    let (status, _) = send(app.operator(Method::PUT, "/api/v1/plugins/hostile/limits").json(&limits)).await;
+    assert_eq!(status, 204);
+
+    let mut manifest = hostile_manifest();
+    manifest.version = "0.2.0".parse().expect("version");
+    let (status, v2) = send(app.install_request(hostile_with(&manifest))).await;
+    assert_eq!((status, v2["limits"]["fuel"].as_u64()), (201, Some(1_000_000)), "{v2}");
+    let (status, _) =
+        send(app.operator(Method::POST, "/api/v1/plugins/hostile/activate").json(&json!({"version": "0.1.0"}))).await;
+    assert_eq!(status, 204);
+
+    let (_, list) = send(app.operator(Method::GET, "/api/v1/plugins")).await;
+    let active: Vec<&Value> = list.as_array().expect("list").iter().filter(|p| p["active"] == true).collect();
+    assert_eq!(active.len(), 1, "{list}");
+    assert_eq!((active[0]["version"].as_str(), active[0]["limits"]["timeout-ms"].as_u64()), (Some("0.1.0"), Some(50)));
+
+    // And on a host started later, from the database.
+    let other = spawn_host_of(&app).await;
+    let (_, list) = send(other.operator(Method::GET, "/api/v1/plugins")).await;
+    let active: Vec<&Value> = list.as_array().expect("list").iter().filter(|p| p["active"] == true).collect();
+    assert_eq!((active[0]["version"].as_str(), active[0]["limits"]["fuel"].as_u64()), (Some("0.1.0"), Some(1_000_000)));
+}
+
+#[tokio::test]
+async fn a_package_installed_at_every_start_is_kept_once_installed() {
+    let app = spawn_app().await;
+    let path = built("plugins/multi-tier").path;
+    let start = |app: &TestApp| {
+        let data_dir = tempfile::tempdir().expect("temp dir");
+        let settings = upline_host::app::Settings {
+            database_url: Some(app.database_url.clone()),
+            install: vec![path.clone()],
+            ..upline_host::app::Settings::new(
+                data_dir.path().to_path_buf(),
+                "127.0.0.1:0".parse().expect("address"),
+                app.operator_key.clone(),
+            )
+        };
+        spawn_with(settings, data_dir)
+    };
+    let first = start(&app).await;
+    let again = start(&app).await;
+    for host in [&first, &again] {
+        let (_, list) = send(host.operator(Method::GET, "/api/v1/plugins")).await;
+        let ids: Vec<&str> = list.as_array().expect("list").iter().filter_map(|p| p["id"].as_str()).collect();
+        assert_eq!(ids, ["multi-tier"], "{list}");
+    }
+}

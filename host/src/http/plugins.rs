@@ -12,7 +12,7 @@ use super::error::ErrorBody;
 use super::{AppState, Json};
 use crate::error::{Error, Result};
 use crate::plugin::{Limits, PluginId, PluginInfo};
-use crate::service::packages;
+use crate::service::packages::{self, Existing};
 
 /// Largest package accepted.
 const MAX_PACKAGE_BYTES: usize = 32 * 1024 * 1024;
@@ -32,6 +32,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     request_body(description = "A plugin package, at most 32 MiB", content(("application/wasm"))),
     responses(
         (status = 201, description = "The installed version, now active", body = PluginInfo),
+        (status = 409, description = "This version of the plugin is installed already (code `conflict`, field `version`)", body = ErrorBody),
         (status = 413, description = "The package is larger than 32 MiB", body = ErrorBody),
         (status = 422, description = "The package is not a valid plugin (code `invalid_wasm`, `invalid_manifest`, ...)", body = ErrorBody),
     )
@@ -41,13 +42,10 @@ async fn install(State(state): State<AppState>, request: Request) -> Result<impl
     let failed = |err: tokio::task::JoinError| Error::Internal(err.to_string());
     // A task of its own: if the client gives up (or the handler times out), the
     // install still finishes and is published, never half-done.
-    let install = tokio::spawn(async move {
-        let registry = state.registry.clone();
-        // Compiling is CPU-bound: keep it off the async workers.
-        let info = tokio::task::spawn_blocking(move || registry.install(body.to_vec())).await.map_err(failed)??;
-        packages::publish(&state.db, &state.registry, &info, true).await?;
-        Ok::<_, Error>(info)
-    });
+    let install =
+        tokio::spawn(
+            async move { packages::install(&state.db, &state.registry, body.to_vec(), Existing::Refuse).await },
+        );
     Ok((StatusCode::CREATED, axum::Json(install.await.map_err(failed)??)))
 }
 
@@ -88,12 +86,12 @@ async fn activate(
     Json(body): Json<Activate>,
 ) -> Result<StatusCode> {
     let id = plugin_id(&id)?;
-    state.registry.activate(&id, &body.version)?;
-    packages::activate(&state.db, &id, &body.version).await?;
+    packages::activate(&state.db, &state.registry, &id, &body.version).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// Sets the plugin's per-call limits (left-out ones take their defaults).
+/// Sets the plugin's per-call limits (left-out ones take their defaults), for
+/// whichever version is active now or later.
 #[utoipa::path(
     put,
     path = "/{id}/limits",
@@ -112,7 +110,6 @@ async fn set_limits(
     Json(limits): Json<Limits>,
 ) -> Result<StatusCode> {
     let id = plugin_id(&id)?;
-    state.registry.set_limits(&id, limits)?;
-    packages::set_limits(&state.db, &id, limits).await?;
+    packages::set_limits(&state.db, &state.registry, &id, limits).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -10,8 +10,8 @@ use upline_plugin_sdk as sdk;
 use wasmtime::component::{Component, InstancePre, Linker};
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
 
+use super::cache::ArtifactCache;
 use super::call::{CallState, Invocation, Outcome, call};
-use super::store::PackageStore;
 use super::{Capability, Hook, Limits, Manifest, v0_1, validate};
 use crate::error::{Error, Result};
 use upline_package::Package;
@@ -119,12 +119,12 @@ impl PluginEngine {
         &self.engine
     }
 
-    /// Compiles (or takes from `store`'s cache) and links a package, checking its
+    /// Compiles (or takes from `cache`) and links a package, checking its
     /// imports and that it exports every hook its manifest declares.
-    pub fn load(&self, package: &Package, store: Option<&PackageStore>) -> Result<LoadedPlugin> {
+    pub fn load(&self, package: &Package, cache: Option<&ArtifactCache>) -> Result<LoadedPlugin> {
         let api = versions::check(&package.manifest.api_version)?;
-        let component = match store {
-            Some(store) => store.component(&self.engine, package)?,
+        let component = match cache {
+            Some(cache) => cache.component(&self.engine, package)?,
             None => Component::new(&self.engine, &package.bytes).map_err(|err| Error::Compile(format!("{err:#}")))?,
         };
         self.check_imports(&component, &package.manifest)?;

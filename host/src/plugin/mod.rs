@@ -7,11 +7,11 @@
 //! module (`v0_1`), maps traps to a typed [`CallError`](crate::error::CallError), and
 //! checks the result with `validate` before returning it.
 
+mod cache;
 mod call;
 mod engine;
 mod limits;
 mod registry;
-mod store;
 mod v0_1;
 mod validate;
 

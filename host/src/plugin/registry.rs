@@ -1,6 +1,8 @@
-//! The installed plugins: every version of each is kept loaded, one is active.
-//! Installing or activating a version swaps an `Arc`: calls in flight keep the
-//! version they started with.
+//! The loaded plugins: every installed version of each, one active, and the
+//! operator's limits per plugin. The database is the one source of what is
+//! installed (`service::packages` fills the registry from it); the registry is what
+//! this host has compiled. Installing or activating a version swaps an `Arc`: calls
+//! in flight keep the version they started with.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -9,8 +11,8 @@ use std::sync::{Arc, RwLock};
 
 use serde::Serialize;
 
+use super::cache::ArtifactCache;
 use super::engine::{LoadedPlugin, PluginEngine};
-use super::store::PackageStore;
 use super::{Digest, Hook, Limits, PluginId};
 use crate::error::{Error, Result};
 use upline_package::Package;
@@ -47,14 +49,29 @@ pub struct PluginInfo {
 }
 
 struct Versions {
+    /// The active version, with the operator's limits if there are some.
     active: Arc<LoadedPlugin>,
+    /// Every version, with its manifest's limits.
     all: BTreeMap<semver::Version, Arc<LoadedPlugin>>,
+    /// The operator's limits for whichever version is active.
+    limits: Option<Limits>,
+}
+
+impl Versions {
+    /// Makes `plugin` (one of `all`) active, with the operator's limits.
+    fn activate(&mut self, plugin: &Arc<LoadedPlugin>) -> Result<()> {
+        self.active = match self.limits {
+            Some(limits) if limits != plugin.limits => Arc::new(plugin.with_limits(limits)?),
+            _ => plugin.clone(),
+        };
+        Ok(())
+    }
 }
 
 /// The installed plugins and the engine that runs them.
 pub struct Registry {
     engine: PluginEngine,
-    store: PackageStore,
+    cache: ArtifactCache,
     plugins: RwLock<BTreeMap<PluginId, Versions>>,
     /// Counts changes (installs, activations, limits), so caches of loaded plugins
     /// know when to reload.
@@ -62,24 +79,11 @@ pub struct Registry {
 }
 
 impl Registry {
-    /// Opens the store under `data_dir` and loads every installed package; the
-    /// highest version of each plugin is active.
+    /// An empty registry whose compiled artifacts are cached under `data_dir`.
     pub fn open(data_dir: &Path) -> Result<Self> {
         let engine = PluginEngine::new()?;
-        let store = PackageStore::open(data_dir, engine.engine())?;
-        let registry = Self { engine, store, plugins: RwLock::default(), generation: AtomicU64::new(0) };
-        for bytes in registry.store.packages()? {
-            let plugin = Arc::new(registry.engine.load(&Package::parse(bytes)?, Some(&registry.store))?);
-            let mut plugins = registry.write();
-            let versions = plugins
-                .entry(plugin.manifest.id.clone())
-                .or_insert_with(|| Versions { active: plugin.clone(), all: BTreeMap::new() });
-            if plugin.manifest.version > versions.active.manifest.version {
-                versions.active = plugin.clone();
-            }
-            versions.all.insert(plugin.manifest.version.clone(), plugin);
-        }
-        Ok(registry)
+        let cache = ArtifactCache::open(data_dir, engine.engine())?;
+        Ok(Self { engine, cache, plugins: RwLock::default(), generation: AtomicU64::new(0) })
     }
 
     /// The engine, to call plugins.
@@ -87,12 +91,22 @@ impl Registry {
         &self.engine
     }
 
-    /// Validates, compiles and stores a package, and makes it the active version of
-    /// its plugin. Installing the same bytes again changes nothing but the active
-    /// version.
+    /// Compiles (or takes from the cache) and links a package, without adding it.
+    pub fn load(&self, package: &Package) -> Result<Arc<LoadedPlugin>> {
+        Ok(Arc::new(self.engine.load(package, Some(&self.cache))?))
+    }
+
+    /// Validates and compiles a package and makes it the active version of its
+    /// plugin. The same bytes again change nothing but the active version; the same
+    /// version with other bytes is refused.
     pub fn install(&self, bytes: Vec<u8>) -> Result<PluginInfo> {
-        let package = Package::parse(bytes)?;
-        let plugin = Arc::new(self.engine.load(&package, Some(&self.store))?);
+        let plugin = self.load(&Package::parse(bytes)?)?;
+        self.add(plugin, true)
+    }
+
+    /// Adds a loaded version, as the active one if `active` (or if it is its plugin's
+    /// first); refused when the version is there with other bytes.
+    pub fn add(&self, plugin: Arc<LoadedPlugin>, active: bool) -> Result<PluginInfo> {
         let id = plugin.manifest.id.clone();
         let mut plugins = self.write();
         if let Some(existing) = plugins.get(&id).and_then(|versions| versions.all.get(&plugin.manifest.version))
@@ -102,32 +116,54 @@ impl Registry {
                 format!("{id} {} is already installed with other contents: bump the version", plugin.manifest.version);
             return Err(Error::invalid_manifest("version", message));
         }
-        // Only an accepted package reaches the store, which the next start loads.
-        self.store.save(&package)?;
-        let versions =
-            plugins.entry(id.clone()).or_insert_with(|| Versions { active: plugin.clone(), all: BTreeMap::new() });
+        let versions = plugins.entry(id.clone()).or_insert_with(|| Versions {
+            active: plugin.clone(),
+            all: BTreeMap::new(),
+            limits: None,
+        });
         versions.all.insert(plugin.manifest.version.clone(), plugin.clone());
-        versions.active = plugin;
-        tracing::info!(plugin = %id, version = %versions.active.manifest.version, "plugin installed and active");
-        Ok(info(&versions.active, true))
+        if active {
+            versions.activate(&plugin)?;
+            tracing::info!(plugin = %id, version = %plugin.manifest.version, "plugin version active");
+        }
+        let active = versions.active.manifest.version == plugin.manifest.version;
+        Ok(info(if active { &versions.active } else { &plugin }, active))
     }
 
-    /// Makes an installed version the active one.
+    /// True when the package whose hex digest is `digest` is loaded.
+    pub fn has_digest(&self, digest: &str) -> bool {
+        self.read().values().any(|versions| versions.all.values().any(|plugin| plugin.digest.as_str() == digest))
+    }
+
+    /// What the host shows of one installed version.
+    pub fn info(&self, id: &PluginId, version: &semver::Version) -> Result<PluginInfo> {
+        self.list()
+            .into_iter()
+            .find(|info| info.id == *id && info.version == *version)
+            .ok_or_else(|| not_found(id, Some(version)))
+    }
+
+    /// Makes an installed version the active one, with the plugin's limits.
     pub fn activate(&self, id: &PluginId, version: &semver::Version) -> Result<()> {
         let mut plugins = self.write();
         let versions = plugins.get_mut(id).ok_or_else(|| not_found(id, None))?;
-        versions.active = versions.all.get(version).cloned().ok_or_else(|| not_found(id, Some(version)))?;
-        Ok(())
+        let plugin = versions.all.get(version).cloned().ok_or_else(|| not_found(id, Some(version)))?;
+        versions.activate(&plugin)
     }
 
-    /// Changes the limits of a plugin's active version.
-    pub fn set_limits(&self, id: &PluginId, limits: Limits) -> Result<()> {
+    /// Sets the plugin's limits (`None`: each version's manifest limits); they stay
+    /// when another version is activated. Limits above [`Limits::MAX`] are refused.
+    pub fn set_limits(&self, id: &PluginId, limits: Option<Limits>) -> Result<()> {
         let mut plugins = self.write();
         let versions = plugins.get_mut(id).ok_or_else(|| not_found(id, None))?;
-        let plugin = Arc::new(versions.active.with_limits(limits)?);
-        versions.all.insert(plugin.manifest.version.clone(), plugin.clone());
-        versions.active = plugin;
-        Ok(())
+        let active = versions.all.get(&versions.active.manifest.version).cloned().unwrap_or(versions.active.clone());
+        let previous = std::mem::replace(&mut versions.limits, limits);
+        versions.activate(&active).inspect_err(|_| versions.limits = previous)
+    }
+
+    /// The limits the operator set for the plugin, if any.
+    pub fn limits(&self, id: &PluginId) -> Option<Limits> {
+        self.read().get(id).and_then(|versions| versions.limits)
     }
 
     /// The active version of a plugin.
@@ -135,17 +171,15 @@ impl Registry {
         self.read().get(id).map(|versions| versions.active.clone()).ok_or_else(|| not_found(id, None))
     }
 
-    /// The bytes of an installed package.
-    pub fn package(&self, digest: &Digest) -> Result<Vec<u8>> {
-        self.store.package(digest)
-    }
-
     /// Every installed version of every plugin.
     pub fn list(&self) -> Vec<PluginInfo> {
         self.read()
             .values()
             .flat_map(|versions| {
-                versions.all.values().map(|plugin| info(plugin, Arc::ptr_eq(plugin, &versions.active)))
+                versions.all.values().map(|plugin| {
+                    let active = plugin.manifest.version == versions.active.manifest.version;
+                    info(if active { &versions.active } else { plugin }, active)
+                })
             })
             .collect()
     }

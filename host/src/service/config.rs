@@ -130,7 +130,7 @@ impl ConfigCache {
 
     /// Reads the configuration counter and returns a view that is current as of
     /// now: the cache starts over if the counter or the registry moved.
-    pub async fn current<'a>(&'a self, db: &'a DatabaseConnection, registry: &'a Registry) -> Result<Config<'a>> {
+    pub async fn current<'a>(&'a self, db: &'a DatabaseConnection, registry: &'a Arc<Registry>) -> Result<Config<'a>> {
         let (local, generation) = (LOCAL_CHANGES.load(Ordering::Acquire), registry.generation());
         let fresh = |cached: &Cached| {
             cached.local == local

@@ -2,6 +2,8 @@
 //! four groups, a four-level affiliate tree, the variable tier plugin enabled (when
 //! installed), and a few sales.
 
+use std::sync::Arc;
+
 use sea_orm::{DatabaseConnection, EntityTrait, PaginatorTrait};
 use upline_plugin_sdk::{Currency, Money, Rate, TierRule, TierSetting};
 
@@ -18,7 +20,7 @@ use crate::plugin::Registry;
 pub const PASSWORD: &str = "demo-password";
 
 /// Seeds the demo unless the database already has a campaign. Returns whether it did.
-pub async fn seed(db: &DatabaseConnection, registry: &Registry, engine: &Engine) -> Result<bool> {
+pub async fn seed(db: &DatabaseConnection, registry: &Arc<Registry>, engine: &Engine) -> Result<bool> {
     if campaign::Entity::find().count(db).await? > 0 {
         return Ok(false);
     }

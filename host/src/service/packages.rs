@@ -1,71 +1,135 @@
-//! Plugin packages shared through the database, so that every host of a deployment
-//! (several hosts on one PostgreSQL database) runs the same plugins, active versions
-//! and limits. A host publishes what it installs, activates or limits, and
-//! increments the configuration counter; the other hosts notice the counter move
-//! (`service::config`) and [`sync`]: they install the packages they lack and apply
-//! the active versions and limits.
+//! Plugin packages in the database: the one source of truth for what is installed,
+//! which version of each plugin is active, and the limits an operator set per
+//! plugin. Every host's [`Registry`] is filled from it, at start and whenever the
+//! configuration counter moves (`service::config`), so several hosts on one
+//! database run the same plugins; the files under the data directory are only a
+//! cache of compiled artifacts.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
+use std::sync::Arc;
 
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect, Set, TransactionTrait,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect, Set, SqlErr,
+    TransactionTrait,
 };
 
 use super::audit::json;
-use crate::db::entity::plugin_package;
+use crate::db::entity::{plugin_limit, plugin_package};
 use crate::error::{Error, Result};
-use crate::plugin::{Limits, PluginId, PluginInfo, Registry};
+use crate::plugin::{Limits, Package, PluginId, PluginInfo, Registry};
 
-/// Stores an installed package; `active` makes it the plugin's active version.
-pub async fn publish(db: &DatabaseConnection, registry: &Registry, info: &PluginInfo, active: bool) -> Result<()> {
-    let bytes = registry.package(&info.digest)?;
-    let txn = db.begin().await?;
-    if active {
-        deactivate(&txn, &info.id).await?;
+/// What installing a version that is already installed does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Existing {
+    /// Refuse it (the API and `upline plugin install`): a new package needs a new version.
+    Refuse,
+    /// Keep the installed one when the bytes are the same (`upline serve --install`,
+    /// run again at every start); other bytes are still refused.
+    Keep,
+}
+
+/// Installs a package as its plugin's active version, for every host. A version
+/// that is installed already is refused (or kept, see [`Existing`]) before anything
+/// is written; the package is checked and compiled before it is stored.
+pub async fn install(
+    db: &DatabaseConnection,
+    registry: &Arc<Registry>,
+    bytes: Vec<u8>,
+    existing: Existing,
+) -> Result<PluginInfo> {
+    let package = blocking(move || Ok(Package::parse(bytes)?)).await?;
+    let (id, version) = (package.manifest.id.clone(), package.manifest.version.clone());
+    let installed = plugin_package::Entity::find()
+        .select_only()
+        .column(plugin_package::Column::Digest)
+        .filter(plugin_package::Column::PluginId.eq(id.to_string()))
+        .filter(plugin_package::Column::Version.eq(version.to_string()))
+        .into_tuple::<String>()
+        .one(db)
+        .await?;
+    if let Some(digest) = installed {
+        let same = digest == package.digest.as_str();
+        if same && existing == Existing::Keep {
+            sync(db, registry).await?;
+            return registry.info(&id, &version);
+        }
+        return Err(already_installed(&id, &version, same));
     }
-    let row = plugin_package::ActiveModel {
-        digest: Set(info.digest.to_string()),
-        plugin_id: Set(info.id.to_string()),
-        version: Set(info.version.to_string()),
-        manifest: Set(json(info)),
-        bytes: Set(bytes),
-        active: Set(active),
-        installed_at: Set(chrono::Utc::now()),
-        limits: Set(Some(json(&info.limits))),
+    let plugin = {
+        let registry = registry.clone();
+        let package = package.clone();
+        blocking(move || registry.load(&package)).await?
     };
-    let mut upsert = OnConflict::column(plugin_package::Column::Digest);
-    upsert.update_columns([plugin_package::Column::Active, plugin_package::Column::Limits]);
-    plugin_package::Entity::insert(row).on_conflict(upsert).exec_without_returning(&txn).await?;
+    let txn = db.begin().await?;
+    deactivate(&txn, &id).await?;
+    let row = plugin_package::ActiveModel {
+        digest: Set(package.digest.as_str().to_owned()),
+        plugin_id: Set(id.to_string()),
+        version: Set(version.to_string()),
+        manifest: Set(json(&package.manifest)),
+        bytes: Set(package.bytes),
+        active: Set(true),
+        installed_at: Set(chrono::Utc::now()),
+    };
+    // Another host may have installed the same version meanwhile: the unique index says.
+    if let Err(err) = plugin_package::Entity::insert(row).exec_without_returning(&txn).await {
+        return Err(match err.sql_err() {
+            Some(SqlErr::UniqueConstraintViolation(_)) => already_installed(&id, &version, false),
+            _ => err.into(),
+        });
+    }
     super::config::changed(&txn).await?;
-    Ok(txn.commit().await?)
+    txn.commit().await?;
+    registry.add(plugin, true)
+}
+
+fn already_installed(id: &PluginId, version: &semver::Version, same: bool) -> Error {
+    let what = if same { "" } else { " with other contents" };
+    Error::Conflict {
+        field: "version".into(),
+        message: format!(
+            "{id} {version} is already installed{what}: a changed plugin needs a new version (in plugin.toml and Cargo.toml)"
+        ),
+    }
 }
 
 /// Makes `version` the plugin's active version for every host.
-pub async fn activate(db: &DatabaseConnection, id: &PluginId, version: &semver::Version) -> Result<()> {
+pub async fn activate(
+    db: &DatabaseConnection,
+    registry: &Registry,
+    id: &PluginId,
+    version: &semver::Version,
+) -> Result<()> {
+    registry.info(id, version)?;
     let txn = db.begin().await?;
     deactivate(&txn, id).await?;
-    plugin_package::Entity::update_many()
+    let activated = plugin_package::Entity::update_many()
         .col_expr(plugin_package::Column::Active, true.into())
         .filter(plugin_package::Column::PluginId.eq(id.to_string()))
         .filter(plugin_package::Column::Version.eq(version.to_string()))
         .exec(&txn)
         .await?;
+    if activated.rows_affected != 1 {
+        return Err(Error::PluginNotFound { id: id.clone(), version: Some(version.clone()) });
+    }
     super::config::changed(&txn).await?;
-    Ok(txn.commit().await?)
+    txn.commit().await?;
+    registry.activate(id, version)
 }
 
-/// Sets the limits of the plugin's active version for every host.
-pub async fn set_limits(db: &DatabaseConnection, id: &PluginId, limits: Limits) -> Result<()> {
+/// Sets the plugin's limits for every host, whichever version is or becomes active.
+pub async fn set_limits(db: &DatabaseConnection, registry: &Registry, id: &PluginId, limits: Limits) -> Result<()> {
+    // Checked (against `Limits::MAX`) before anything is written.
+    registry.get(id)?.with_limits(limits)?;
     let txn = db.begin().await?;
-    plugin_package::Entity::update_many()
-        .col_expr(plugin_package::Column::Limits, Some(json(&limits)).into())
-        .filter(plugin_package::Column::PluginId.eq(id.to_string()))
-        .filter(plugin_package::Column::Active.eq(true))
-        .exec(&txn)
-        .await?;
+    let row = plugin_limit::ActiveModel { plugin_id: Set(id.to_string()), limits: Set(json(&limits)) };
+    let upsert =
+        OnConflict::column(plugin_limit::Column::PluginId).update_column(plugin_limit::Column::Limits).to_owned();
+    plugin_limit::Entity::insert(row).on_conflict(upsert).exec_without_returning(&txn).await?;
     super::config::changed(&txn).await?;
-    Ok(txn.commit().await?)
+    txn.commit().await?;
+    registry.set_limits(id, Some(limits))
 }
 
 async fn deactivate(db: &impl ConnectionTrait, id: &PluginId) -> Result<()> {
@@ -77,51 +141,55 @@ async fn deactivate(db: &impl ConnectionTrait, id: &PluginId) -> Result<()> {
     Ok(())
 }
 
-/// Brings the registry in line with the database: installs the packages it lacks,
-/// activates the active versions and applies their limits; publishes the packages
-/// only this host has (active only where the database has no active version).
-pub async fn sync(db: &DatabaseConnection, registry: &Registry) -> Result<()> {
-    type Listed = (String, String, String, bool, Option<serde_json::Value>);
-    let listed: Vec<Listed> = plugin_package::Entity::find()
+/// Brings the registry in line with the database: loads the packages it lacks
+/// (compiling them, or taking them from the artifact cache), then applies each
+/// plugin's limits and active version.
+pub async fn sync(db: &DatabaseConnection, registry: &Arc<Registry>) -> Result<()> {
+    let listed: Vec<(String, String, String, bool)> = plugin_package::Entity::find()
         .select_only()
         .column(plugin_package::Column::Digest)
         .column(plugin_package::Column::PluginId)
         .column(plugin_package::Column::Version)
         .column(plugin_package::Column::Active)
-        .column(plugin_package::Column::Limits)
         .into_tuple()
         .all(db)
         .await?;
-    let installed: HashSet<String> = registry.list().iter().map(|info| info.digest.to_string()).collect();
-    for (digest, ..) in listed.iter().filter(|(digest, ..)| !installed.contains(digest)) {
+    for (digest, ..) in &listed {
+        if registry.has_digest(digest) {
+            continue;
+        }
         if let Some(row) = plugin_package::Entity::find_by_id(digest.clone()).one(db).await? {
-            let info = registry.install(row.bytes)?;
-            tracing::info!(plugin = %info.id, version = %info.version, "installed from the database");
+            let registry = registry.clone();
+            let info = blocking(move || registry.add(registry.load(&Package::parse(row.bytes)?)?, false)).await?;
+            tracing::info!(plugin = %info.id, version = %info.version, "loaded from the database");
         }
     }
-    for (_, id, version, _, limits) in listed.iter().filter(|(_, _, _, active, _)| *active) {
-        let (id, version): (PluginId, semver::Version) = match (id.parse(), version.parse()) {
-            (Ok(id), Ok(version)) => (id, version),
-            _ => {
-                return Err(Error::Database(format!("plugin_packages: `{id}` `{version}` is not an id and a version")));
-            }
+    let limits: HashMap<String, serde_json::Value> =
+        plugin_limit::Entity::find().all(db).await?.into_iter().map(|row| (row.plugin_id, row.limits)).collect();
+    for (_, id, version, active) in &listed {
+        let corrupt = || Error::Database(format!("plugin_packages: `{id}` `{version}` is not an id and a version"));
+        let plugin: PluginId = id.parse().map_err(|_| corrupt())?;
+        let limits: Option<Limits> = match limits.get(id) {
+            Some(limits) => Some(
+                serde_json::from_value(limits.clone())
+                    .map_err(|err| Error::Database(format!("plugin_limits of `{id}`: {err}")))?,
+            ),
+            None => None,
         };
-        if registry.get(&id)?.manifest.version != version {
-            registry.activate(&id, &version)?;
+        if registry.limits(&plugin) != limits {
+            registry.set_limits(&plugin, limits)?;
         }
-        let limits: Option<Limits> = limits.clone().and_then(|limits| serde_json::from_value(limits).ok());
-        if let Some(limits) = limits
-            && registry.get(&id)?.limits != limits
-        {
-            registry.set_limits(&id, limits)?;
+        if *active {
+            let version: semver::Version = version.parse().map_err(|_| corrupt())?;
+            if registry.get(&plugin)?.manifest.version != version {
+                registry.activate(&plugin, &version)?;
+            }
         }
-    }
-    let published: HashSet<&str> = listed.iter().map(|(digest, ..)| digest.as_str()).collect();
-    let with_active: HashSet<&str> =
-        listed.iter().filter(|(_, _, _, active, _)| *active).map(|(_, id, ..)| id.as_str()).collect();
-    for info in registry.list().iter().filter(|info| !published.contains(info.digest.to_string().as_str())) {
-        let active = info.active && !with_active.contains(info.id.to_string().as_str());
-        publish(db, registry, info, active).await?;
     }
     Ok(())
+}
+
+/// Runs CPU-bound package work (parsing, compiling) off the async workers.
+async fn blocking<T: Send + 'static>(work: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
+    tokio::task::spawn_blocking(work).await.map_err(|err| Error::Internal(format!("package work: {err}")))?
 }

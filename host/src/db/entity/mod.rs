@@ -12,6 +12,7 @@ pub mod membership;
 pub mod operator_key;
 pub mod payout;
 pub mod plugin_binding;
+pub mod plugin_limit;
 pub mod plugin_package;
 pub mod session;
 pub mod tier_rate;

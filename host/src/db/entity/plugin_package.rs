@@ -1,5 +1,5 @@
-//! `plugin_packages`: every installed package, so all hosts on one database run the
-//! same plugins, versions and limits.
+//! `plugin_packages`: every installed package, the one source of what is installed
+//! and active, so all hosts on one database run the same plugins and versions.
 
 use sea_orm::entity::prelude::*;
 
@@ -22,8 +22,6 @@ pub struct Model {
     pub active: bool,
     /// When it was installed.
     pub installed_at: DateTimeUtc,
-    /// Limit overrides of the active version.
-    pub limits: Option<Json>,
 }
 
 /// Relations.

@@ -1,6 +1,7 @@
-//! Where installed packages live: content-addressed files under the data directory,
-//! and beside them the precompiled artifacts, keyed by the engine's compatibility hash (wasmtime
-//! version and engine configuration) so an upgrade or a config change never loads a stale artifact.
+//! The precompiled-artifact cache under the data directory: a package's compiled
+//! component, keyed by its digest and the engine's compatibility hash (wasmtime
+//! version and engine configuration), so an upgrade or a config change never loads
+//! a stale artifact. Only a cache: packages themselves live in the database.
 
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::path::{Path, PathBuf};
@@ -9,52 +10,22 @@ use wasmtime::Engine;
 use wasmtime::component::Component;
 
 use crate::error::{Error, Result};
-use upline_package::{Digest, Package};
+use upline_package::Package;
 
-/// The package directory and the artifact cache.
+/// The artifact cache.
 #[derive(Debug, Clone)]
-pub struct PackageStore {
-    packages: PathBuf,
+pub struct ArtifactCache {
     cache: PathBuf,
 }
 
-impl PackageStore {
-    /// Opens (and creates) the store under `data_dir`.
+impl ArtifactCache {
+    /// Opens (and creates) the cache under `data_dir`.
     pub fn open(data_dir: &Path, engine: &Engine) -> Result<Self> {
         let mut hasher = DefaultHasher::new();
         engine.precompile_compatibility_hash().hash(&mut hasher);
-        let engine_key = format!("engine-{:016x}", hasher.finish());
-        let store = Self { packages: data_dir.join("plugins"), cache: data_dir.join("cache").join(engine_key) };
-        for dir in [&store.packages, &store.cache] {
-            std::fs::create_dir_all(dir).map_err(Error::io(dir))?;
-        }
-        Ok(store)
-    }
-
-    /// Saves a package under its digest (a no-op when it is already there).
-    pub fn save(&self, package: &Package) -> Result<PathBuf> {
-        let path = self.package_path(&package.digest);
-        if !path.exists() {
-            write_atomically(&path, &package.bytes)?;
-        }
-        Ok(path)
-    }
-
-    /// The bytes of every stored package.
-    pub fn packages(&self) -> Result<Vec<Vec<u8>>> {
-        let mut paths: Vec<PathBuf> = std::fs::read_dir(&self.packages)
-            .map_err(Error::io(&self.packages))?
-            .filter_map(|entry| entry.ok().map(|entry| entry.path()))
-            .filter(|path| path.extension().is_some_and(|ext| ext == "wasm"))
-            .collect();
-        paths.sort();
-        paths.iter().map(|path| std::fs::read(path).map_err(Error::io(path))).collect()
-    }
-
-    /// The bytes of the stored package with `digest`.
-    pub fn package(&self, digest: &Digest) -> Result<Vec<u8>> {
-        let path = self.package_path(digest);
-        std::fs::read(&path).map_err(Error::io(&path))
+        let cache = data_dir.join("cache").join(format!("engine-{:016x}", hasher.finish()));
+        std::fs::create_dir_all(&cache).map_err(Error::io(&cache))?;
+        Ok(Self { cache })
     }
 
     /// The compiled component of `package`: from the cache, or compiled and cached.
@@ -76,10 +47,6 @@ impl PackageStore {
         let bytes = component.serialize().map_err(|err| Error::Internal(format!("serializing an artifact: {err}")))?;
         write_atomically(&artifact, &bytes)?;
         Ok(component)
-    }
-
-    fn package_path(&self, digest: &Digest) -> PathBuf {
-        self.packages.join(format!("{}.wasm", digest.as_str()))
     }
 }
 
