@@ -24,7 +24,10 @@ use serde::de::DeserializeOwned;
 use upline_plugin_sdk::StatsQuery;
 
 use crate::error::{Error, Result};
-use crate::plugin::{Capability, Grants, Hook, Invocation, Package, PluginEngine, StatsSource};
+use crate::plugin::{
+    Approve, BonusRules, Capability, Carryover, Distribute, Grants, Hook, Invocation, Package, PluginEngine,
+    StatsSource,
+};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -78,9 +81,9 @@ pub fn run(engine: &PluginEngine, bytes: Vec<u8>, hook: Hook, input: &str) -> Re
         },
     };
     match hook {
-        Hook::Distribute => report(engine.distribute(&plugin, &invocation, &parse_input(file.input)?)),
-        Hook::Approve => report(engine.approve(&plugin, &invocation, &parse_input(file.input)?)),
-        Hook::Carryover => report(engine.close_period(&plugin, &invocation, &parse_input(file.input)?)),
+        Hook::Distribute => report(engine.call::<Distribute>(&plugin, &invocation, &parse_input(file.input)?, &())),
+        Hook::Approve => report(engine.call::<Approve>(&plugin, &invocation, &parse_input(file.input)?, &())),
+        Hook::Carryover => report(engine.call::<Carryover>(&plugin, &invocation, &parse_input(file.input)?, &())),
         Hook::BonusRules => {
             let input: upline_plugin_sdk::BonusInput = parse_input(file.input)?;
             let currency = match (&input.trigger, file.currency) {
@@ -93,7 +96,7 @@ pub fn run(engine: &PluginEngine, bytes: Vec<u8>, hook: Hook, input: &str) -> Re
                     });
                 }
             };
-            report(engine.evaluate(&plugin, &invocation, &input, currency))
+            report(engine.call::<BonusRules>(&plugin, &invocation, &input, &currency))
         }
     }
 }

@@ -7,7 +7,7 @@
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use upline_host::plugin::Invocation;
+use upline_host::plugin::{Invocation, hooks};
 use upline_plugin_sdk::testing::TestHost;
 use upline_plugin_sdk::{Distribute, DistributeInput, TierRule};
 use upline_tests::*;
@@ -92,7 +92,7 @@ fn main() {
         let id = registry.install(package(&format!("plugins/{name}"))).expect("install").id;
         let plugin = registry.get(&id).expect("installed");
         let invocation = Invocation::default();
-        let lines = registry.engine().distribute(&plugin, &invocation, &input).expect("call").value;
+        let lines = registry.engine().call::<hooks::Distribute>(&plugin, &invocation, &input, &()).expect("call").value;
         assert_eq!(lines.len(), 5, "{name}: {lines:?}");
         let case = format!("{name} (wasm, fresh instance)");
         if !selected(&case) {
@@ -101,7 +101,12 @@ fn main() {
         print(
             &case,
             &measure(|| {
-                black_box(registry.engine().distribute(&plugin, &invocation, black_box(&input)).expect("call"));
+                black_box(
+                    registry
+                        .engine()
+                        .call::<hooks::Distribute>(&plugin, &invocation, black_box(&input), &())
+                        .expect("call"),
+                );
             }),
         );
     }

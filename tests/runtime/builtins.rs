@@ -1,6 +1,6 @@
 //! The built-in distribution plugins, run as wasm components through the runtime.
 
-use upline_host::plugin::{Invocation, PluginId, Registry};
+use upline_host::plugin::{Distribute, Invocation, PluginId, Registry};
 use upline_plugin_sdk::{CommissionLine, Decimal, DistributeInput, TierRule};
 use upline_tests::*;
 
@@ -16,7 +16,7 @@ fn distribute(
 ) -> Vec<CommissionLine> {
     let plugin = registry.get(id).expect("installed");
     let invocation = Invocation { config: plugin.configure(&config).expect("valid config"), ..Invocation::default() };
-    registry.engine().distribute(&plugin, &invocation, input).expect("distribution").value
+    registry.engine().call::<Distribute>(&plugin, &invocation, input, &()).expect("distribution").value
 }
 
 fn paid(lines: &[CommissionLine]) -> Vec<(u64, u32, String)> {

@@ -5,7 +5,9 @@ use std::sync::Arc;
 
 use upline_host::Error;
 use upline_host::error::{CallError, Failure};
-use upline_host::plugin::{Grants, Invocation, Limit, Limits, LoadedPlugin, Registry, StatsSource};
+use upline_host::plugin::{
+    Approve, Distribute, Grants, Invocation, Limit, Limits, LoadedPlugin, Registry, StatsSource,
+};
 use upline_plugin_sdk::{Decimal, DistributeInput, StatsQuery};
 use upline_tests::*;
 
@@ -27,7 +29,7 @@ fn run(
 ) -> Result<Vec<upline_plugin_sdk::CommissionLine>, Error> {
     let config = plugin.configure(&serde_json::json!({ "mode": mode })).expect("valid config");
     let invocation = Invocation { config, ..Invocation::default() };
-    registry.engine().distribute(plugin, &invocation, &input()).map(|outcome| outcome.value)
+    registry.engine().call::<Distribute>(plugin, &invocation, &input(), &()).map(|outcome| outcome.value)
 }
 
 /// The call failed as `expected`, the error names the plugin and version, and a
@@ -99,7 +101,7 @@ fn an_oversized_input_is_refused_before_the_call() {
     let mut big = input();
     big.conversion.custom_fields = vec![("note".into(), "x".repeat(2048))];
     let invocation = Invocation { config: r#"{"mode":"behave"}"#.into(), ..Invocation::default() };
-    let err = registry.engine().distribute(&plugin, &invocation, &big).expect_err("too big");
+    let err = registry.engine().call::<Distribute>(&plugin, &invocation, &big, &()).expect_err("too big");
     assert!(
         matches!(err, Error::PluginCall(CallError { failure: Failure::LimitExceeded { limit: Limit::Input, .. }, .. })),
         "{err}"
@@ -149,7 +151,7 @@ fn an_approval_decline_without_a_reason_is_refused() {
         hold_days: 30,
     };
     let invocation = Invocation { config: r#"{"mode":"behave"}"#.into(), ..Invocation::default() };
-    let err = registry.engine().approve(&plugin, &invocation, &input).expect_err("empty reason");
+    let err = registry.engine().call::<Approve>(&plugin, &invocation, &input, &()).expect_err("empty reason");
     assert!(
         matches!(err, Error::PluginCall(CallError { failure: Failure::InvalidOutput(ref m), .. }) if m.contains("reason")),
         "{err}"
@@ -171,11 +173,11 @@ fn stats_are_answered_only_when_granted() {
     let config = r#"{"mode":"stats"}"#.to_owned();
 
     let denied = Invocation { config: config.clone(), ..Invocation::default() };
-    let err = registry.engine().distribute(&plugin, &denied, &input()).expect_err("not granted");
+    let err = registry.engine().call::<Distribute>(&plugin, &denied, &input(), &()).expect_err("not granted");
     assert!(err.to_string().contains("`stats` capability is not granted"), "{err}");
 
     let granted = Invocation { config, grants: Grants { stats: Some(Arc::new(FixedStats)), exceed_total: false } };
-    let outcome = registry.engine().distribute(&plugin, &granted, &input()).expect("granted");
+    let outcome = registry.engine().call::<Distribute>(&plugin, &granted, &input(), &()).expect("granted");
     assert_eq!(outcome.value[0].amount, money("12.34", "EUR"));
     assert!(outcome.usage.fuel > 0 && outcome.usage.peak_memory > 0, "{:?}", outcome.usage);
 }

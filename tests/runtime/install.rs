@@ -4,7 +4,9 @@
 use std::sync::Arc;
 
 use upline_host::Error;
-use upline_host::plugin::{API_VERSION_SECTION, Capability, Hook, Invocation, MANIFEST_SECTION, Registry, pack};
+use upline_host::plugin::{
+    API_VERSION_SECTION, Capability, Distribute, Hook, Invocation, MANIFEST_SECTION, Registry, pack,
+};
 use upline_package::Error as PackageError;
 use upline_tests::*;
 use wasm_encoder::{CustomSection, Section};
@@ -127,7 +129,10 @@ fn compiled_packages_are_cached_by_digest() {
     reopened.install(bytes).expect("install from the cache");
     assert_eq!(artifacts(), cached);
     let plugin = reopened.get(&info.id).expect("loaded");
-    let outcome = reopened.engine().distribute(&plugin, &Invocation::default(), &domain_example("100")).expect("call");
+    let outcome = reopened
+        .engine()
+        .call::<Distribute>(&plugin, &Invocation::default(), &domain_example("100"), &())
+        .expect("call");
     assert_eq!(outcome.value.len(), 4);
 }
 
@@ -144,7 +149,10 @@ fn a_new_version_swaps_in_while_calls_in_flight_keep_the_old_one() {
     assert_eq!(registry.get(&v1.id).expect("active").manifest.version, v2.version);
     assert_eq!(in_flight.manifest.version, v1.version, "a call holding v1 keeps v1");
     let invocation = Invocation { config: r#"{"mode":"behave"}"#.into(), ..Invocation::default() };
-    registry.engine().distribute(&in_flight, &invocation, &domain_example("100")).expect("old version still runs");
+    registry
+        .engine()
+        .call::<Distribute>(&in_flight, &invocation, &domain_example("100"), &())
+        .expect("old version still runs");
     assert_eq!(registry.list().iter().filter(|p| p.active).count(), 1);
     assert_eq!(registry.list().len(), 2);
 
@@ -158,7 +166,7 @@ fn a_new_version_swaps_in_while_calls_in_flight_keep_the_old_one() {
                     let plugin = registry.get(&id).expect("installed");
                     registry
                         .engine()
-                        .distribute(&plugin, &invocation, &domain_example("100"))
+                        .call::<Distribute>(&plugin, &invocation, &domain_example("100"), &())
                         .expect("call during swap");
                 }
             })

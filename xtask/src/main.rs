@@ -54,6 +54,17 @@ enum Task {
         #[arg(trailing_var_arg = true)]
         args: Vec<String>,
     },
+    /// Kills the server (SIGKILL) during a load of sales and checks that every sale
+    /// answered 201 is stored once with all its commissions, on SQLite then on
+    /// PostgreSQL (release builds).
+    Crash {
+        /// Skip the PostgreSQL run.
+        #[arg(long)]
+        sqlite_only: bool,
+        /// Extra arguments for `upline-load --crash` (e.g. `--kill-after 5`).
+        #[arg(trailing_var_arg = true)]
+        args: Vec<String>,
+    },
 }
 
 fn main() -> anyhow::Result<()> {
@@ -96,21 +107,31 @@ fn main() -> anyhow::Result<()> {
             bench.env("RUST_LIB_BACKTRACE", "0").env("RUST_BACKTRACE", "0");
             run(&mut bench)?;
         }
-        Task::Load { sqlite_only, args } => {
-            build_plugins(&root)?;
-            let build = ["build", "--release", "--package", "upline-host", "--bin", "upline"];
-            run(cargo(&root, &build).args(["--package", "upline-tests", "--bin", "upline-load"]))?;
-            let load = || {
-                let mut load = Command::new(root.join("target/release/upline-load"));
-                load.current_dir(&root).args(&args);
-                load
-            };
-            run(&mut load())?;
-            if !sqlite_only {
-                let url = std::env::var(POSTGRES_ENV).unwrap_or_else(|_| DEFAULT_POSTGRES.into());
-                run(load().arg("--postgres").arg(url))?;
-            }
+        Task::Load { sqlite_only, args } => load(&root, sqlite_only, &args)?,
+        Task::Crash { sqlite_only, mut args } => {
+            args.insert(0, "--crash".into());
+            load(&root, sqlite_only, &args)?;
         }
+    }
+    Ok(())
+}
+
+/// Builds the release server and `upline-load` and runs it with `args` on SQLite,
+/// then on PostgreSQL unless `sqlite_only`.
+fn load(root: &Path, sqlite_only: bool, args: &[String]) -> anyhow::Result<()> {
+    build_plugins(root)?;
+    eprintln!("xtask: building the release server and upline-load (the first build takes minutes)");
+    let build = ["build", "--release", "--package", "upline-host", "--bin", "upline"];
+    run(cargo(root, &build).args(["--package", "upline-tests", "--bin", "upline-load"]))?;
+    let load = || {
+        let mut load = Command::new(root.join("target/release/upline-load"));
+        load.current_dir(root).args(args);
+        load
+    };
+    run(&mut load())?;
+    if !sqlite_only {
+        let url = std::env::var(POSTGRES_ENV).unwrap_or_else(|_| DEFAULT_POSTGRES.into());
+        run(load().arg("--postgres").arg(url))?;
     }
     Ok(())
 }

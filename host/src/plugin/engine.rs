@@ -6,16 +6,17 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use upline_plugin_sdk as sdk;
 use wasmtime::component::{Component, InstancePre, Linker};
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
 
 use super::cache::ArtifactCache;
 use super::call::{CallState, Invocation, Outcome, call};
-use super::{Capability, Hook, Limits, Manifest, v0_1, validate};
+use super::contract::{self, Exports};
+use super::hooks::HookKind;
+use super::{Capability, Limits, Manifest};
 use crate::error::{Error, Result};
 use upline_package::Package;
-use upline_package::versions::{self, ApiVersion};
+use upline_package::versions;
 
 /// A plugin compiled and linked, ready to be instantiated for each call.
 pub struct LoadedPlugin {
@@ -29,11 +30,6 @@ pub struct LoadedPlugin {
     pub(super) pre: InstancePre<CallState>,
     exports: Exports,
     schema: Arc<jsonschema::Validator>,
-}
-
-/// The hook exports of a plugin, by contract version.
-enum Exports {
-    V0_1(v0_1::Exports),
 }
 
 impl LoadedPlugin {
@@ -50,9 +46,7 @@ impl LoadedPlugin {
             limits,
             label: self.label.clone(),
             pre: self.pre.clone(),
-            exports: match &self.exports {
-                Exports::V0_1(_) => Exports::V0_1(v0_1::Exports::new(&self.pre, &self.manifest.hooks)?),
-            },
+            exports: Exports::new(versions::check(&self.manifest.api_version)?, &self.pre, &self.manifest.hooks)?,
             schema: self.schema.clone(),
         })
     }
@@ -109,7 +103,7 @@ impl PluginEngine {
         config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
         let engine = Engine::new(&config).map_err(|err| Error::Internal(format!("creating the engine: {err}")))?;
         let mut linker = Linker::new(&engine);
-        v0_1::add_to_linker(&mut linker)?;
+        contract::add_to_linker(&mut linker)?;
         let ticker = EpochTicker::start(engine.clone())?;
         Ok(Self { engine, linker, _ticker: ticker })
     }
@@ -129,9 +123,7 @@ impl PluginEngine {
         };
         self.check_imports(&component, &package.manifest)?;
         let pre = self.linker.instantiate_pre(&component).map_err(|err| Error::Compile(format!("{err:#}")))?;
-        let exports = match api {
-            ApiVersion::V0_1 => Exports::V0_1(v0_1::Exports::new(&pre, &package.manifest.hooks)?),
-        };
+        let exports = Exports::new(api, &pre, &package.manifest.hooks)?;
         let schema = jsonschema::validator_for(&package.manifest.config_schema)
             .map_err(|err| Error::invalid_manifest("config-schema", err.to_string()))?;
         let manifest = package.manifest.clone();
@@ -171,85 +163,26 @@ impl PluginEngine {
         Ok(())
     }
 
-    /// Calls `distribute`.
-    pub fn distribute(
+    /// Calls hook `H` of `plugin` (e.g. `engine.call::<Distribute>(..)`): a fresh
+    /// instance under the plugin's limits, the export of its contract version, and
+    /// the output checked by `H::check` (given `context`, e.g. the campaign's currency
+    /// for bonus rules) before it is returned.
+    pub fn call<H: HookKind>(
         &self,
         plugin: &LoadedPlugin,
         invocation: &Invocation,
-        input: &sdk::DistributeInput,
-    ) -> Result<Outcome<Vec<sdk::CommissionLine>>> {
+        input: &H::Input,
+        context: &H::Context,
+    ) -> Result<Outcome<H::Output>> {
         let exceed_total = invocation.may_exceed_total(plugin);
         call(
             &self.engine,
             plugin,
-            Hook::Distribute,
+            H::HOOK,
             invocation,
             input,
-            |store, instance| match &plugin.exports {
-                Exports::V0_1(exports) => exports.distribute(store, instance, input, &invocation.config),
-            },
-            |lines| validate::distribution(input, lines, exceed_total),
-        )
-    }
-
-    /// Calls `approve`.
-    pub fn approve(
-        &self,
-        plugin: &LoadedPlugin,
-        invocation: &Invocation,
-        input: &sdk::ApprovalInput,
-    ) -> Result<Outcome<sdk::Decision>> {
-        call(
-            &self.engine,
-            plugin,
-            Hook::Approve,
-            invocation,
-            input,
-            |store, instance| match &plugin.exports {
-                Exports::V0_1(exports) => exports.approve(store, instance, input, &invocation.config),
-            },
-            |decision| validate::decision(input, decision),
-        )
-    }
-
-    /// Calls `close-period` (carryover).
-    pub fn close_period(
-        &self,
-        plugin: &LoadedPlugin,
-        invocation: &Invocation,
-        input: &sdk::CarryoverInput,
-    ) -> Result<Outcome<Vec<sdk::Adjustment>>> {
-        call(
-            &self.engine,
-            plugin,
-            Hook::Carryover,
-            invocation,
-            input,
-            |store, instance| match &plugin.exports {
-                Exports::V0_1(exports) => exports.close_period(store, instance, input, &invocation.config),
-            },
-            |adjustments| validate::adjustments(input, adjustments),
-        )
-    }
-
-    /// Calls `evaluate` (bonus rules); bonuses must be in `currency`, the campaign's.
-    pub fn evaluate(
-        &self,
-        plugin: &LoadedPlugin,
-        invocation: &Invocation,
-        input: &sdk::BonusInput,
-        currency: sdk::Currency,
-    ) -> Result<Outcome<Vec<sdk::Action>>> {
-        call(
-            &self.engine,
-            plugin,
-            Hook::BonusRules,
-            invocation,
-            input,
-            |store, instance| match &plugin.exports {
-                Exports::V0_1(exports) => exports.evaluate(store, instance, input, &invocation.config),
-            },
-            |actions| validate::actions(input, actions, currency),
+            |store, instance| H::run(&plugin.exports, store, instance, input, &invocation.config),
+            |output| H::check(input, output, context, exceed_total),
         )
     }
 }

@@ -1,25 +1,27 @@
 //! The sandboxed plugin runtime.
 //!
-//! A call's path: [`Registry::get`] hands out the active [`LoadedPlugin`]; a hook
-//! method of [`PluginEngine`] (e.g. [`PluginEngine::distribute`]) runs it through
-//! `call::call`, which makes a fresh store with the plugin's [`Limits`], instantiates
-//! from the plugin's `InstancePre`, calls the export through the contract version's
-//! module (`v0_1`), maps traps to a typed [`CallError`](crate::error::CallError), and
-//! checks the result with `validate` before returning it.
+//! A call's path: [`Registry::get`] hands out the active [`LoadedPlugin`];
+//! [`PluginEngine::call`] runs one hook of it (a [`HookKind`], one file each under
+//! `hooks/`: its input, output and checks) through `call::call`, which makes a fresh
+//! store with the plugin's [`Limits`], instantiates from the plugin's `InstancePre`,
+//! runs the export in the plugin's contract version (`contract.rs`, then `v0_1.rs`),
+//! maps traps to a typed [`CallError`](crate::error::CallError), and checks the
+//! result with the hook's `check` before returning it.
 
 mod cache;
 mod call;
+mod contract;
 mod engine;
+pub mod hooks;
 mod limits;
 mod registry;
 mod v0_1;
-mod validate;
 
 pub use call::{Grants, Invocation, LogRecord, Outcome, StatsSource, Usage};
 pub use engine::{LoadedPlugin, PluginEngine};
+pub use hooks::{Approve, BonusRules, Carryover, Distribute, HookKind, OVER_TOTAL};
 pub use registry::{PluginInfo, Registry};
 pub use upline_package::versions::SUPPORTED as SUPPORTED_API_VERSIONS;
 pub use upline_package::{
     API_VERSION_SECTION, Capability, Digest, Hook, Limit, Limits, MANIFEST_SECTION, Manifest, Package, PluginId, pack,
 };
-pub use validate::OVER_TOTAL;

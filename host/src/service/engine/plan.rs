@@ -17,7 +17,7 @@ use crate::domain::CommissionStatus;
 use crate::domain::campaign::{Approval, commission_type_key};
 use crate::domain::conversion::{MERCHANT_CONFIRMATION, Source};
 use crate::error::{CallError, Error, Failure, Result};
-use crate::plugin::{Hook, Invocation, LoadedPlugin, OVER_TOTAL, Registry};
+use crate::plugin::{Approve, BonusRules, Distribute, Hook, Invocation, LoadedPlugin, OVER_TOTAL, Registry};
 use crate::service::audit::{entry, json};
 use crate::service::blocking::BlockingPool;
 use crate::service::ids::{Ids, Table};
@@ -194,7 +194,7 @@ fn draft(registry: &Registry, prepared: &Prepared, row: &conversion::Model) -> R
     // What the conversion's commissions add up to: a bonus counts toward the
     // commissionable total like a distribution line.
     let mut paid = sdk::Money::zero(commissionable.currency());
-    for line in registry.engine().distribute(plugin, invocation, &input)?.value {
+    for line in registry.engine().call::<Distribute>(plugin, invocation, &input, &())?.value {
         paid = paid + line.amount;
         if line.amount.is_zero() && !campaign.store_zero_commissions {
             continue;
@@ -219,7 +219,8 @@ fn draft(registry: &Registry, prepared: &Prepared, row: &conversion::Model) -> R
             groups: input.groups.clone(),
             trigger: sdk::Trigger::Conversion(input.conversion.clone()),
         };
-        let actions = registry.engine().evaluate(bonus_plugin, invocation, &bonus, commissionable.currency())?.value;
+        let actions =
+            registry.engine().call::<BonusRules>(bonus_plugin, invocation, &bonus, &commissionable.currency())?.value;
         let actor = format!("plugin:{}@{}", bonus_plugin.manifest.id, bonus_plugin.manifest.version);
         for action in actions {
             match action {
@@ -367,7 +368,7 @@ fn approve_all(
                 affiliate_since: millis(facts.since),
                 hold_days: campaign.hold_days as u32,
             };
-            match registry.engine().approve(plugin, invocation, &input)?.value {
+            match registry.engine().call::<Approve>(plugin, invocation, &input, &())?.value {
                 sdk::Decision::Approve => {
                     row.status = CommissionStatus::Pending.approve().map_err(Error::from)?.as_str().into();
                     row.hold_until = None;

@@ -10,8 +10,16 @@
 //!   with the generator's address exempt (`--rate-limit-exempt`);
 //! - sales: `POST /api/v1/conversions` with a unique order id each.
 //!
-//! It prints requests/s and p50/p99 latency per phase and checks every response.
-//! `cargo xtask load` builds everything in release mode and runs it on both backends.
+//! It prints requests/s and p50/p99 latency per phase and checks every response (a
+//! sale may also be refused with 503 and `Retry-After` when the server's queue is
+//! full, counted apart), then stops the server and writes the same rows straight to
+//! the database for comparison (`raw.rs`), and prints the server's peak memory.
+//! `--crash` kills the server during the sales instead and checks what it stored
+//! (`crash.rs`). `cargo xtask load` builds everything in release mode and runs it on
+//! both backends; `cargo xtask crash` runs the crash check.
+
+mod crash;
+mod raw;
 
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -28,6 +36,7 @@ use hyper::Request;
 use hyper_util::rt::TokioIo;
 use serde_json::{Value, json};
 
+/// The operator key the server is started with.
 const OPERATOR_KEY: &str = "load-test-operator-key";
 
 /// The generator's address, exempt from the server's per-client rate limits.
@@ -53,13 +62,28 @@ struct Args {
     /// Affiliates at the bottom of the 5-level tree (they refer the clicks and sales).
     #[arg(long, default_value_t = 20)]
     leaves: usize,
+    /// Kill the server (SIGKILL) during the sales and check what it stored.
+    #[arg(long)]
+    crash: bool,
+    /// With `--crash`: seconds of sales before the kill.
+    #[arg(long, default_value_t = 3)]
+    kill_after: u64,
 }
 
-/// The server child process, stopped on drop.
+/// The server child process, killed (SIGKILL) on drop.
 struct Server {
     child: Child,
     address: String,
-    _data_dir: tempfile::TempDir,
+}
+
+impl Server {
+    /// The most memory the server has used (its peak resident set), in MiB.
+    fn peak_memory_mib(&self) -> Option<u64> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).ok()?;
+        let line = status.lines().find(|line| line.starts_with("VmHWM:"))?;
+        let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+        Some(kib / 1024)
+    }
 }
 
 impl Drop for Server {
@@ -72,11 +96,18 @@ impl Drop for Server {
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
+    // Thousands of connections need as many file descriptors, here and in the server.
+    rlimit::increase_nofile_limit(u64::MAX)?;
     let database = match &args.postgres {
         Some(admin) => Some(postgres_database(admin).await?),
         None => None,
     };
-    let server = start(&args, database.as_deref()).await?;
+    if args.crash {
+        return crash::run(&args, database).await;
+    }
+    let data_dir = tempfile::tempdir()?;
+    let url = database.clone().unwrap_or_else(|| upline_host::db::default_url(data_dir.path()));
+    let server = start(&args, database.as_deref(), data_dir.path()).await?;
     let backend = if database.is_some() { "PostgreSQL" } else { "SQLite" };
     let setup = setup(&server.address, args.leaves).await?;
     println!(
@@ -111,6 +142,19 @@ async fn main() -> anyhow::Result<()> {
     .await?;
     errors += sales.print("sales", 201);
     check_a_sale(&server.address, &setup).await?;
+    let peak = server.peak_memory_mib();
+    drop(server);
+    // The same rows, straight to the database, with the server stopped.
+    let raw = raw::run(&url, "load-0", args.connections, duration).await?;
+    raw.print("raw db", 201);
+    let ratio = |phase: &Phase| phase.served(201) as f64 / phase.elapsed.as_secs_f64();
+    println!(
+        "sales/s over HTTP with plugins: {:.0} % of the database's own (raw db)",
+        100.0 * ratio(&sales) / ratio(&raw)
+    );
+    if let Some(peak) = peak {
+        println!("server peak memory (VmHWM): {peak} MiB");
+    }
     ensure!(errors == 0, "some requests failed (see the errors column)");
     Ok(())
 }
@@ -126,15 +170,14 @@ async fn postgres_database(admin: &str) -> anyhow::Result<String> {
     Ok(format!("{base}/{name}"))
 }
 
-/// Starts the server on a free port and waits for `/health`.
-async fn start(args: &Args, database: Option<&str>) -> anyhow::Result<Server> {
-    let data_dir = tempfile::tempdir()?;
+/// Starts the server on a free port with `data_dir` and waits for `/health`.
+async fn start(args: &Args, database: Option<&str>, data_dir: &std::path::Path) -> anyhow::Result<Server> {
     let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
     let mut command = Command::new(&args.server);
     command
         .arg("serve")
         .arg("--data-dir")
-        .arg(data_dir.path())
+        .arg(data_dir)
         .arg("--listen")
         .arg(format!("127.0.0.1:{port}"))
         .arg("--install")
@@ -149,7 +192,7 @@ async fn start(args: &Args, database: Option<&str>) -> anyhow::Result<Server> {
         command.env("UPLINE_DATABASE_URL", url);
     }
     let child = command.spawn().with_context(|| format!("starting {}", args.server.display()))?;
-    let server = Server { child, address: format!("http://127.0.0.1:{port}"), _data_dir: data_dir };
+    let server = Server { child, address: format!("http://127.0.0.1:{port}") };
     let client = reqwest::Client::new();
     for _ in 0..600 {
         if client.get(format!("{}/health", server.address)).send().await.is_ok() {
@@ -161,6 +204,7 @@ async fn start(args: &Args, database: Option<&str>) -> anyhow::Result<Server> {
 }
 
 /// What the benchmark set up.
+#[derive(Clone)]
 struct Setup {
     campaign: i64,
     leaves: Vec<i64>,
@@ -238,28 +282,40 @@ struct Phase {
 }
 
 impl Phase {
-    /// Responses whose status is not `expected`.
-    fn errors(&self, expected: u16) -> u64 {
-        self.statuses.iter().filter(|(status, _)| *status != expected).map(|(_, count)| count).sum()
+    /// Responses with status `status`.
+    fn served(&self, status: u16) -> u64 {
+        self.statuses.iter().filter(|(s, _)| *s == status).map(|(_, count)| count).sum()
     }
 
-    /// Prints one row of the results table; returns the number of errors.
+    /// Responses whose status is neither `expected` nor a 503 with `Retry-After` (the
+    /// server's queue full: the client is told when to retry, nothing is stored).
+    fn errors(&self, expected: u16) -> u64 {
+        self.statuses.iter().filter(|(status, _)| ![expected, BUSY].contains(status)).map(|(_, count)| count).sum()
+    }
+
+    /// Prints one row of the results table (requests/s counts the `expected` ones);
+    /// returns the number of errors.
     fn print(&self, name: &str, expected: u16) -> u64 {
-        let requests = self.latencies.len();
         let us = |q: f64| format!("{:.2} ms", self.latencies.value_at_quantile(q) as f64 / 1000.0);
         println!(
-            "{name:<8} {requests:>10} {:>8} {:>10.0} {:>10} {:>10}",
+            "{name:<8} {:>10} {:>8} {:>10.0} {:>10} {:>10}",
+            self.served(expected),
             self.errors(expected),
-            requests as f64 / self.elapsed.as_secs_f64(),
+            self.served(expected) as f64 / self.elapsed.as_secs_f64(),
             us(0.5),
             us(0.99)
         );
         for (status, count) in self.statuses.iter().filter(|(status, _)| *status != expected) {
-            println!("         {count} responses with status {status}");
+            let shown = if *status == BUSY { "503 with Retry-After (queue full)".into() } else { status.to_string() };
+            println!("         {count} responses with status {shown}");
         }
         self.errors(expected)
     }
 }
+
+/// The status a 503 with `Retry-After` is counted under; a 503 without it is
+/// counted as 503.
+const BUSY: u16 = 1503;
 
 /// Runs `connections` keep-alive connections for `duration`, each sending the
 /// requests `make` builds (given a global sequence number) one after another.
@@ -286,7 +342,10 @@ where
                 request.headers_mut().insert("host", host.parse()?);
                 let sent = Instant::now();
                 let response = sender.send_request(request).await?;
-                let status = response.status().as_u16();
+                let status = match response.status().as_u16() {
+                    503 if response.headers().contains_key("retry-after") => BUSY,
+                    status => status,
+                };
                 response.into_body().collect().await?;
                 latencies.record(sent.elapsed().as_micros() as u64)?;
                 *statuses.entry(status).or_default() += 1;

@@ -1,0 +1,67 @@
+//! `bonus-rules` (`evaluate`): the actions a rule takes for one affiliate (bonuses,
+//! group moves, awards, notifications).
+
+use upline_plugin_sdk::{Action, BonusInput, Currency};
+use wasmtime::Store;
+use wasmtime::component::Instance;
+
+use super::{CallState, Exports, Hook, HookKind, check_amount, check_text};
+
+/// The `bonus-rules` hook; its context is the campaign's currency.
+pub struct BonusRules;
+
+impl HookKind for BonusRules {
+    const HOOK: Hook = Hook::BonusRules;
+    type Input = BonusInput;
+    type Output = Vec<Action>;
+    type Context = Currency;
+
+    fn run(
+        exports: &Exports,
+        store: &mut Store<CallState>,
+        instance: &Instance,
+        input: &BonusInput,
+        config: &str,
+    ) -> wasmtime::Result<Result<Vec<Action>, String>> {
+        exports.evaluate(store, instance, input, config)
+    }
+
+    /// Actions only for the evaluated affiliate, bonuses in the campaign's currency,
+    /// non-negative and rounded, group moves to groups of the campaign.
+    fn check(input: &BonusInput, actions: &Vec<Action>, currency: &Currency, _: bool) -> Result<(), String> {
+        for action in actions {
+            let affiliate = match action {
+                Action::Bonus { affiliate, amount, explanation } => {
+                    check_amount(amount, *currency, "a bonus")?;
+                    check_text(explanation, "explanation")?;
+                    affiliate
+                }
+                Action::MoveToGroup { affiliate, group, explanation, .. } => {
+                    if !input.groups.iter().any(|g| g.id == *group) {
+                        return Err(format!("a move to group {group}, which is not a group of the campaign"));
+                    }
+                    check_text(explanation, "explanation")?;
+                    affiliate
+                }
+                Action::Award { affiliate, name, description } => {
+                    if name.trim().is_empty() {
+                        return Err("an award has no name".into());
+                    }
+                    check_text(description, "award description")?;
+                    affiliate
+                }
+                Action::Notify { affiliate, message } => {
+                    check_text(message, "notification")?;
+                    affiliate
+                }
+            };
+            if *affiliate != input.affiliate {
+                return Err(format!(
+                    "an action for affiliate {affiliate}, but the rule evaluated affiliate {}",
+                    input.affiliate
+                ));
+            }
+        }
+        Ok(())
+    }
+}
