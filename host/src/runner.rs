@@ -21,7 +21,7 @@ use std::sync::Arc;
 use rust_decimal::Decimal;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
-use upline_plugin_sdk::StatsQuery;
+use upline_types::StatsQuery;
 
 use crate::error::{Error, Result};
 use crate::plugin::{
@@ -40,7 +40,7 @@ struct RunFile {
     stats: Vec<RecordedStat>,
     /// The campaign's currency, for bonus rules at period end (a conversion names its own).
     #[serde(default)]
-    currency: Option<upline_plugin_sdk::Currency>,
+    currency: Option<upline_types::Currency>,
     input: serde_json::Value,
 }
 
@@ -85,9 +85,9 @@ pub fn run(engine: &PluginEngine, bytes: Vec<u8>, hook: Hook, input: &str) -> Re
         Hook::Approve => report(engine.call::<Approve>(&plugin, &invocation, &parse_input(file.input)?, &())),
         Hook::Carryover => report(engine.call::<Carryover>(&plugin, &invocation, &parse_input(file.input)?, &())),
         Hook::BonusRules => {
-            let input: upline_plugin_sdk::BonusInput = parse_input(file.input)?;
+            let input: upline_types::BonusInput = parse_input(file.input)?;
             let currency = match (&input.trigger, file.currency) {
-                (upline_plugin_sdk::Trigger::Conversion(conversion), _) => conversion.total.currency(),
+                (upline_types::Trigger::Conversion(conversion), _) => conversion.total.currency(),
                 (_, Some(currency)) => currency,
                 (_, None) => {
                     return Err(Error::InvalidInput {

@@ -10,7 +10,7 @@ use rust_decimal::Decimal;
 
 use crate::bindings::exports::upline::plugin::{approve, bonus_rules, carryover, distribute};
 use crate::bindings::upline::plugin::{log, stats, types as w};
-use crate::types::*;
+use crate::*;
 use crate::{
     Approve, BonusRules, Carryover, Currency, Distribute, Error, Host, Level, Metric, Money, Plugin, Rate, Result,
     StatsQuery, StatusFilter,

@@ -2,9 +2,7 @@
 
 use serde::de::DeserializeOwned;
 
-use crate::types::{
-    Action, Adjustment, ApprovalInput, BonusInput, CarryoverInput, CommissionLine, Decision, DistributeInput,
-};
+use crate::{Action, Adjustment, ApprovalInput, BonusInput, CarryoverInput, CommissionLine, Decision, DistributeInput};
 use crate::{Host, Result};
 
 /// What every plugin declares: the type of its per-campaign configuration.

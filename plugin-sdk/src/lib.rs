@@ -26,22 +26,17 @@
 
 #[doc(hidden)]
 pub mod alloc;
-mod error;
 mod hooks;
 mod host;
-mod money;
 pub mod testing;
-mod types;
 
 #[doc(hidden)]
 pub mod __glue;
 
-pub use error::{Error, Result};
 pub use hooks::{Approve, BonusRules, Carryover, Distribute, NoConfig, Plugin};
-pub use host::{Host, Level, Metric, StatsQuery, StatusFilter};
-pub use money::{Currency, Money, Rate, round_running};
-pub use rust_decimal::Decimal;
-pub use types::*;
+pub use host::Host;
+/// Money, ids and the hooks' inputs and outputs, shared with the host (`upline-types`).
+pub use upline_types::*;
 
 /// The plugin contract version this SDK builds against (the WIT package version).
 pub const API_VERSION: &str = "0.1.0";

@@ -2,7 +2,7 @@
 //! SQLite and PostgreSQL alike.
 
 use rust_decimal::Decimal;
-use upline_plugin_sdk::{Currency, Money};
+use upline_types::{Currency, Money};
 
 use crate::error::{Error, Result};
 

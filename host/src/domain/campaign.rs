@@ -1,7 +1,7 @@
 //! Campaigns and their commission settings, parsed from requests into valid values.
 
 use serde::{Deserialize, Serialize};
-use upline_plugin_sdk::{CommissionType, Currency, TierRule, TierSetting};
+use upline_types::{CommissionType, Currency, TierRule, TierSetting};
 
 use crate::error::{Error, Result};
 

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use rust_decimal::Decimal;
 use serde::Deserialize;
-use upline_plugin_sdk::{CommissionType, Currency, Money};
+use upline_types::{CommissionType, Currency, Money};
 
 use super::campaign::{invalid, parse_commission_type};
 use super::money::parse_amount;

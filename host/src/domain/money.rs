@@ -1,7 +1,7 @@
 //! Amounts as clients send them: exact, in the currency's minor unit, and bounded.
 
 use rust_decimal::Decimal;
-use upline_plugin_sdk::{Currency, Money};
+use upline_types::{Currency, Money};
 
 use super::campaign::invalid;
 use crate::error::Result;

@@ -5,7 +5,7 @@ use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use rust_decimal::Decimal;
 use serde::Deserialize;
-use upline_plugin_sdk::Currency;
+use upline_types::Currency;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;

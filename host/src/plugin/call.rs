@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use rust_decimal::Decimal;
 use serde::Serialize;
-use upline_plugin_sdk::{Level, StatsQuery};
+use upline_types::{Level, StatsQuery};
 use wasmtime::component::Instance;
 use wasmtime::{Engine, Store, Trap};
 

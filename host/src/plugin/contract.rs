@@ -5,7 +5,7 @@
 
 use upline_package::Hook;
 use upline_package::versions::ApiVersion;
-use upline_plugin_sdk as sdk;
+use upline_types as sdk;
 use wasmtime::Store;
 use wasmtime::component::{Instance, InstancePre, Linker};
 

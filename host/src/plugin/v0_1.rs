@@ -2,7 +2,7 @@
 //! the SDK's types, which the rest of the host uses.
 
 use rust_decimal::Decimal;
-use upline_plugin_sdk as sdk;
+use upline_types as sdk;
 use wasmtime::Store;
 use wasmtime::component::{Instance, InstancePre, Linker};
 

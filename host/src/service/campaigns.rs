@@ -5,7 +5,7 @@ use sea_orm::{
     QuerySelect, Set, SqlErr, TransactionTrait,
 };
 use serde::Serialize;
-use upline_plugin_sdk::{Currency, TierRule, TierSetting};
+use upline_types::{Currency, TierRule, TierSetting};
 
 use super::audit::json;
 use crate::db::entity::{campaign, commission_group, tier_rate};
@@ -267,9 +267,9 @@ pub fn tier_setting(row: &tier_rate::Model) -> Result<TierSetting> {
     parse_commission_type("commission_type", &row.commission_type).map_err(|_| stored("commission type"))?;
     let value: rust_decimal::Decimal = row.value.parse().map_err(|_| stored("value"))?;
     let rule = match row.kind.as_str() {
-        "percent" => TierRule::Percent(upline_plugin_sdk::Rate::percent(value)),
+        "percent" => TierRule::Percent(upline_types::Rate::percent(value)),
         "fixed" => TierRule::Fixed(value),
-        "percent-of-previous" => TierRule::PercentOfPrevious(upline_plugin_sdk::Rate::percent(value)),
+        "percent-of-previous" => TierRule::PercentOfPrevious(upline_types::Rate::percent(value)),
         _ => return Err(stored("kind")),
     };
     Ok(TierSetting { tier: u32::try_from(row.tier).map_err(|_| stored("tier"))?, rule })

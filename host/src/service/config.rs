@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Statement};
-use upline_plugin_sdk as sdk;
+use upline_types as sdk;
 
 use super::affiliates;
 use crate::db::entity::{affiliate, campaign, commission_group, plugin_binding, tier_rate};

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use sea_orm::{DatabaseConnection, EntityTrait, PaginatorTrait};
-use upline_plugin_sdk::{Currency, Money, Rate, TierRule, TierSetting};
+use upline_types::{Currency, Money, Rate, TierRule, TierSetting};
 
 use super::engine::{Engine, prepare};
 use super::{affiliates, bindings, campaigns};
@@ -53,7 +53,7 @@ pub async fn seed(db: &DatabaseConnection, registry: &Arc<Registry>, engine: &En
             TierSetting { tier: 2, rule: TierRule::Percent(rate("5")) },
             TierSetting { tier: 3, rule: TierRule::PercentOfPrevious(rate("50")) },
         ];
-        let rates = Rates { commission_type: upline_plugin_sdk::CommissionType::Sale, tiers };
+        let rates = Rates { commission_type: upline_types::CommissionType::Sale, tiers };
         campaigns::set_rates(db, group.id, |_| Ok(rates)).await?;
         groups.push(group.id);
     }
@@ -93,7 +93,7 @@ pub async fn seed(db: &DatabaseConnection, registry: &Arc<Registry>, engine: &En
             campaign: demo.settings.id,
             affiliate: tree.last().copied(),
             click: None,
-            commission_type: upline_plugin_sdk::CommissionType::Sale,
+            commission_type: upline_types::CommissionType::Sale,
             order_id: Some(order.into()),
             product_id: None,
             coupon: None,

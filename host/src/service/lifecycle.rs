@@ -11,7 +11,7 @@ use sea_orm::{
     QuerySelect, Set, TransactionTrait,
 };
 use serde::Serialize;
-use upline_plugin_sdk::{Money, round_running};
+use upline_types::{Money, round_running};
 
 use super::audit::{self, json};
 use super::engine::CommissionView;

@@ -7,7 +7,7 @@ use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Select};
 use serde::Serialize;
-use upline_plugin_sdk::Money;
+use upline_types::Money;
 
 use crate::db::entity::{click, commission, conversion};
 use crate::db::from_minor_sum;

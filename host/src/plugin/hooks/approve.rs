@@ -1,6 +1,6 @@
 //! `approve`: the decision on one new commission.
 
-use upline_plugin_sdk::{ApprovalInput, Decision, PendingUntil};
+use upline_types::{ApprovalInput, Decision, PendingUntil};
 use wasmtime::Store;
 use wasmtime::component::Instance;
 

@@ -1,7 +1,7 @@
 //! `bonus-rules` (`evaluate`): the actions a rule takes for one affiliate (bonuses,
 //! group moves, awards, notifications).
 
-use upline_plugin_sdk::{Action, BonusInput, Currency};
+use upline_types::{Action, BonusInput, Currency};
 use wasmtime::Store;
 use wasmtime::component::Instance;
 

@@ -3,7 +3,7 @@
 
 use std::collections::HashSet;
 
-use upline_plugin_sdk::{Adjustment, CarryoverInput};
+use upline_types::{Adjustment, CarryoverInput};
 use wasmtime::Store;
 use wasmtime::component::Instance;
 

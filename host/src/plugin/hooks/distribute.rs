@@ -2,7 +2,7 @@
 
 use std::collections::HashSet;
 
-use upline_plugin_sdk::{CommissionLine, DistributeInput, Money};
+use upline_types::{CommissionLine, DistributeInput, Money};
 use wasmtime::Store;
 use wasmtime::component::Instance;
 

@@ -12,7 +12,7 @@ mod carryover;
 mod distribute;
 
 use serde::Serialize;
-use upline_plugin_sdk::{Currency, Money};
+use upline_types::{Currency, Money};
 use wasmtime::Store;
 use wasmtime::component::Instance;
 

@@ -22,7 +22,7 @@ use std::sync::Arc;
 
 use sea_orm::{DatabaseConnection, EntityTrait};
 use serde::Serialize;
-use upline_plugin_sdk as sdk;
+use upline_types as sdk;
 
 mod plan;
 mod prepare;

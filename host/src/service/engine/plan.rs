@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use chrono::Utc;
 use sea_orm::{ActiveModelTrait, DatabaseConnection, IntoActiveModel};
-use upline_plugin_sdk as sdk;
+use upline_types as sdk;
 
 use super::prepare::Prepared;
 use super::{CommissionView, ConversionView, Recorded};

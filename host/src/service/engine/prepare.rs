@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
-use upline_plugin_sdk as sdk;
+use upline_types as sdk;
 
 use crate::db::entity::{affiliate, campaign, conversion};
 use crate::db::{from_minor, to_minor};

@@ -192,7 +192,7 @@ pub struct UplineMember {
     pub group: GroupId,
 }
 
-/// What the [`Distribute`](crate::Distribute) hook gets.
+/// What the `Distribute` hook gets.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub struct DistributeInput {
@@ -213,7 +213,7 @@ impl DistributeInput {
     }
 }
 
-/// One commission the [`Distribute`](crate::Distribute) hook asks for.
+/// One commission the `Distribute` hook asks for.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub struct CommissionLine {
@@ -280,7 +280,7 @@ pub enum Booking {
     NextPeriod,
 }
 
-/// What the [`Approve`](crate::Approve) hook gets.
+/// What the `Approve` hook gets.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub struct ApprovalInput {
@@ -339,7 +339,7 @@ pub struct Balance {
     pub amount: Money,
 }
 
-/// What the [`Carryover`](crate::Carryover) hook gets.
+/// What the `Carryover` hook gets.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub struct CarryoverInput {
@@ -351,7 +351,7 @@ pub struct CarryoverInput {
     pub balances: Vec<Balance>,
 }
 
-/// A balance adjustment booked by the [`Carryover`](crate::Carryover) hook.
+/// A balance adjustment booked by the `Carryover` hook.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub struct Adjustment {
@@ -369,7 +369,7 @@ pub struct Adjustment {
     pub explanation: String,
 }
 
-/// What set off a [`BonusRules`](crate::BonusRules) evaluation.
+/// What set off a `BonusRules` evaluation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Trigger {
@@ -379,7 +379,7 @@ pub enum Trigger {
     PeriodEnd(Period),
 }
 
-/// What the [`BonusRules`](crate::BonusRules) hook gets.
+/// What the `BonusRules` hook gets.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub struct BonusInput {

@@ -1,0 +1,78 @@
+//! What a plugin may ask the host: log levels and aggregate statistics queries.
+
+use serde::{Deserialize, Serialize};
+
+use crate::hooks::{AffiliateId, CampaignId, Period};
+
+/// Severity of a log record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Level {
+    /// Very detailed tracing.
+    Trace,
+    /// Debugging detail.
+    Debug,
+    /// Normal operation.
+    Info,
+    /// Something unexpected that the plugin handled.
+    Warn,
+    /// A failure.
+    Error,
+}
+
+/// What a statistics query aggregates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Metric {
+    /// Number of sale conversions.
+    SalesCount,
+    /// Sum of sale totals (revenue).
+    SalesTotal,
+    /// Number of action conversions.
+    ActionsCount,
+    /// Sum of commission amounts.
+    CommissionsTotal,
+    /// Sum of tier-1 commission amounts.
+    FirstTierCommissions,
+    /// Revenue of conversions where the affiliate earned a tier-2 commission.
+    SecondTierRevenue,
+    /// Number of recurring conversions.
+    RecurringCount,
+    /// Sum of recurring conversion totals.
+    RecurringTotal,
+}
+
+/// Which commissions a statistics query counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum StatusFilter {
+    /// Approved only.
+    Approved,
+    /// Pending only.
+    Pending,
+    /// Declined only.
+    Declined,
+    /// Approved or pending.
+    ApprovedOrPending,
+    /// Paid only.
+    Paid,
+    /// All.
+    Any,
+}
+
+/// An aggregate statistics query, e.g. "sum of approved sales this month for
+/// affiliate X in campaign Y".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct StatsQuery {
+    /// The affiliate.
+    pub affiliate: AffiliateId,
+    /// The campaign.
+    pub campaign: CampaignId,
+    /// What to aggregate.
+    pub metric: Metric,
+    /// Which commissions count.
+    pub statuses: StatusFilter,
+    /// Over which period (compute it from the hook's `now`).
+    pub period: Period,
+}
