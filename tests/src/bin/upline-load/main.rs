@@ -13,7 +13,8 @@
 //! It prints requests/s and p50/p99 latency per phase and checks every response (a
 //! sale may also be refused with 503 and `Retry-After` when the server's queue is
 //! full, counted apart), then stops the server and writes the same rows straight to
-//! the database for comparison (`raw.rs`), and prints the server's peak memory.
+//! the database for comparison (`raw.rs`: as stored, then with the two rules run
+//! natively, then as wasm plugins), and prints the server's peak memory.
 //! `--crash` kills the server during the sales instead and checks what it stored
 //! (`crash.rs`). `cargo xtask load` builds everything in release mode and runs it on
 //! both backends; `cargo xtask crash` runs the crash check.
@@ -144,13 +145,19 @@ async fn main() -> anyhow::Result<()> {
     check_a_sale(&server.address, &setup).await?;
     let peak = server.peak_memory_mib();
     drop(server);
-    // The same rows, straight to the database, with the server stopped.
-    let raw = raw::run(&url, "load-0", args.connections, duration).await?;
+    // The same rows, straight to the database, with the server stopped: as stored,
+    // then computed by the same rules compiled natively, then by their wasm plugins.
+    let raw = raw::run(&url, "load-0", args.connections, duration, &raw::Rules::None).await?;
     raw.print("raw db", 201);
-    let ratio = |phase: &Phase| phase.served(201) as f64 / phase.elapsed.as_secs_f64();
+    let native = raw::run(&url, "load-0", args.connections, duration, &raw::Rules::Native).await?;
+    native.print("+native", 201);
+    let wasm = raw::run(&url, "load-0", args.connections, duration, &raw::Rules::wasm(&args.plugins)?).await?;
+    wasm.print("+wasm", 201);
+    let rate = |phase: &Phase| phase.served(201) as f64 / phase.elapsed.as_secs_f64();
     println!(
-        "sales/s over HTTP with plugins: {:.0} % of the database's own (raw db)",
-        100.0 * ratio(&sales) / ratio(&raw)
+        "sales/s over HTTP with plugins: {:.0} % of the database's own (raw db); rules as wasm / native: {:.2}",
+        100.0 * rate(&sales) / rate(&raw),
+        rate(&wasm) / rate(&native)
     );
     if let Some(peak) = peak {
         println!("server peak memory (VmHWM): {peak} MiB");

@@ -6,6 +6,11 @@
 //! sale (up to 128) per transaction, conversions in one `INSERT ... ON CONFLICT DO
 //! NOTHING RETURNING`, commissions 64 rows per statement, one commit; each client
 //! waits for its commit.
+//!
+//! With [`Rules`], each sale's commissions are first computed by the load's two
+//! rules, multi-tier and sale-bonus, either compiled natively or as the wasm plugins
+//! through the host's runtime (a fresh instance per call, limits, checks), so the two
+//! runs differ only in how the rules run.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -15,10 +20,13 @@ use anyhow::Context;
 use hdrhistogram::Histogram;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, IntoActiveModel, QueryFilter,
-    Statement, TransactionTrait,
+    QueryOrder, Statement, TransactionTrait,
 };
 use tokio::sync::{mpsc, oneshot};
 use upline_host::db::entity::{commission, conversion};
+use upline_host::plugin::{Invocation, LoadedPlugin, Registry, hooks};
+use upline_plugin_sdk::testing::TestHost;
+use upline_plugin_sdk::{Action, BonusInput, BonusRules as _, Distribute as _, DistributeInput, TierRule, Trigger};
 
 use crate::Phase;
 
@@ -41,8 +49,116 @@ struct Job {
     done: oneshot::Sender<()>,
 }
 
-/// Writes copies of the sale `order_id` from `connections` clients for `duration`.
-pub async fn run(url: &str, order_id: &str, connections: usize, duration: Duration) -> anyhow::Result<Phase> {
+/// How each sale's commissions are computed before it is written.
+pub enum Rules {
+    /// Not at all: the stored sale's amounts are written again.
+    None,
+    /// multi-tier and sale-bonus compiled natively.
+    Native,
+    /// The same two plugins' packages, through the host's runtime.
+    Wasm {
+        registry: Box<Registry>,
+        multi_tier: Arc<LoadedPlugin>,
+        sale_bonus: Arc<LoadedPlugin>,
+        _cache: tempfile::TempDir,
+    },
+}
+
+/// The sale-bonus configuration of the load's campaign.
+const BONUS_CONFIG: &str = r#"{"minimum": "100", "bonus": "5"}"#;
+
+impl Rules {
+    /// The wasm rules, from the packages in `packages`.
+    pub fn wasm(packages: &std::path::Path) -> anyhow::Result<Self> {
+        let cache = tempfile::tempdir()?;
+        let registry = Box::new(Registry::open(cache.path())?);
+        let load = |name: &str| -> anyhow::Result<Arc<LoadedPlugin>> {
+            let info = registry.install(std::fs::read(packages.join(format!("{name}-0.1.0.wasm")))?)?;
+            Ok(registry.get(&info.id)?)
+        };
+        let (multi_tier, sale_bonus) = (load("multi-tier")?, load("sale-bonus")?);
+        Ok(Rules::Wasm { registry, multi_tier, sale_bonus, _cache: cache })
+    }
+
+    /// Computes the sale's commissions and puts their amounts in `rows` (tier lines
+    /// first, then the bonus, as the server stores them).
+    fn apply(&self, sale: &Sale, rows: &mut [commission::ActiveModel]) -> anyhow::Result<()> {
+        let (lines, actions) = match self {
+            Rules::None => return Ok(()),
+            Rules::Native => {
+                let host = TestHost::new();
+                let config: multi_tier::Config = serde_json::from_str("{}")?;
+                let bonus: sale_bonus::Config = serde_json::from_str(BONUS_CONFIG)?;
+                (
+                    multi_tier::MultiTier::distribute(&sale.distribute, &config, &host)?,
+                    sale_bonus::SaleBonus::evaluate(&sale.bonus, &bonus, &host)?,
+                )
+            }
+            Rules::Wasm { registry, multi_tier, sale_bonus, .. } => {
+                let engine = registry.engine();
+                let bonus = Invocation { config: BONUS_CONFIG.into(), ..Invocation::default() };
+                let currency = sale.distribute.conversion.total.currency();
+                (
+                    engine.call::<hooks::Distribute>(multi_tier, &Invocation::default(), &sale.distribute, &())?.value,
+                    engine.call::<hooks::BonusRules>(sale_bonus, &bonus, &sale.bonus, &currency)?.value,
+                )
+            }
+        };
+        let bonuses = actions.into_iter().filter_map(|action| match action {
+            Action::Bonus { amount, .. } => Some(amount),
+            _ => None,
+        });
+        let amounts: Vec<_> = lines.into_iter().map(|line| line.amount).chain(bonuses).collect();
+        anyhow::ensure!(
+            amounts.len() == rows.len(),
+            "the rules made {} commissions, not {}",
+            amounts.len(),
+            rows.len()
+        );
+        for (row, amount) in rows.iter_mut().zip(amounts) {
+            row.amount_minor = Set(upline_host::db::to_minor(amount, "amount")?);
+        }
+        Ok(())
+    }
+}
+
+/// The rules' inputs for the stored sale: its upline (one group paying 10/5/3/2/1 %,
+/// as the load sets up) and its total.
+struct Sale {
+    distribute: DistributeInput,
+    bonus: BonusInput,
+}
+
+impl Sale {
+    fn of(template: &Template) -> anyhow::Result<Self> {
+        let tiers = ["10", "5", "3", "2", "1"].iter().map(|rate| Ok(TierRule::Percent(upline_tests::pct(rate))));
+        let group = upline_tests::group(1, "Load", tiers.collect::<anyhow::Result<Vec<_>>>()?);
+        let row = &template.conversion;
+        let total = upline_host::db::from_minor(row.total_minor, &row.currency)?;
+        let upline: Vec<(u64, u64)> =
+            template.commissions[..5].iter().map(|commission| (commission.affiliate_id as u64, 1)).collect();
+        let distribute = upline_tests::sale(total, &upline, vec![group.clone()]);
+        let bonus = BonusInput {
+            now: distribute.now,
+            campaign: distribute.conversion.campaign,
+            affiliate: distribute.upline[0].affiliate,
+            group: group.id,
+            groups: vec![group],
+            trigger: Trigger::Conversion(distribute.conversion.clone()),
+        };
+        Ok(Sale { distribute, bonus })
+    }
+}
+
+/// Writes copies of the sale `order_id` from `connections` clients for `duration`,
+/// each computed with `rules` first.
+pub async fn run(
+    url: &str,
+    order_id: &str,
+    connections: usize,
+    duration: Duration,
+    rules: &Rules,
+) -> anyhow::Result<Phase> {
     let db = upline_host::db::connect(url).await?;
     upline_host::db::checkpoints(url).await?;
     let conversion = conversion::Entity::find()
@@ -50,9 +166,13 @@ pub async fn run(url: &str, order_id: &str, connections: usize, duration: Durati
         .one(&db)
         .await?
         .with_context(|| format!("the sale {order_id} is not stored"))?;
-    let commissions =
-        commission::Entity::find().filter(commission::Column::ConversionId.eq(conversion.id)).all(&db).await?;
+    let commissions = commission::Entity::find()
+        .filter(commission::Column::ConversionId.eq(conversion.id))
+        .order_by_asc(commission::Column::Id)
+        .all(&db)
+        .await?;
     let template = Arc::new(Template { conversion, commissions });
+    let sale = Sale::of(&template)?;
     let (conversion_ids, commission_ids) =
         (AtomicI64::new(next_id(&db, "conversions").await?), AtomicI64::new(next_id(&db, "commissions").await?));
 
@@ -61,7 +181,7 @@ pub async fn run(url: &str, order_id: &str, connections: usize, duration: Durati
     let started = Instant::now();
     let deadline = started + duration;
     let clients = (0..connections).map(|_| {
-        let (sender, template) = (sender.clone(), template.clone());
+        let (sender, template, sale) = (sender.clone(), template.clone(), &sale);
         let (conversion_ids, commission_ids) = (&conversion_ids, &commission_ids);
         async move {
             let mut latencies = Histogram::<u64>::new(3)?;
@@ -70,7 +190,7 @@ pub async fn run(url: &str, order_id: &str, connections: usize, duration: Durati
                 let now = chrono::Utc::now();
                 let mut row = template.conversion.clone().into_active_model();
                 (row.id, row.order_id, row.created_at) = (Set(id), Set(Some(format!("raw-{id}"))), Set(now));
-                let commissions = template
+                let mut commissions: Vec<commission::ActiveModel> = template
                     .commissions
                     .iter()
                     .map(|commission| {
@@ -80,6 +200,7 @@ pub async fn run(url: &str, order_id: &str, connections: usize, duration: Durati
                         row
                     })
                     .collect();
+                rules.apply(sale, &mut commissions)?;
                 let (done, wait) = oneshot::channel();
                 let sent = Instant::now();
                 sender.send(Job { conversion: row, commissions, done }).await.ok().context("the writer stopped")?;
