@@ -18,7 +18,7 @@ use crate::service::tracking::Tracker;
 /// Server settings.
 #[derive(Debug, Clone)]
 pub struct Settings {
-    /// Where plugins, artifacts and the default SQLite database live.
+    /// Where the default SQLite database and the compiled-plugin cache live.
     pub data_dir: PathBuf,
     /// `sqlite://...` or `postgres://...`; `None` for `upline.db` in the data directory.
     pub database_url: Option<String>,

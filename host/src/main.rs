@@ -26,7 +26,7 @@ struct Cli {
 enum Command {
     /// Runs the server.
     Serve {
-        /// Where plugins, compiled artifacts and data live.
+        /// Where the default SQLite database and the compiled-plugin cache live.
         #[arg(long, env = "UPLINE_DATA_DIR", default_value = "data")]
         data_dir: PathBuf,
         /// Address to listen on.
@@ -236,7 +236,9 @@ fn plugin(command: PluginCommand) -> anyhow::Result<()> {
         PluginCommand::Install { package, database } => {
             let bytes = std::fs::read(&package).with_context(|| package.display().to_string())?;
             let info = tokio::runtime::Runtime::new()?.block_on(async {
-                let (db, registry) = database.plugins().await?;
+                // Only the new package is compiled: the installed ones are not needed.
+                let db = database.connect().await?;
+                let registry = Arc::new(Registry::open(&database.data_dir)?);
                 anyhow::Ok(packages::install(&db, &registry, bytes, Existing::Refuse).await?)
             })?;
             println!("installed {} {} ({})", info.id, info.version, info.digest);

@@ -141,10 +141,10 @@ async fn an_installed_version_is_refused_and_nothing_is_written() {
 
     let mut manifest = hostile_manifest();
     manifest.description = "changed, same version".into();
-    for bytes in [hostile(), hostile_with(&manifest)] {
+    for (bytes, says) in [(hostile(), "same contents"), (hostile_with(&manifest), "needs a new version")] {
         let (status, error) = error_of(app.install(bytes).await).await;
         assert_eq!((status, error["field"].as_str()), (409, Some("version")), "{error}");
-        assert!(error["message"].as_str().is_some_and(|m| m.contains("new version")), "{error}");
+        assert!(error["message"].as_str().is_some_and(|m| m.contains(says)), "{error}");
     }
     let (_, list) = send(app.operator(Method::GET, "/api/v1/plugins")).await;
     assert_eq!(list.as_array().map(Vec::len), Some(1), "{list}");
@@ -209,4 +209,31 @@ async fn a_package_installed_at_every_start_is_kept_once_installed() {
         let ids: Vec<&str> = list.as_array().expect("list").iter().filter_map(|p| p["id"].as_str()).collect();
         assert_eq!(ids, ["multi-tier"], "{list}");
     }
+}
+
+#[tokio::test]
+async fn two_hosts_installing_one_version_at_once_store_it_once() {
+    let first = spawn_app().await;
+    let second = spawn_host_of(&first).await;
+    let mut manifest = hostile_manifest();
+    let mut answers = Vec::new();
+    for version in ["0.3.0", "0.4.0"] {
+        manifest.version = version.parse().expect("version");
+        let package = hostile_with(&manifest);
+        let (a, b) = tokio::join!(first.install(package.clone()), second.install(package));
+        answers.push((a.status().as_u16(), b.status().as_u16()));
+    }
+    for (a, b) in answers {
+        let mut statuses = [a, b];
+        statuses.sort_unstable();
+        assert_eq!(statuses, [201, 409]);
+    }
+    let (_, list) = send(first.operator(Method::GET, "/api/v1/plugins")).await;
+    let versions: Vec<(&str, bool)> = list
+        .as_array()
+        .expect("list")
+        .iter()
+        .map(|p| (p["version"].as_str().unwrap_or_default(), p["active"] == true))
+        .collect();
+    assert_eq!(versions, [("0.3.0", false), ("0.4.0", true)], "{list}");
 }

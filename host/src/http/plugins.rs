@@ -41,7 +41,7 @@ async fn install(State(state): State<AppState>, request: Request) -> Result<impl
     let body = super::body(request, &state, MAX_PACKAGE_BYTES).await?;
     let failed = |err: tokio::task::JoinError| Error::Internal(err.to_string());
     // A task of its own: if the client gives up (or the handler times out), the
-    // install still finishes and is published, never half-done.
+    // install still finishes and is stored, never half-done.
     let install =
         tokio::spawn(
             async move { packages::install(&state.db, &state.registry, body.to_vec(), Existing::Refuse).await },
@@ -49,10 +49,11 @@ async fn install(State(state): State<AppState>, request: Request) -> Result<impl
     Ok((StatusCode::CREATED, axum::Json(install.await.map_err(failed)??)))
 }
 
-/// Every installed version of every plugin.
+/// Every installed version of every plugin, as the database has them.
 #[utoipa::path(get, path = "/", tag = "plugins", responses((status = 200, description = "The plugins", body = Vec<PluginInfo>)))]
-async fn list(State(state): State<AppState>) -> impl IntoResponse {
-    axum::Json(state.registry.list())
+async fn list(State(state): State<AppState>) -> Result<impl IntoResponse> {
+    packages::sync(&state.db, &state.registry).await?;
+    Ok(axum::Json(state.registry.list()))
 }
 
 fn plugin_id(id: &str) -> Result<PluginId> {

@@ -21,7 +21,6 @@ pub use call::{Grants, Invocation, LogRecord, Outcome, StatsSource, Usage};
 pub use engine::{LoadedPlugin, PluginEngine};
 pub use hooks::{Approve, BonusRules, Carryover, Distribute, HookKind, OVER_TOTAL};
 pub use registry::{PluginInfo, Registry};
-pub use upline_package::versions::SUPPORTED as SUPPORTED_API_VERSIONS;
 pub use upline_package::{
     API_VERSION_SECTION, Capability, Digest, Hook, Limit, Limits, MANIFEST_SECTION, Manifest, Package, PluginId, pack,
 };

@@ -120,12 +120,17 @@ struct Cached {
 
 /// The cache; one per host.
 #[derive(Default)]
-pub struct ConfigCache(Mutex<Cached>);
+pub struct ConfigCache {
+    cached: Mutex<Cached>,
+    /// Held while the plugin registry is brought in line with the database, so
+    /// requests that see the counter move at once do not compile the same packages.
+    syncing: tokio::sync::Mutex<()>,
+}
 
 impl ConfigCache {
     fn lock(&self) -> std::sync::MutexGuard<'_, Cached> {
         // Every update is a single insert or assignment: a panic cannot leave it torn.
-        self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.cached.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Reads the configuration counter and returns a view that is current as of
@@ -143,12 +148,15 @@ impl ConfigCache {
                 return Ok(Config { cache: self, epoch: cached.epoch, db, registry });
             }
         }
-        let version = version(db).await?;
+        let mut version = version(db).await?;
         if self.lock().version != version {
             // Another host may have installed, activated or limited a plugin. If that
-            // fails here, conversions still run with the plugins this host has.
+            // fails here, conversions still run with the plugins this host has, and
+            // the next check tries again (the counter is not taken as seen).
+            let _one_at_a_time = self.syncing.lock().await;
             if let Err(err) = super::packages::sync(db, registry).await {
                 tracing::error!(error = %err, "syncing plugin packages from the database");
+                version = self.lock().version;
             }
         }
         let generation = registry.generation();

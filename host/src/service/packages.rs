@@ -10,8 +10,8 @@ use std::sync::Arc;
 
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect, Set, SqlErr,
-    TransactionTrait,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect, Set,
+    SqlErr, TransactionTrait,
 };
 
 use super::audit::json;
@@ -40,21 +40,8 @@ pub async fn install(
 ) -> Result<PluginInfo> {
     let package = blocking(move || Ok(Package::parse(bytes)?)).await?;
     let (id, version) = (package.manifest.id.clone(), package.manifest.version.clone());
-    let installed = plugin_package::Entity::find()
-        .select_only()
-        .column(plugin_package::Column::Digest)
-        .filter(plugin_package::Column::PluginId.eq(id.to_string()))
-        .filter(plugin_package::Column::Version.eq(version.to_string()))
-        .into_tuple::<String>()
-        .one(db)
-        .await?;
-    if let Some(digest) = installed {
-        let same = digest == package.digest.as_str();
-        if same && existing == Existing::Keep {
-            sync(db, registry).await?;
-            return registry.info(&id, &version);
-        }
-        return Err(already_installed(&id, &version, same));
+    if let Some(installed) = installed(db, &package).await? {
+        return installed.kept(db, registry, existing).await;
     }
     let plugin = {
         let registry = registry.clone();
@@ -62,47 +49,88 @@ pub async fn install(
         blocking(move || registry.load(&package)).await?
     };
     let txn = db.begin().await?;
+    // First: it locks the counter's row, so package changes on several hosts take
+    // turns and each sees the others' active versions.
+    super::config::changed(&txn).await?;
     deactivate(&txn, &id).await?;
     let row = plugin_package::ActiveModel {
         digest: Set(package.digest.as_str().to_owned()),
         plugin_id: Set(id.to_string()),
         version: Set(version.to_string()),
         manifest: Set(json(&package.manifest)),
-        bytes: Set(package.bytes),
+        bytes: Set(package.bytes.clone()),
         active: Set(true),
         installed_at: Set(chrono::Utc::now()),
     };
     // Another host may have installed the same version meanwhile: the unique index says.
     if let Err(err) = plugin_package::Entity::insert(row).exec_without_returning(&txn).await {
-        return Err(match err.sql_err() {
-            Some(SqlErr::UniqueConstraintViolation(_)) => already_installed(&id, &version, false),
-            _ => err.into(),
-        });
+        drop(txn);
+        return match (err.sql_err(), installed(db, &package).await?) {
+            (Some(SqlErr::UniqueConstraintViolation(_)), Some(installed)) => {
+                installed.kept(db, registry, existing).await
+            }
+            _ => Err(err.into()),
+        };
     }
-    super::config::changed(&txn).await?;
     txn.commit().await?;
     registry.add(plugin, true)
 }
 
-fn already_installed(id: &PluginId, version: &semver::Version, same: bool) -> Error {
-    let what = if same { "" } else { " with other contents" };
-    Error::Conflict {
-        field: "version".into(),
-        message: format!(
-            "{id} {version} is already installed{what}: a changed plugin needs a new version (in plugin.toml and Cargo.toml)"
-        ),
+/// A version being installed that the database already has.
+struct Installed {
+    id: PluginId,
+    version: semver::Version,
+    /// With the same bytes.
+    same: bool,
+}
+
+/// The installed package with `package`'s plugin and version, if there is one.
+async fn installed(db: &DatabaseConnection, package: &Package) -> Result<Option<Installed>> {
+    let (id, version) = (&package.manifest.id, &package.manifest.version);
+    let digest = plugin_package::Entity::find()
+        .select_only()
+        .column(plugin_package::Column::Digest)
+        .filter(plugin_package::Column::PluginId.eq(id.to_string()))
+        .filter(plugin_package::Column::Version.eq(version.to_string()))
+        .into_tuple::<String>()
+        .one(db)
+        .await?;
+    Ok(digest.map(|digest| Installed {
+        id: id.clone(),
+        version: version.clone(),
+        same: digest == package.digest.as_str(),
+    }))
+}
+
+impl Installed {
+    /// The installed version when the same bytes may be kept; otherwise the refusal.
+    async fn kept(self, db: &DatabaseConnection, registry: &Arc<Registry>, existing: Existing) -> Result<PluginInfo> {
+        let Installed { id, version, same } = self;
+        if same && existing == Existing::Keep {
+            sync(db, registry).await?;
+            return registry.info(&id, &version);
+        }
+        let message = if same {
+            format!("{id} {version} is already installed with these same contents")
+        } else {
+            format!(
+                "{id} {version} is already installed with other contents: a changed plugin needs a new version \
+                 (in plugin.toml and Cargo.toml)"
+            )
+        };
+        Err(Error::Conflict { field: "version".into(), message })
     }
 }
 
 /// Makes `version` the plugin's active version for every host.
 pub async fn activate(
     db: &DatabaseConnection,
-    registry: &Registry,
+    registry: &Arc<Registry>,
     id: &PluginId,
     version: &semver::Version,
 ) -> Result<()> {
-    registry.info(id, version)?;
     let txn = db.begin().await?;
+    super::config::changed(&txn).await?;
     deactivate(&txn, id).await?;
     let activated = plugin_package::Entity::update_many()
         .col_expr(plugin_package::Column::Active, true.into())
@@ -111,25 +139,38 @@ pub async fn activate(
         .exec(&txn)
         .await?;
     if activated.rows_affected != 1 {
-        return Err(Error::PluginNotFound { id: id.clone(), version: Some(version.clone()) });
+        let plugin = plugin_package::Entity::find().filter(plugin_package::Column::PluginId.eq(id.to_string()));
+        let known = plugin.count(&txn).await? > 0;
+        return Err(Error::PluginNotFound { id: id.clone(), version: known.then(|| version.clone()) });
     }
-    super::config::changed(&txn).await?;
     txn.commit().await?;
-    registry.activate(id, version)
+    sync(db, registry).await
 }
 
 /// Sets the plugin's limits for every host, whichever version is or becomes active.
-pub async fn set_limits(db: &DatabaseConnection, registry: &Registry, id: &PluginId, limits: Limits) -> Result<()> {
-    // Checked (against `Limits::MAX`) before anything is written.
-    registry.get(id)?.with_limits(limits)?;
+pub async fn set_limits(
+    db: &DatabaseConnection,
+    registry: &Arc<Registry>,
+    id: &PluginId,
+    limits: Limits,
+) -> Result<()> {
+    limits.check().map_err(|(field, message)| Error::InvalidConfig {
+        plugin: id.clone(),
+        field: format!("limits.{field}"),
+        message,
+    })?;
     let txn = db.begin().await?;
+    super::config::changed(&txn).await?;
+    let plugin = plugin_package::Entity::find().filter(plugin_package::Column::PluginId.eq(id.to_string()));
+    if plugin.count(&txn).await? == 0 {
+        return Err(Error::PluginNotFound { id: id.clone(), version: None });
+    }
     let row = plugin_limit::ActiveModel { plugin_id: Set(id.to_string()), limits: Set(json(&limits)) };
     let upsert =
         OnConflict::column(plugin_limit::Column::PluginId).update_column(plugin_limit::Column::Limits).to_owned();
     plugin_limit::Entity::insert(row).on_conflict(upsert).exec_without_returning(&txn).await?;
-    super::config::changed(&txn).await?;
     txn.commit().await?;
-    registry.set_limits(id, Some(limits))
+    sync(db, registry).await
 }
 
 async fn deactivate(db: &impl ConnectionTrait, id: &PluginId) -> Result<()> {
@@ -189,7 +230,9 @@ pub async fn sync(db: &DatabaseConnection, registry: &Arc<Registry>) -> Result<(
     Ok(())
 }
 
-/// Runs CPU-bound package work (parsing, compiling) off the async workers.
+/// Runs CPU-bound package work (parsing, compiling) off the async workers. Rare
+/// operator work, so tokio's blocking pool rather than the engine's per-core pool,
+/// which is kept for conversions' plugin calls.
 async fn blocking<T: Send + 'static>(work: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
     tokio::task::spawn_blocking(work).await.map_err(|err| Error::Internal(format!("package work: {err}")))?
 }

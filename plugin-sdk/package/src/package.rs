@@ -16,7 +16,7 @@ pub const MANIFEST_SECTION: &str = "upline:manifest";
 /// The custom section holding the API version, written by the SDK's export macro.
 pub const API_VERSION_SECTION: &str = "upline:api-version";
 
-/// The SHA-256 of a package's bytes, its identity in the store.
+/// The SHA-256 of a package's bytes, its identity (the database's key for it).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 #[serde(transparent)]
 pub struct Digest(String);

@@ -67,7 +67,7 @@ struct Args {
     #[arg(long)]
     crash: bool,
     /// With `--crash`: seconds of sales before the kill.
-    #[arg(long, default_value_t = 3)]
+    #[arg(long, default_value_t = 5)]
     kill_after: u64,
 }
 
@@ -147,11 +147,12 @@ async fn main() -> anyhow::Result<()> {
     drop(server);
     // The same rows, straight to the database, with the server stopped: as stored,
     // then computed by the same rules compiled natively, then by their wasm plugins.
-    let raw = raw::run(&url, "load-0", args.connections, duration, &raw::Rules::None).await?;
+    upline_host::db::checkpoints(&url).await?;
+    let raw = raw::run(&url, "load-0", args.connections, duration, Arc::new(raw::Rules::None)).await?;
     raw.print("raw db", 201);
-    let native = raw::run(&url, "load-0", args.connections, duration, &raw::Rules::Native).await?;
+    let native = raw::run(&url, "load-0", args.connections, duration, Arc::new(raw::Rules::Native)).await?;
     native.print("+native", 201);
-    let wasm = raw::run(&url, "load-0", args.connections, duration, &raw::Rules::wasm(&args.plugins)?).await?;
+    let wasm = raw::run(&url, "load-0", args.connections, duration, Arc::new(raw::Rules::wasm(&args.plugins)?)).await?;
     wasm.print("+wasm", 201);
     let rate = |phase: &Phase| phase.served(201) as f64 / phase.elapsed.as_secs_f64();
     println!(

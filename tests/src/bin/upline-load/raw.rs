@@ -2,7 +2,7 @@
 //! conversion and commissions, read back from the database) written again straight
 //! to it, with no HTTP and no plugins, and the server's batching and durability: the
 //! same connection settings (`upline_host::db::connect`, so SQLite's
-//! `synchronous=FULL` and the checkpointer), one writer task that takes every waiting
+//! `synchronous=FULL`, and the caller starts the checkpointer), one writer task that takes every waiting
 //! sale (up to 128) per transaction, conversions in one `INSERT ... ON CONFLICT DO
 //! NOTHING RETURNING`, commissions 64 rows per statement, one commit; each client
 //! waits for its commit.
@@ -72,8 +72,19 @@ impl Rules {
     pub fn wasm(packages: &std::path::Path) -> anyhow::Result<Self> {
         let cache = tempfile::tempdir()?;
         let registry = Box::new(Registry::open(cache.path())?);
+        // The newest package of each, as the server installs them all.
         let load = |name: &str| -> anyhow::Result<Arc<LoadedPlugin>> {
-            let info = registry.install(std::fs::read(packages.join(format!("{name}-0.1.0.wasm")))?)?;
+            let mut installed = None;
+            for entry in std::fs::read_dir(packages)? {
+                let path = entry?.path();
+                let file = path.file_name().and_then(|file| file.to_str()).unwrap_or_default();
+                if file.strip_prefix(name).is_some_and(|rest| rest.starts_with('-')) && file.ends_with(".wasm") {
+                    installed = Some(registry.install(std::fs::read(&path)?)?);
+                }
+            }
+            let info = installed.with_context(|| format!("no {name} package in {}", packages.display()))?;
+            let newest = registry.list().into_iter().filter(|p| p.id == info.id).map(|p| p.version).max();
+            registry.activate(&info.id, &newest.unwrap_or(info.version))?;
             Ok(registry.get(&info.id)?)
         };
         let (multi_tier, sale_bonus) = (load("multi-tier")?, load("sale-bonus")?);
@@ -151,16 +162,15 @@ impl Sale {
 }
 
 /// Writes copies of the sale `order_id` from `connections` clients for `duration`,
-/// each computed with `rules` first.
+/// each computed with `rules` first (on tokio's blocking pool).
 pub async fn run(
     url: &str,
     order_id: &str,
     connections: usize,
     duration: Duration,
-    rules: &Rules,
+    rules: Arc<Rules>,
 ) -> anyhow::Result<Phase> {
     let db = upline_host::db::connect(url).await?;
-    upline_host::db::checkpoints(url).await?;
     let conversion = conversion::Entity::find()
         .filter(conversion::Column::OrderId.eq(order_id))
         .one(&db)
@@ -172,7 +182,7 @@ pub async fn run(
         .all(&db)
         .await?;
     let template = Arc::new(Template { conversion, commissions });
-    let sale = Sale::of(&template)?;
+    let sale = Arc::new(Sale::of(&template)?);
     let (conversion_ids, commission_ids) =
         (AtomicI64::new(next_id(&db, "conversions").await?), AtomicI64::new(next_id(&db, "commissions").await?));
 
@@ -181,7 +191,7 @@ pub async fn run(
     let started = Instant::now();
     let deadline = started + duration;
     let clients = (0..connections).map(|_| {
-        let (sender, template, sale) = (sender.clone(), template.clone(), &sale);
+        let (sender, template, sale, rules) = (sender.clone(), template.clone(), sale.clone(), rules.clone());
         let (conversion_ids, commission_ids) = (&conversion_ids, &commission_ids);
         async move {
             let mut latencies = Histogram::<u64>::new(3)?;
@@ -200,7 +210,14 @@ pub async fn run(
                         row
                     })
                     .collect();
-                rules.apply(sale, &mut commissions)?;
+                if !matches!(*rules, Rules::None) {
+                    // On the blocking pool, as the server runs its plugins off the
+                    // async workers.
+                    let (rules, sale) = (rules.clone(), sale.clone());
+                    commissions =
+                        tokio::task::spawn_blocking(move || rules.apply(&sale, &mut commissions).map(|()| commissions))
+                            .await??;
+                }
                 let (done, wait) = oneshot::channel();
                 let sent = Instant::now();
                 sender.send(Job { conversion: row, commissions, done }).await.ok().context("the writer stopped")?;
