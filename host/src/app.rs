@@ -81,7 +81,7 @@ impl Application {
         for path in package_files(&settings.install)? {
             let bytes = std::fs::read(&path).map_err(Error::io(&path))?;
             let info = packages::install(&db, &registry, bytes, Existing::Keep).await?;
-            tracing::info!(plugin = %info.id, version = %info.version, path = %path.display(), "installed at start");
+            tracing::info!(plugin = %info.id, version = %info.version, path = %path.display(), "package given at start is installed");
         }
         // Every package installed on this database, by this host or another.
         packages::sync(&db, &registry).await?;

@@ -35,6 +35,7 @@ use utoipa::OpenApi;
 use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
 use utoipa_axum::routes;
 
+use tower_http::classify::ServerErrorsFailureClass;
 use tower_http::timeout::RequestBodyTimeoutLayer;
 
 use crate::error::{Error, Result};
@@ -89,7 +90,7 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn(deadline))
         .layer(RequestBodyTimeoutLayer::new(BODY_TIMEOUT))
         .layer(middleware::map_response(error::json_errors))
-        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .layer(tower_http::trace::TraceLayer::new_for_http().on_failure(log_failure))
         .with_state(state)
 }
 
@@ -343,4 +344,15 @@ pub async fn body<S: Send + Sync>(request: Request, state: &S, limit: usize) -> 
             Error::InvalidInput { field: String::new(), message: err.body_text() }
         }
     })
+}
+
+/// Logs a failed response: a 503 (a full queue, answered with `Retry-After`) is
+/// expected back-pressure under load, so at debug level; any other at error level.
+fn log_failure(failure: ServerErrorsFailureClass, latency: Duration, _: &tracing::Span) {
+    match failure {
+        ServerErrorsFailureClass::StatusCode(StatusCode::SERVICE_UNAVAILABLE) => {
+            tracing::debug!(?latency, "response 503: busy, the client was told when to retry");
+        }
+        failure => tracing::error!(%failure, ?latency, "response failed"),
+    }
 }
