@@ -131,7 +131,7 @@ enum PluginCommand {
         output: PathBuf,
     },
     /// Installs a package into the database as its plugin's active version (servers
-    /// on that database load it within a second); an installed version is refused.
+    /// on that database load it when they next look); an installed version is refused.
     Install {
         /// The package.
         package: PathBuf,
