@@ -1,13 +1,11 @@
-//! The contract versions a plugin can be built against, as one enum with one impl:
-//! each hook call goes to the module of the plugin's version (`v0_1`), which
-//! converts between that version's generated bindings and the host's types. A new
-//! contract version is a new module, a variant and an arm per hook here.
+//! The contract versions a plugin can be built against, as one enum: each hook's
+//! `run` (in `hooks/`) sends its call to the module of the plugin's version (`v0_1`),
+//! which converts between that version's generated bindings and the host's types. A
+//! new contract version is a new module, a variant here and an arm in each hook.
 
 use upline_package::Hook;
 use upline_package::versions::ApiVersion;
-use upline_types as sdk;
-use wasmtime::Store;
-use wasmtime::component::{Instance, InstancePre, Linker};
+use wasmtime::component::{InstancePre, Linker};
 
 use super::call::CallState;
 use super::v0_1;
@@ -30,57 +28,5 @@ impl Exports {
         Ok(match api {
             ApiVersion::V0_1 => Exports::V0_1(v0_1::Exports::new(pre, hooks)?),
         })
-    }
-
-    /// Calls `distribute`.
-    pub fn distribute(
-        &self,
-        store: &mut Store<CallState>,
-        instance: &Instance,
-        input: &sdk::DistributeInput,
-        config: &str,
-    ) -> wasmtime::Result<Result<Vec<sdk::CommissionLine>, String>> {
-        match self {
-            Exports::V0_1(exports) => exports.distribute(store, instance, input, config),
-        }
-    }
-
-    /// Calls `approve`.
-    pub fn approve(
-        &self,
-        store: &mut Store<CallState>,
-        instance: &Instance,
-        input: &sdk::ApprovalInput,
-        config: &str,
-    ) -> wasmtime::Result<Result<sdk::Decision, String>> {
-        match self {
-            Exports::V0_1(exports) => exports.approve(store, instance, input, config),
-        }
-    }
-
-    /// Calls `close-period`.
-    pub fn close_period(
-        &self,
-        store: &mut Store<CallState>,
-        instance: &Instance,
-        input: &sdk::CarryoverInput,
-        config: &str,
-    ) -> wasmtime::Result<Result<Vec<sdk::Adjustment>, String>> {
-        match self {
-            Exports::V0_1(exports) => exports.close_period(store, instance, input, config),
-        }
-    }
-
-    /// Calls `evaluate` (bonus rules).
-    pub fn evaluate(
-        &self,
-        store: &mut Store<CallState>,
-        instance: &Instance,
-        input: &sdk::BonusInput,
-        config: &str,
-    ) -> wasmtime::Result<Result<Vec<sdk::Action>, String>> {
-        match self {
-            Exports::V0_1(exports) => exports.evaluate(store, instance, input, config),
-        }
     }
 }

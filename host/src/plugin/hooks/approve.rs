@@ -22,7 +22,9 @@ impl HookKind for Approve {
         input: &ApprovalInput,
         config: &str,
     ) -> wasmtime::Result<Result<Decision, String>> {
-        exports.approve(store, instance, input, config)
+        match exports {
+            Exports::V0_1(exports) => exports.approve(store, instance, input, config),
+        }
     }
 
     /// A decline has a reason; a pending-until time is not in the past.

@@ -23,7 +23,9 @@ impl HookKind for BonusRules {
         input: &BonusInput,
         config: &str,
     ) -> wasmtime::Result<Result<Vec<Action>, String>> {
-        exports.evaluate(store, instance, input, config)
+        match exports {
+            Exports::V0_1(exports) => exports.evaluate(store, instance, input, config),
+        }
     }
 
     /// Actions only for the evaluated affiliate, bonuses in the campaign's currency,

@@ -25,7 +25,9 @@ impl HookKind for Carryover {
         input: &CarryoverInput,
         config: &str,
     ) -> wasmtime::Result<Result<Vec<Adjustment>, String>> {
-        exports.close_period(store, instance, input, config)
+        match exports {
+            Exports::V0_1(exports) => exports.close_period(store, instance, input, config),
+        }
     }
 
     /// Adjustments only for balances given, in their currency, rounded, once per

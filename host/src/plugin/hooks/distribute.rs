@@ -24,7 +24,9 @@ impl HookKind for Distribute {
         input: &DistributeInput,
         config: &str,
     ) -> wasmtime::Result<Result<Vec<CommissionLine>, String>> {
-        exports.distribute(store, instance, input, config)
+        match exports {
+            Exports::V0_1(exports) => exports.distribute(store, instance, input, config),
+        }
     }
 
     /// Lines only for upline affiliates at their own tier, once each, in the

@@ -1,8 +1,8 @@
 //! The hooks of the plugin contract, one file each: what a plugin is given (the
 //! input), what it returns (the output), the invariants the output must keep before
 //! the host applies it, and which export runs it. [`PluginEngine::call`] runs any of
-//! them through one path (`call.rs`); `contract.rs` sends each call to the contract
-//! version the plugin was built against.
+//! them through one path (`call.rs`); each `run` matches on `contract::Exports` to
+//! call the contract version the plugin was built against.
 //!
 //! [`PluginEngine::call`]: super::PluginEngine::call
 
