@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use tokio::net::TcpListener;
 
+use crate::clock::Clock;
 use crate::error::{Error, Result};
 use crate::http::serve::serve;
 use crate::http::{AppState, hash_key, router};
@@ -38,6 +39,8 @@ pub struct Settings {
     pub metrics_token: Option<String>,
     /// Serve `/metrics` (without a token) on this address of its own.
     pub metrics_listen: Option<SocketAddr>,
+    /// Where "now" comes from: the system clock, or a test's fake one.
+    pub clock: Clock,
 }
 
 impl Settings {
@@ -55,6 +58,7 @@ impl Settings {
             trust_forwarded_for: false,
             metrics_token: None,
             metrics_listen: None,
+            clock: Clock::System,
         }
     }
 }
@@ -80,13 +84,13 @@ impl Application {
         let registry = Arc::new(registry);
         for path in package_files(&settings.install)? {
             let bytes = std::fs::read(&path).map_err(Error::io(&path))?;
-            let info = packages::install(&db, &registry, bytes, Existing::Keep).await?;
+            let info = packages::install(&db, &registry, bytes, Existing::Keep, settings.clock.now()).await?;
             tracing::info!(plugin = %info.id, version = %info.version, path = %path.display(), "package given at start is installed");
         }
         // Every package installed on this database, by this host or another.
         packages::sync(&db, &registry).await?;
-        let engine = Arc::new(Engine::start(db.clone(), registry.clone()));
-        if settings.demo && crate::service::demo::seed(&db, &registry, &engine).await? {
+        let engine = Arc::new(Engine::start(db.clone(), registry.clone(), settings.clock.clone()));
+        if settings.demo && crate::service::demo::seed(&db, &registry, &engine, settings.clock.now()).await? {
             tracing::info!(
                 password = crate::service::demo::PASSWORD,
                 "demo data seeded: campaign `Demo shop`, affiliates ann@, ben@, cle@, dan@demo.example"
@@ -102,13 +106,14 @@ impl Application {
             reader: crate::db::connect_reader(&url, &db).await?,
             db: db.clone(),
             cache: Arc::default(),
-            tracker: Arc::new(Tracker::start(db.clone())),
+            tracker: Arc::new(Tracker::start(db.clone(), settings.clock.clone())),
             engine,
             throttles: Arc::new(Throttles::new(&settings.throttles)),
             passwords: Arc::default(),
             operator_key_hash: hash_key(&settings.operator_key),
             metrics_token_hash: settings.metrics_token.as_deref().map(hash_key),
             trust_forwarded_for: settings.trust_forwarded_for,
+            clock: settings.clock.clone(),
         };
         Ok(Self { listener, metrics, state })
     }
@@ -143,7 +148,7 @@ async fn housekeeping(state: AppState) {
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
     loop {
         tick.tick().await;
-        let now = chrono::Utc::now();
+        let now = state.clock.now();
         match crate::service::lifecycle::release_due(&state.db, now).await {
             Ok(0) => {}
             Ok(released) => tracing::info!(released, "held commissions approved"),

@@ -2,6 +2,7 @@
 //! runtime that runs the business rules.
 
 pub mod app;
+pub mod clock;
 pub mod db;
 pub mod domain;
 pub mod error;

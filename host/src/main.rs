@@ -195,7 +195,16 @@ fn main() -> anyhow::Result<()> {
         Command::OperatorKey { name, database } => {
             let key = tokio::runtime::Runtime::new()?.block_on(async {
                 let db = database.connect().await?;
-                anyhow::Ok(upline_host::service::operator_keys::create(&db, &name, "cli").await?.key)
+                anyhow::Ok(
+                    upline_host::service::operator_keys::create(
+                        &db,
+                        &name,
+                        "cli",
+                        upline_host::clock::Clock::System.now(),
+                    )
+                    .await?
+                    .key,
+                )
             })?;
             println!("{key}");
             eprintln!("operator API key `{name}` created; it is shown only this once");
@@ -239,7 +248,10 @@ fn plugin(command: PluginCommand) -> anyhow::Result<()> {
                 // Only the new package is compiled: the installed ones are not needed.
                 let db = database.connect().await?;
                 let registry = Arc::new(Registry::open(&database.data_dir)?);
-                anyhow::Ok(packages::install(&db, &registry, bytes, Existing::Refuse).await?)
+                anyhow::Ok(
+                    packages::install(&db, &registry, bytes, Existing::Refuse, upline_host::clock::Clock::System.now())
+                        .await?,
+                )
             })?;
             println!("installed {} {} ({})", info.id, info.version, info.digest);
         }

@@ -156,7 +156,10 @@ async fn bad_rates_and_unknown_ids_are_refused() {
 async fn operator_keys_are_created_listed_and_revoked() {
     let app = spawn_app().await;
     let db = upline_host::db::connect(&app.database_url).await.expect("database");
-    let from_cli = upline_host::service::operator_keys::create(&db, "shop backend", "cli").await.expect("key").key;
+    let from_cli = upline_host::service::operator_keys::create(&db, "shop backend", "cli", chrono::Utc::now())
+        .await
+        .expect("key")
+        .key;
     let (status, created) =
         send(app.operator(Method::POST, "/api/v1/operator-keys").json(&json!({"name": "reporting"}))).await;
     assert_eq!(status, 201, "{created}");

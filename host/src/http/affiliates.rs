@@ -40,7 +40,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 )]
 async fn create(State(state): State<AppState>, Json(request): Json<AffiliateRequest>) -> Result<impl IntoResponse> {
     let new = request.parse(|password| state.passwords.hash(password)).await?;
-    Ok((StatusCode::CREATED, axum::Json(affiliates::create(&state.db, new).await?)))
+    Ok((StatusCode::CREATED, axum::Json(affiliates::create(&state.db, new, state.clock.now()).await?)))
 }
 
 /// An affiliate's new status.
@@ -69,7 +69,9 @@ async fn set_status(
     Path(id): Path<String>,
     Json(body): Json<StatusChange>,
 ) -> Result<impl IntoResponse> {
-    Ok(axum::Json(affiliates::set_status(&state.db, super::id("id", &id)?, body.status, ACTOR).await?))
+    Ok(axum::Json(
+        affiliates::set_status(&state.db, super::id("id", &id)?, body.status, ACTOR, state.clock.now()).await?,
+    ))
 }
 
 /// A password an operator sets.
@@ -100,7 +102,7 @@ async fn set_password(
     let id = super::id("id", &id)?;
     check_password("password", &body.password)?;
     let hash = state.passwords.hash(body.password).await?;
-    affiliates::set_password(&state.db, id, hash, ACTOR).await?;
+    affiliates::set_password(&state.db, id, hash, ACTOR, state.clock.now()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -162,6 +164,6 @@ async fn set_group(
     Json(request): Json<Membership>,
 ) -> Result<StatusCode> {
     let (campaign, id) = (super::id("campaign", &campaign)?, super::id("id", &id)?);
-    affiliates::set_group(&state.db, campaign, id, request.group).await?;
+    affiliates::set_group(&state.db, campaign, id, request.group, state.clock.now()).await?;
     Ok(StatusCode::NO_CONTENT)
 }

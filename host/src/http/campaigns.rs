@@ -37,7 +37,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     )
 )]
 async fn create(State(state): State<AppState>, Json(request): Json<CampaignRequest>) -> Result<impl IntoResponse> {
-    let created = campaigns::create(&state.db, request.parse()?).await?;
+    let created = campaigns::create(&state.db, request.parse()?, state.clock.now()).await?;
     Ok((StatusCode::CREATED, axum::Json(created)))
 }
 
@@ -82,7 +82,7 @@ async fn update(
     Path(id): Path<String>,
     Json(patch): Json<serde_json::Map<String, serde_json::Value>>,
 ) -> Result<impl IntoResponse> {
-    let updated = campaigns::update(&state.db, super::id("id", &id)?, |current| {
+    let updated = campaigns::update(&state.db, super::id("id", &id)?, state.clock.now(), |current| {
         // The stored settings in the request's shape, with the patch on top.
         let mut request = serde_json::to_value(current).map_err(|err| crate::Error::Internal(err.to_string()))?;
         if let Some(fields) = request.as_object_mut() {
@@ -126,7 +126,8 @@ async fn add_group(
     Json(request): Json<NewGroup>,
 ) -> Result<impl IntoResponse> {
     let name = campaign::name("name", &request.name)?;
-    let group = campaigns::add_group(&state.db, super::id("id", &id)?, name, request.is_default).await?;
+    let group =
+        campaigns::add_group(&state.db, super::id("id", &id)?, name, request.is_default, state.clock.now()).await?;
     Ok((StatusCode::CREATED, axum::Json(group)))
 }
 
@@ -147,7 +148,9 @@ async fn set_rates(
     Path(id): Path<String>,
     Json(request): Json<RatesRequest>,
 ) -> Result<impl IntoResponse> {
-    let group = campaigns::set_rates(&state.db, super::id("id", &id)?, |currency| request.parse(currency)).await?;
+    let group =
+        campaigns::set_rates(&state.db, super::id("id", &id)?, |currency| request.parse(currency), state.clock.now())
+            .await?;
     Ok(axum::Json(group))
 }
 
@@ -216,6 +219,7 @@ async fn set_binding(
         position: request.position,
         grants: request.grants,
     };
-    let binding = bindings::set(&state.db, &state.registry, super::id("id", &id)?, &plugin, setting).await?;
+    let binding =
+        bindings::set(&state.db, &state.registry, super::id("id", &id)?, &plugin, setting, state.clock.now()).await?;
     Ok(axum::Json(binding))
 }

@@ -69,9 +69,9 @@ pub async fn prepare(state: &AppState, request: ConversionRequest, source: Sourc
     let config = state.cache.current(&state.db, &state.registry).await?;
     let campaign = config.campaign(request.campaign()).await?;
     let new = NewConversion { source, ..request.parse(&campaign.currency)? };
-    let prepared = engine::prepare(&state.reader, &config, new).await?;
+    let prepared = engine::prepare(&state.reader, &config, new, state.clock.now()).await?;
     if source == Source::Browser {
-        crate::service::tracking::reserve_browser_report(&state.db, &campaign).await?;
+        crate::service::tracking::reserve_browser_report(&state.db, &campaign, state.clock.now()).await?;
     }
     Ok(prepared)
 }

@@ -47,7 +47,7 @@ async fn create(
     Json(request): Json<CouponRequest>,
 ) -> Result<impl IntoResponse> {
     let campaign = super::id("campaign", &campaign)?;
-    let coupon = coupons::create(&state.db, campaign, request.affiliate, &request.code).await?;
+    let coupon = coupons::create(&state.db, campaign, request.affiliate, &request.code, state.clock.now()).await?;
     Ok((StatusCode::CREATED, axum::Json(coupon)))
 }
 
@@ -79,6 +79,6 @@ async fn list(State(state): State<AppState>, Path(campaign): Path<String>) -> Re
     )
 )]
 async fn remove(State(state): State<AppState>, Path(id): Path<String>) -> Result<StatusCode> {
-    coupons::delete(&state.db, super::id("id", &id)?).await?;
+    coupons::delete(&state.db, super::id("id", &id)?, state.clock.now()).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -71,7 +71,7 @@ fn reason(reason: Option<String>) -> Result<String> {
 )]
 async fn approve_one(State(state): State<AppState>, Path(id): Path<String>) -> Result<impl IntoResponse> {
     let id = super::id("id", &id)?;
-    Ok(axum::Json(lifecycle::decide(&state.db, &[id], &Decision::Approve, ACTOR).await?.remove(0)))
+    Ok(axum::Json(lifecycle::decide(&state.db, &[id], &Decision::Approve, ACTOR, state.clock.now()).await?.remove(0)))
 }
 
 /// Declines a pending commission.
@@ -93,7 +93,7 @@ async fn decline_one(
     Json(body): Json<Reason>,
 ) -> Result<impl IntoResponse> {
     let (id, decision) = (super::id("id", &id)?, Decision::Decline(reason(Some(body.reason))?));
-    Ok(axum::Json(lifecycle::decide(&state.db, &[id], &decision, ACTOR).await?.remove(0)))
+    Ok(axum::Json(lifecycle::decide(&state.db, &[id], &decision, ACTOR, state.clock.now()).await?.remove(0)))
 }
 
 /// Approves pending commissions, all or none.
@@ -109,7 +109,7 @@ async fn decline_one(
     )
 )]
 async fn approve_many(State(state): State<AppState>, Json(body): Json<Ids>) -> Result<impl IntoResponse> {
-    Ok(axum::Json(lifecycle::decide(&state.db, &body.ids, &Decision::Approve, ACTOR).await?))
+    Ok(axum::Json(lifecycle::decide(&state.db, &body.ids, &Decision::Approve, ACTOR, state.clock.now()).await?))
 }
 
 /// Declines pending commissions, all or none.
@@ -126,7 +126,7 @@ async fn approve_many(State(state): State<AppState>, Json(body): Json<Ids>) -> R
 )]
 async fn decline_many(State(state): State<AppState>, Json(body): Json<Ids>) -> Result<impl IntoResponse> {
     let decision = Decision::Decline(reason(body.reason)?);
-    Ok(axum::Json(lifecycle::decide(&state.db, &body.ids, &decision, ACTOR).await?))
+    Ok(axum::Json(lifecycle::decide(&state.db, &body.ids, &decision, ACTOR, state.clock.now()).await?))
 }
 
 /// Which balances to pay.
@@ -153,7 +153,7 @@ struct PayoutRequest {
 async fn pay_out(State(state): State<AppState>, Json(body): Json<PayoutRequest>) -> Result<impl IntoResponse> {
     let currency = Currency::from_code(&body.currency).map_err(|err| invalid("currency", err.message()))?;
     let minimum = parse_amount("minimum", body.minimum, currency)?;
-    let payouts = lifecycle::pay_out(&state.db, minimum, ACTOR).await?;
+    let payouts = lifecycle::pay_out(&state.db, minimum, ACTOR, state.clock.now()).await?;
     Ok((StatusCode::CREATED, axum::Json(payouts)))
 }
 
@@ -191,6 +191,6 @@ async fn refund(
     let currency = Currency::from_code(&body.currency).map_err(|err| invalid("currency", err.message()))?;
     let kind = if body.chargeback { "chargeback" } else { "refund" };
     let amount = parse_amount("amount", body.amount, currency)?;
-    let reversals = lifecycle::refund(&state.db, super::id("id", &id)?, amount, kind, ACTOR).await?;
+    let reversals = lifecycle::refund(&state.db, super::id("id", &id)?, amount, kind, ACTOR, state.clock.now()).await?;
     Ok((StatusCode::CREATED, axum::Json(reversals)))
 }

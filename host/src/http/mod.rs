@@ -70,6 +70,8 @@ pub struct AppState {
     pub metrics_token_hash: Option<[u8; 32]>,
     /// Take the client's address from `X-Forwarded-For` (behind a trusted proxy).
     pub trust_forwarded_for: bool,
+    /// Where "now" comes from.
+    pub clock: crate::clock::Clock,
 }
 
 /// The largest JSON body any endpoint takes (plugin packages have their own limit).

@@ -39,7 +39,7 @@ struct KeyRequest {
     )
 )]
 async fn create(State(state): State<AppState>, Json(body): Json<KeyRequest>) -> Result<impl IntoResponse> {
-    Ok((StatusCode::CREATED, axum::Json(operator_keys::create(&state.db, &body.name, ACTOR).await?)))
+    Ok((StatusCode::CREATED, axum::Json(operator_keys::create(&state.db, &body.name, ACTOR, state.clock.now()).await?)))
 }
 
 /// The stored operator keys (never the keys themselves).
@@ -66,6 +66,6 @@ async fn list(State(state): State<AppState>) -> Result<impl IntoResponse> {
     )
 )]
 async fn revoke(State(state): State<AppState>, Path(id): Path<String>) -> Result<StatusCode> {
-    operator_keys::revoke(&state.db, super::id("id", &id)?, ACTOR).await?;
+    operator_keys::revoke(&state.db, super::id("id", &id)?, ACTOR, state.clock.now()).await?;
     Ok(StatusCode::NO_CONTENT)
 }

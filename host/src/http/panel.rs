@@ -50,7 +50,7 @@ pub fn router(state: AppState) -> OpenApiRouter<AppState> {
 async fn require_affiliate(State(state): State<AppState>, mut request: Request, next: Next) -> Result<Response> {
     let token =
         bearer(&request, "send the session token from /api/v1/affiliate/login as `Authorization: Bearer <token>`")?;
-    let affiliate = sessions::affiliate_of(&state.reader, &token).await?;
+    let affiliate = sessions::affiliate_of(&state.reader, &token, state.clock.now()).await?;
     request.extensions_mut().insert(Me { affiliate, token });
     Ok(next.run(request).await)
 }
@@ -82,7 +82,7 @@ struct Login {
 )]
 async fn login(State(state): State<AppState>, Json(body): Json<Login>) -> Result<impl IntoResponse> {
     state.throttles.check_account(&body.email)?;
-    Ok(axum::Json(sessions::login(&state.db, &state.passwords, &body.email, &body.password).await?))
+    Ok(axum::Json(sessions::login(&state.db, &state.passwords, &body.email, &body.password, state.clock.now()).await?))
 }
 
 /// Ends this session.
@@ -137,7 +137,7 @@ async fn change_password(
     state.throttles.check_account(&email)?;
     sessions::check_credentials(&state.db, &state.passwords, &email, &body.current_password).await?;
     let hash = state.passwords.hash(body.new_password).await?;
-    affiliates::set_password(&state.db, id, hash, &format!("affiliate:{id}")).await?;
+    affiliates::set_password(&state.db, id, hash, &format!("affiliate:{id}"), state.clock.now()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -204,5 +204,7 @@ async fn report(
     Extension(me): Extension<Me>,
     Query(query): Query<ReportQuery>,
 ) -> Result<impl IntoResponse> {
-    Ok(axum::Json(reports::report(&state.reader, query.period(Some(me.affiliate))?).await?))
+    Ok(axum::Json(
+        reports::report(&state.reader, query.period(Some(me.affiliate), state.clock.now().date_naive())?).await?,
+    ))
 }

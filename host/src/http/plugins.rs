@@ -42,10 +42,9 @@ async fn install(State(state): State<AppState>, request: Request) -> Result<impl
     let failed = |err: tokio::task::JoinError| Error::Internal(err.to_string());
     // A task of its own: if the client gives up (or the handler times out), the
     // install still finishes and is stored, never half-done.
-    let install =
-        tokio::spawn(
-            async move { packages::install(&state.db, &state.registry, body.to_vec(), Existing::Refuse).await },
-        );
+    let install = tokio::spawn(async move {
+        packages::install(&state.db, &state.registry, body.to_vec(), Existing::Refuse, state.clock.now()).await
+    });
     Ok((StatusCode::CREATED, axum::Json(install.await.map_err(failed)??)))
 }
 

@@ -35,8 +35,8 @@ pub struct ReportQuery {
 
 impl ReportQuery {
     /// The period asked for, for `affiliate` when given (the panel's caller).
-    pub fn period(self, affiliate: Option<i64>) -> Result<Period> {
-        Period::new(self.from, self.to, self.campaign, affiliate.or(self.affiliate))
+    pub fn period(self, affiliate: Option<i64>, today: chrono::NaiveDate) -> Result<Period> {
+        Period::new(self.from, self.to, self.campaign, affiliate.or(self.affiliate), today)
     }
 }
 
@@ -52,5 +52,5 @@ impl ReportQuery {
     )
 )]
 async fn affiliates(State(state): State<AppState>, Query(query): Query<ReportQuery>) -> Result<impl IntoResponse> {
-    Ok(axum::Json(reports::report(&state.reader, query.period(None)?).await?))
+    Ok(axum::Json(reports::report(&state.reader, query.period(None, state.clock.now().date_naive())?).await?))
 }

@@ -1,5 +1,6 @@
 //! Affiliates, their tree, and their commission group per campaign.
 
+use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set,
     SqlErr, TransactionTrait,
@@ -49,7 +50,7 @@ impl From<affiliate::Model> for Affiliate {
 }
 
 /// Creates an affiliate under its parent, if any.
-pub async fn create(db: &DatabaseConnection, new: NewAffiliate) -> Result<Affiliate> {
+pub async fn create(db: &DatabaseConnection, new: NewAffiliate, now: DateTime<Utc>) -> Result<Affiliate> {
     let txn = db.begin().await?;
     if let Some(parent) = new.parent {
         find(&txn, parent).await.map_err(|_| Error::InvalidInput {
@@ -64,7 +65,7 @@ pub async fn create(db: &DatabaseConnection, new: NewAffiliate) -> Result<Affili
         email: Set(new.email),
         password_hash: Set(new.password_hash),
         status: Set(AffiliateStatus::Active.as_str().into()),
-        created_at: Set(chrono::Utc::now()),
+        created_at: Set(now),
         ..Default::default()
     }
     .insert(&txn)
@@ -76,15 +77,29 @@ pub async fn create(db: &DatabaseConnection, new: NewAffiliate) -> Result<Affili
         _ => err.into(),
     })?;
     let created = Affiliate::from(row);
-    super::audit::record(&txn, "operator", "affiliate.create", ("affiliate", created.id), None, Some(json(&created)))
-        .await?;
+    super::audit::record(
+        &txn,
+        now,
+        "operator",
+        "affiliate.create",
+        ("affiliate", created.id),
+        None,
+        Some(json(&created)),
+    )
+    .await?;
     txn.commit().await?;
     Ok(created)
 }
 
 /// Suspends or reactivates an affiliate. A suspended affiliate's sessions end, it
 /// cannot log in, and its links record no clicks. Audited.
-pub async fn set_status(db: &DatabaseConnection, id: i64, status: AffiliateStatus, actor: &str) -> Result<Affiliate> {
+pub async fn set_status(
+    db: &DatabaseConnection,
+    id: i64,
+    status: AffiliateStatus,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<Affiliate> {
     let txn = db.begin().await?;
     let before = find(&txn, id).await?;
     let mut row: affiliate::ActiveModel = before.clone().into();
@@ -94,7 +109,7 @@ pub async fn set_status(db: &DatabaseConnection, id: i64, status: AffiliateStatu
         super::sessions::revoke_all(&txn, id).await?;
     }
     let change = (Some(json(&before.status)), Some(json(&after.status)));
-    super::audit::record(&txn, actor, "affiliate.status", ("affiliate", id), change.0, change.1).await?;
+    super::audit::record(&txn, now, actor, "affiliate.status", ("affiliate", id), change.0, change.1).await?;
     // Tracking reads affiliates through the configuration cache.
     super::config::changed(&txn).await?;
     txn.commit().await?;
@@ -103,14 +118,20 @@ pub async fn set_status(db: &DatabaseConnection, id: i64, status: AffiliateStatu
 
 /// Replaces an affiliate's password (given hashed) and ends all its sessions. Audited
 /// (without the hash).
-pub async fn set_password(db: &DatabaseConnection, id: i64, password_hash: String, actor: &str) -> Result<()> {
+pub async fn set_password(
+    db: &DatabaseConnection,
+    id: i64,
+    password_hash: String,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<()> {
     let txn = db.begin().await?;
     let mut row: affiliate::ActiveModel = find(&txn, id).await?.into();
     row.password_hash = Set(password_hash);
     row.update(&txn).await?;
     let revoked = super::sessions::revoke_all(&txn, id).await?;
     let after = serde_json::json!({"sessions-revoked": revoked});
-    super::audit::record(&txn, actor, "affiliate.password", ("affiliate", id), None, Some(after)).await?;
+    super::audit::record(&txn, now, actor, "affiliate.password", ("affiliate", id), None, Some(after)).await?;
     txn.commit().await?;
     Ok(())
 }
@@ -153,10 +174,16 @@ pub async fn upline(db: &impl ConnectionTrait, id: i64) -> Result<Vec<affiliate:
 }
 
 /// Puts the affiliate in `group_id` for the group's campaign.
-pub async fn set_group(db: &DatabaseConnection, campaign_id: i64, affiliate_id: i64, group_id: i64) -> Result<()> {
+pub async fn set_group(
+    db: &DatabaseConnection,
+    campaign_id: i64,
+    affiliate_id: i64,
+    group_id: i64,
+    now: DateTime<Utc>,
+) -> Result<()> {
     let txn = db.begin().await?;
     find(&txn, affiliate_id).await?;
-    assign_group(&txn, campaign_id, affiliate_id, group_id, "operator").await?;
+    assign_group(&txn, campaign_id, affiliate_id, group_id, "operator", now).await?;
     txn.commit().await?;
     Ok(())
 }
@@ -168,6 +195,7 @@ pub async fn assign_group(
     affiliate_id: i64,
     group_id: i64,
     actor: &str,
+    now: DateTime<Utc>,
 ) -> Result<()> {
     let group = commission_group::Entity::find_by_id(group_id)
         .one(db)
@@ -193,7 +221,8 @@ pub async fn assign_group(
     .await?;
     super::config::changed(db).await?;
     let (before, after) = (serde_json::json!({"group": before}), serde_json::json!({"group": group.id}));
-    super::audit::record(db, actor, "affiliate.group", ("affiliate", affiliate_id), Some(before), Some(after)).await
+    super::audit::record(db, now, actor, "affiliate.group", ("affiliate", affiliate_id), Some(before), Some(after))
+        .await
 }
 
 /// The affiliate's group in the campaign: its membership, or the campaign's default group.

@@ -1,25 +1,28 @@
 //! Recording changes in the audit log, inside the transaction that makes them.
 
+use chrono::{DateTime, Utc};
 use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, Set};
 
 use crate::db::entity::audit;
 use crate::error::Result;
 
-/// Records that `actor` did `action` to `entity` `id`, with the record before and after.
+/// Records that `actor` did `action` at `at` to `entity` `id`, with the record before and after.
 pub async fn record(
     db: &impl ConnectionTrait,
+    at: DateTime<Utc>,
     actor: &str,
     action: &str,
     target: (&str, i64),
     before: Option<serde_json::Value>,
     after: Option<serde_json::Value>,
 ) -> Result<()> {
-    entry(actor, action, target, before, after).insert(db).await?;
+    entry(at, actor, action, target, before, after).insert(db).await?;
     Ok(())
 }
 
 /// An audit row, for [`record_all`].
 pub fn entry(
+    at: DateTime<Utc>,
     actor: &str,
     action: &str,
     (entity, id): (&str, i64),
@@ -33,7 +36,7 @@ pub fn entry(
         entity_id: Set(id.to_string()),
         before: Set(before),
         after: Set(after),
-        at: Set(chrono::Utc::now()),
+        at: Set(at),
         ..Default::default()
     }
 }

@@ -1,6 +1,7 @@
 //! Per-campaign plugin bindings: which plugins run for a campaign, configured how,
 //! in which order.
 
+use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set,
     TransactionTrait,
@@ -68,6 +69,7 @@ pub async fn set(
     campaign_id: i64,
     plugin: &PluginId,
     setting: Setting,
+    now: DateTime<Utc>,
 ) -> Result<Binding> {
     let loaded = registry.get(plugin)?;
     let txn = db.begin().await?;
@@ -105,7 +107,7 @@ pub async fn set(
             row.config = Set(config);
             row.position = Set(position);
             row.grants = Set(grants);
-            row.updated_at = Set(chrono::Utc::now());
+            row.updated_at = Set(now);
             row.update(&txn).await?
         }
         None => {
@@ -116,7 +118,7 @@ pub async fn set(
                 config: Set(config),
                 position: Set(position),
                 grants: Set(grants),
-                updated_at: Set(chrono::Utc::now()),
+                updated_at: Set(now),
                 ..Default::default()
             }
             .insert(&txn)
@@ -127,6 +129,7 @@ pub async fn set(
     let action = if enabled { "plugin.enable" } else { "plugin.disable" };
     super::audit::record(
         &txn,
+        now,
         "operator",
         action,
         ("campaign", campaign_id),

@@ -1,5 +1,6 @@
 //! Campaigns, their commission groups and the groups' tier rates.
 
+use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
     QuerySelect, Set, SqlErr, TransactionTrait,
@@ -76,15 +77,23 @@ pub fn destinations(campaign: &campaign::Model) -> Destinations {
 }
 
 /// Creates a campaign with a default group named `Default`.
-pub async fn create(db: &DatabaseConnection, settings: CampaignSettings) -> Result<Campaign> {
+pub async fn create(db: &DatabaseConnection, settings: CampaignSettings, now: DateTime<Utc>) -> Result<Campaign> {
     let txn = db.begin().await?;
-    let mut row = campaign::ActiveModel { created_at: Set(chrono::Utc::now()), ..Default::default() };
+    let mut row = campaign::ActiveModel { created_at: Set(now), ..Default::default() };
     apply(&mut row, settings);
     let row = row.insert(&txn).await?;
-    insert_group(&txn, row.id, "Default", true).await?;
+    insert_group(&txn, row.id, "Default", true, now).await?;
     let created = load(&txn, row).await?;
-    super::audit::record(&txn, ACTOR, "campaign.create", ("campaign", created.settings.id), None, Some(json(&created)))
-        .await?;
+    super::audit::record(
+        &txn,
+        now,
+        ACTOR,
+        "campaign.create",
+        ("campaign", created.settings.id),
+        None,
+        Some(json(&created)),
+    )
+    .await?;
     txn.commit().await?;
     Ok(created)
 }
@@ -95,6 +104,7 @@ pub async fn create(db: &DatabaseConnection, settings: CampaignSettings) -> Resu
 pub async fn update(
     db: &DatabaseConnection,
     id: i64,
+    now: DateTime<Utc>,
     change: impl FnOnce(&campaign::Model) -> Result<CampaignSettings>,
 ) -> Result<Campaign> {
     let txn = db.begin().await?;
@@ -115,8 +125,16 @@ pub async fn update(
     let mut changed: campaign::ActiveModel = row.into();
     apply(&mut changed, settings);
     let after = load(&txn, changed.update(&txn).await?).await?;
-    super::audit::record(&txn, ACTOR, "campaign.update", ("campaign", id), Some(json(&before)), Some(json(&after)))
-        .await?;
+    super::audit::record(
+        &txn,
+        now,
+        ACTOR,
+        "campaign.update",
+        ("campaign", id),
+        Some(json(&before)),
+        Some(json(&after)),
+    )
+    .await?;
     super::config::changed(&txn).await?;
     txn.commit().await?;
     Ok(after)
@@ -139,7 +157,13 @@ pub async fn get(db: &impl ConnectionTrait, id: i64) -> Result<Campaign> {
 }
 
 /// Adds a commission group; a default group replaces the campaign's previous default.
-pub async fn add_group(db: &DatabaseConnection, campaign_id: i64, name: String, is_default: bool) -> Result<Group> {
+pub async fn add_group(
+    db: &DatabaseConnection,
+    campaign_id: i64,
+    name: String,
+    is_default: bool,
+    now: DateTime<Utc>,
+) -> Result<Group> {
     let txn = db.begin().await?;
     find(&txn, campaign_id).await?;
     if is_default {
@@ -149,9 +173,9 @@ pub async fn add_group(db: &DatabaseConnection, campaign_id: i64, name: String, 
             .exec(&txn)
             .await?;
     }
-    let group = insert_group(&txn, campaign_id, &name, is_default).await?;
+    let group = insert_group(&txn, campaign_id, &name, is_default, now).await?;
     let group = Group { id: group.id, name: group.name, is_default: group.is_default, rates: vec![] };
-    super::audit::record(&txn, ACTOR, "group.create", ("group", group.id), None, Some(json(&group))).await?;
+    super::audit::record(&txn, now, ACTOR, "group.create", ("group", group.id), None, Some(json(&group))).await?;
     super::config::changed(&txn).await?;
     txn.commit().await?;
     Ok(group)
@@ -162,6 +186,7 @@ pub async fn set_rates(
     db: &DatabaseConnection,
     group_id: i64,
     rates: impl FnOnce(Currency) -> Result<Rates>,
+    now: DateTime<Utc>,
 ) -> Result<Group> {
     let txn = db.begin().await?;
     let group = commission_group::Entity::find_by_id(group_id)
@@ -195,7 +220,7 @@ pub async fn set_rates(
     });
     tier_rate::Entity::insert_many(rows).exec_without_returning(&txn).await?;
     let after = group_view(&txn, group).await?;
-    super::audit::record(&txn, ACTOR, "group.rates", ("group", group_id), Some(json(&before)), Some(json(&after)))
+    super::audit::record(&txn, now, ACTOR, "group.rates", ("group", group_id), Some(json(&before)), Some(json(&after)))
         .await?;
     super::config::changed(&txn).await?;
     txn.commit().await?;
@@ -211,12 +236,13 @@ async fn insert_group(
     campaign_id: i64,
     name: &str,
     is_default: bool,
+    now: DateTime<Utc>,
 ) -> Result<commission_group::Model> {
     commission_group::ActiveModel {
         campaign_id: Set(campaign_id),
         name: Set(name.into()),
         is_default: Set(is_default),
-        created_at: Set(chrono::Utc::now()),
+        created_at: Set(now),
         ..Default::default()
     }
     .insert(db)

@@ -2,6 +2,7 @@
 //! affiliate without a click cookie. Codes are unique per campaign and matched
 //! case-insensitively (stored upper-cased).
 
+use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set,
     SqlErr, TransactionTrait,
@@ -38,7 +39,13 @@ fn normalize(code: &str) -> String {
 }
 
 /// Assigns `code` in `campaign_id` to `affiliate_id`.
-pub async fn create(db: &DatabaseConnection, campaign_id: i64, affiliate_id: i64, code: &str) -> Result<Coupon> {
+pub async fn create(
+    db: &DatabaseConnection,
+    campaign_id: i64,
+    affiliate_id: i64,
+    code: &str,
+    now: DateTime<Utc>,
+) -> Result<Coupon> {
     let code = normalize(code);
     if code.is_empty() || code.len() > 64 || code.chars().any(char::is_whitespace) {
         return Err(invalid("code", "must be 1 to 64 characters without spaces"));
@@ -69,7 +76,7 @@ pub async fn create(db: &DatabaseConnection, campaign_id: i64, affiliate_id: i64
         _ => err.into(),
     })?;
     let created = Coupon::from(row);
-    audit::record(db, "operator", "coupon.create", ("coupon", created.id), None, Some(json(&created))).await?;
+    audit::record(db, now, "operator", "coupon.create", ("coupon", created.id), None, Some(json(&created))).await?;
     txn.commit().await?;
     Ok(created)
 }
@@ -85,7 +92,7 @@ pub async fn list(db: &impl ConnectionTrait, campaign_id: i64) -> Result<Vec<Cou
 }
 
 /// Withdraws a coupon: later sales with the code are no longer credited by it.
-pub async fn delete(db: &DatabaseConnection, id: i64) -> Result<()> {
+pub async fn delete(db: &DatabaseConnection, id: i64, now: DateTime<Utc>) -> Result<()> {
     let txn = db.begin().await?;
     let db = &txn;
     let row = coupon::Entity::find_by_id(id)
@@ -93,7 +100,7 @@ pub async fn delete(db: &DatabaseConnection, id: i64) -> Result<()> {
         .await?
         .ok_or(Error::NotFound { entity: "coupon", id: id.to_string() })?;
     coupon::Entity::delete_by_id(id).exec(db).await?;
-    audit::record(db, "operator", "coupon.delete", ("coupon", id), Some(json(&Coupon::from(row))), None).await?;
+    audit::record(db, now, "operator", "coupon.delete", ("coupon", id), Some(json(&Coupon::from(row))), None).await?;
     Ok(txn.commit().await?)
 }
 

@@ -2,6 +2,7 @@
 //! four groups, a four-level affiliate tree, the variable tier plugin enabled (when
 //! installed), and a few sales.
 
+use chrono::{DateTime, Utc};
 use std::sync::Arc;
 
 use sea_orm::{DatabaseConnection, EntityTrait, PaginatorTrait};
@@ -20,7 +21,12 @@ use crate::plugin::Registry;
 pub const PASSWORD: &str = "demo-password";
 
 /// Seeds the demo unless the database already has a campaign. Returns whether it did.
-pub async fn seed(db: &DatabaseConnection, registry: &Arc<Registry>, engine: &Engine) -> Result<bool> {
+pub async fn seed(
+    db: &DatabaseConnection,
+    registry: &Arc<Registry>,
+    engine: &Engine,
+    now: DateTime<Utc>,
+) -> Result<bool> {
     if campaign::Entity::find().count(db).await? > 0 {
         return Ok(false);
     }
@@ -42,11 +48,12 @@ pub async fn seed(db: &DatabaseConnection, registry: &Arc<Registry>, engine: &En
             destinations: Destinations::parse(Some("https://shop.example/"), &["*.shop.example".into()])?,
             browser_conversions_per_day: 1000,
         },
+        now,
     )
     .await?;
     let mut groups = Vec::new();
     for (name, tier1) in [("Basic", "10"), ("Standard", "10"), ("Premium", "20"), ("VIP", "50")] {
-        let group = campaigns::add_group(db, demo.settings.id, name.into(), name == "Basic").await?;
+        let group = campaigns::add_group(db, demo.settings.id, name.into(), name == "Basic", now).await?;
         let rate = |value: &str| Rate::percent(value.parse().unwrap_or_default());
         let tiers = vec![
             TierSetting { tier: 1, rule: TierRule::Percent(rate(tier1)) },
@@ -54,7 +61,7 @@ pub async fn seed(db: &DatabaseConnection, registry: &Arc<Registry>, engine: &En
             TierSetting { tier: 3, rule: TierRule::PercentOfPrevious(rate("50")) },
         ];
         let rates = Rates { commission_type: upline_types::CommissionType::Sale, tiers };
-        campaigns::set_rates(db, group.id, |_| Ok(rates)).await?;
+        campaigns::set_rates(db, group.id, |_| Ok(rates), now).await?;
         groups.push(group.id);
     }
     // A (VIP) -> B (Standard) -> C (Premium) -> D (Basic), as in DOMAIN.md.
@@ -70,8 +77,8 @@ pub async fn seed(db: &DatabaseConnection, registry: &Arc<Registry>, engine: &En
             password_hash: hash_password(PASSWORD)?,
             parent,
         };
-        let affiliate = affiliates::create(db, new).await?;
-        affiliates::set_group(db, demo.settings.id, affiliate.id, group).await?;
+        let affiliate = affiliates::create(db, new, now).await?;
+        affiliates::set_group(db, demo.settings.id, affiliate.id, group, now).await?;
         parent = Some(affiliate.id);
         tree.push(affiliate.id);
     }
@@ -80,7 +87,7 @@ pub async fn seed(db: &DatabaseConnection, registry: &Arc<Registry>, engine: &En
             && registry.get(&id).is_ok()
         {
             let setting = bindings::Setting { enabled: true, config: None, position: None, grants: None };
-            bindings::set(db, registry, demo.settings.id, &id, setting).await?;
+            bindings::set(db, registry, demo.settings.id, &id, setting, now).await?;
             break;
         }
     }
@@ -103,7 +110,7 @@ pub async fn seed(db: &DatabaseConnection, registry: &Arc<Registry>, engine: &En
             discount: money("0"),
             custom_fields: Default::default(),
         };
-        engine.record(prepare(db, &config, sale).await?).await?;
+        engine.record(prepare(db, &config, sale, now).await?).await?;
     }
     Ok(true)
 }

@@ -5,6 +5,7 @@
 
 use std::collections::{HashMap, HashSet};
 
+use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{BinOper, Expr, ExprTrait};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
@@ -40,6 +41,7 @@ pub async fn decide(
     ids: &[i64],
     decision: &Decision,
     actor: &str,
+    now: DateTime<Utc>,
 ) -> Result<Vec<CommissionView>> {
     if ids.is_empty() || ids.len() > 10_000 {
         return Err(Error::InvalidInput { field: "ids".into(), message: "give 1 to 10000 commission ids".into() });
@@ -72,7 +74,6 @@ pub async fn decide(
             return Err(Error::Conflict { field: "status".into(), message: format!("commission {}: {err}", row.id) });
         }
     }
-    let now = chrono::Utc::now();
     for chunk in ids.chunks(CHUNK) {
         let update = match decision {
             Decision::Approve => commission::Entity::update_many()
@@ -96,7 +97,7 @@ pub async fn decide(
     let entries = before
         .iter()
         .map(|row| {
-            audit::entry(actor, action, ("commission", row.id), Some(json(&row.status)), Some(json(&to.as_str())))
+            audit::entry(now, actor, action, ("commission", row.id), Some(json(&row.status)), Some(json(&to.as_str())))
         })
         .collect();
     audit::record_all(&txn, entries).await?;
@@ -110,7 +111,7 @@ async fn carry_reversals(
     db: &impl ConnectionTrait,
     originals: &[i64],
     to: CommissionStatus,
-    now: chrono::DateTime<chrono::Utc>,
+    now: DateTime<Utc>,
 ) -> Result<()> {
     commission::Entity::update_many()
         .col_expr(commission::Column::Status, Expr::value(to.as_str()))
@@ -125,7 +126,7 @@ async fn carry_reversals(
 /// Approves pending commissions whose hold period is over and that wait for no
 /// event, with their pending reversals, [`CHUNK`] per transaction so that other
 /// writes go on between them. Returns how many were approved (reversals not counted).
-pub async fn release_due(db: &DatabaseConnection, now: chrono::DateTime<chrono::Utc>) -> Result<u64> {
+pub async fn release_due(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<u64> {
     let mut released = 0;
     loop {
         let txn = db.begin().await?;
@@ -156,7 +157,7 @@ pub async fn release_due(db: &DatabaseConnection, now: chrono::DateTime<chrono::
             .iter()
             .map(|id| {
                 let change = (Some(json(&"pending")), Some(json(&"approved")));
-                audit::entry("system", "commission.release", ("commission", *id), change.0, change.1)
+                audit::entry(now, "system", "commission.release", ("commission", *id), change.0, change.1)
             })
             .collect();
         audit::record_all(&txn, entries).await?;
@@ -200,7 +201,12 @@ pub struct PayoutView {
 /// them; an affiliate whose commissions changed meanwhile (another payout run took
 /// them), or whose balance does not fit one payout (audited as `payout.skip`), is
 /// left out of this run.
-pub async fn pay_out(db: &DatabaseConnection, minimum: Money, actor: &str) -> Result<Vec<PayoutView>> {
+pub async fn pay_out(
+    db: &DatabaseConnection,
+    minimum: Money,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<Vec<PayoutView>> {
     let currency = minimum.currency().code().to_owned();
     let minimum_minor = to_minor(minimum, "minimum")?;
     let unpaid = || {
@@ -232,7 +238,7 @@ pub async fn pay_out(db: &DatabaseConnection, minimum: Money, actor: &str) -> Re
         let Some(total) = owed.iter().try_fold(0i64, |sum, (_, amount)| sum.checked_add(*amount)) else {
             // Left out, audited; the others are paid.
             let why = serde_json::json!({"skipped": "the approved balance is too large for one payout"});
-            audit::record(&txn, actor, "payout.skip", ("affiliate", affiliate), None, Some(why)).await?;
+            audit::record(&txn, now, actor, "payout.skip", ("affiliate", affiliate), None, Some(why)).await?;
             txn.commit().await?;
             tracing::warn!(affiliate, "approved balance too large for one payout: skipped");
             continue;
@@ -246,7 +252,7 @@ pub async fn pay_out(db: &DatabaseConnection, minimum: Money, actor: &str) -> Re
             currency: Set(currency.clone()),
             amount_minor: Set(total),
             commission_count: Set(i32::try_from(owed.len()).unwrap_or(i32::MAX)),
-            created_at: Set(chrono::Utc::now()),
+            created_at: Set(now),
             ..Default::default()
         }
         .insert(&txn)
@@ -257,7 +263,7 @@ pub async fn pay_out(db: &DatabaseConnection, minimum: Money, actor: &str) -> Re
             let changed = commission::Entity::update_many()
                 .col_expr(commission::Column::Status, Expr::value(paid.as_str()))
                 .col_expr(commission::Column::PayoutId, Expr::value(batch.id))
-                .col_expr(commission::Column::UpdatedAt, Expr::value(chrono::Utc::now()))
+                .col_expr(commission::Column::UpdatedAt, Expr::value(now))
                 .filter(commission::Column::Id.is_in(chunk.iter().map(|(id, _)| *id)))
                 .filter(commission::Column::Status.eq(CommissionStatus::Approved.as_str()))
                 .filter(commission::Column::PayoutId.is_null())
@@ -276,7 +282,7 @@ pub async fn pay_out(db: &DatabaseConnection, minimum: Money, actor: &str) -> Re
             amount: from_minor(total, &currency)?,
             commissions: batch.commission_count,
         };
-        audit::record(&txn, actor, "payout.create", ("payout", batch.id), None, Some(json(&view))).await?;
+        audit::record(&txn, now, actor, "payout.create", ("payout", batch.id), None, Some(json(&view))).await?;
         txn.commit().await?;
         payouts.push(view);
     }
@@ -294,6 +300,7 @@ pub async fn refund(
     amount: Money,
     kind: &str,
     actor: &str,
+    now: DateTime<Utc>,
 ) -> Result<Vec<CommissionView>> {
     let txn = db.begin().await?;
     let conversion = conversion::Entity::find_by_id(conversion_id)
@@ -312,11 +319,11 @@ pub async fn refund(
     let refund_minor = to_minor(amount, "amount")?;
     if refund_minor <= 0 || !claim_refund(&txn, &conversion, refund_minor).await? {
         // Reread: a concurrent refund, or a supersede, came first.
-        let now = conversion::Entity::find_by_id(conversion_id).one(&txn).await?.unwrap_or(conversion.clone());
-        if let Some(by) = now.superseded_by {
+        let current = conversion::Entity::find_by_id(conversion_id).one(&txn).await?.unwrap_or(conversion.clone());
+        if let Some(by) = current.superseded_by {
             return Err(superseded(conversion_id, by));
         }
-        let refundable = now.commissionable_minor - now.refunded_minor;
+        let refundable = current.commissionable_minor - current.refunded_minor;
         return Err(Error::InvalidInput {
             field: "amount".into(),
             message: format!(
@@ -326,9 +333,9 @@ pub async fn refund(
         });
     }
     let why = format!("{kind} of {amount}");
-    let reversals = reverse(&txn, &conversion, refund_minor, &why).await?;
+    let reversals = reverse(&txn, &conversion, refund_minor, &why, now).await?;
     let action = format!("conversion.{kind}");
-    audit::record(&txn, actor, &action, ("conversion", conversion_id), None, Some(json(&reversals))).await?;
+    audit::record(&txn, now, actor, &action, ("conversion", conversion_id), None, Some(json(&reversals))).await?;
     txn.commit().await?;
     Ok(reversals)
 }
@@ -364,6 +371,7 @@ async fn reverse(
     conversion: &conversion::Model,
     refund_minor: i64,
     why: &str,
+    now: DateTime<Utc>,
 ) -> Result<Vec<CommissionView>> {
     // Locked: a decision on an original waits for its reversal to be written (and
     // then carries it), or this waits for the decision and sees its outcome.
@@ -381,7 +389,6 @@ async fn reverse(
         .iter()
         .map(|row| from_minor(row.amount_minor, &row.currency).map(|m| m.with_amount(-m.amount() * share)))
         .collect::<Result<_>>()?;
-    let now = chrono::Utc::now();
     let mut reversals = Vec::new();
     for (original, amount) in originals.iter().zip(round_running(&exact)) {
         // A reversal of a pending commission waits with it (same hold, same event) and
@@ -427,6 +434,7 @@ pub async fn retire(
     conversion: &conversion::Model,
     reason: &str,
     actor: &str,
+    now: DateTime<Utc>,
 ) -> Result<()> {
     let pending: Vec<i64> = commission::Entity::find()
         .select_only()
@@ -438,7 +446,6 @@ pub async fn retire(
         .into_tuple()
         .all(db)
         .await?;
-    let now = chrono::Utc::now();
     let declined = CommissionStatus::Pending.decline()?;
     for chunk in pending.chunks(CHUNK) {
         declining(reason, now)
@@ -450,16 +457,16 @@ pub async fn retire(
     }
     let rest = conversion.commissionable_minor - conversion.refunded_minor;
     let reversals = if rest > 0 && claim_refund(db, conversion, rest).await? {
-        reverse(db, conversion, rest, reason).await?
+        reverse(db, conversion, rest, reason, now).await?
     } else {
         vec![]
     };
     let after = serde_json::json!({"declined": pending, "reversals": reversals});
-    audit::record(db, actor, "conversion.retire", ("conversion", conversion.id), None, Some(after)).await
+    audit::record(db, now, actor, "conversion.retire", ("conversion", conversion.id), None, Some(after)).await
 }
 
 /// The update that declines commissions with `reason` (the filter is the caller's).
-fn declining(reason: &str, now: chrono::DateTime<chrono::Utc>) -> sea_orm::UpdateMany<commission::Entity> {
+fn declining(reason: &str, now: DateTime<Utc>) -> sea_orm::UpdateMany<commission::Entity> {
     let explained = Expr::col(commission::Column::Explanation)
         .binary(BinOper::Custom("||"), Expr::value(format!(" (declined: {reason})")));
     commission::Entity::update_many()

@@ -1,6 +1,7 @@
 //! Operator API keys: random, shown once, stored as their SHA-256; listed and
 //! revoked by id. (The bootstrap key of the server's settings is not stored here.)
 
+use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set,
     TransactionTrait,
@@ -41,20 +42,28 @@ pub fn hash(key: &str) -> String {
 }
 
 /// Creates a key named `label`; only its hash is kept.
-pub async fn create(db: &DatabaseConnection, label: &str, actor: &str) -> Result<NewKey> {
+pub async fn create(db: &DatabaseConnection, label: &str, actor: &str, now: DateTime<Utc>) -> Result<NewKey> {
     let key = format!("upk_{}", hex::encode(rand::random::<[u8; 24]>()));
     let txn = db.begin().await?;
     let row = operator_key::ActiveModel {
         name: Set(name("name", label)?),
         key_hash: Set(hash(&key)),
-        created_at: Set(chrono::Utc::now()),
+        created_at: Set(now),
         ..Default::default()
     }
     .insert(&txn)
     .await?;
     let stored = OperatorKey { id: row.id, name: row.name, created_at: row.created_at };
-    super::audit::record(&txn, actor, "operator-key.create", ("operator-key", stored.id), None, Some(json(&stored)))
-        .await?;
+    super::audit::record(
+        &txn,
+        now,
+        actor,
+        "operator-key.create",
+        ("operator-key", stored.id),
+        None,
+        Some(json(&stored)),
+    )
+    .await?;
     txn.commit().await?;
     Ok(NewKey { stored, key })
 }
@@ -66,13 +75,13 @@ pub async fn list(db: &DatabaseConnection) -> Result<Vec<OperatorKey>> {
 }
 
 /// Revokes a key: it stops opening the API at once, on every host.
-pub async fn revoke(db: &DatabaseConnection, id: i64, actor: &str) -> Result<()> {
+pub async fn revoke(db: &DatabaseConnection, id: i64, actor: &str, now: DateTime<Utc>) -> Result<()> {
     let txn = db.begin().await?;
     let deleted = operator_key::Entity::delete_by_id(id).exec(&txn).await?;
     if deleted.rows_affected == 0 {
         return Err(Error::NotFound { entity: "operator key", id: id.to_string() });
     }
-    super::audit::record(&txn, actor, "operator-key.revoke", ("operator-key", id), None, None).await?;
+    super::audit::record(&txn, now, actor, "operator-key.revoke", ("operator-key", id), None, None).await?;
     Ok(txn.commit().await?)
 }
 

@@ -5,6 +5,7 @@
 //! database run the same plugins; the files under the data directory are only a
 //! cache of compiled artifacts.
 
+use chrono::{DateTime, Utc};
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -37,6 +38,7 @@ pub async fn install(
     registry: &Arc<Registry>,
     bytes: Vec<u8>,
     existing: Existing,
+    now: DateTime<Utc>,
 ) -> Result<PluginInfo> {
     let package = blocking(move || Ok(Package::parse(bytes)?)).await?;
     let (id, version) = (package.manifest.id.clone(), package.manifest.version.clone());
@@ -60,7 +62,7 @@ pub async fn install(
         manifest: Set(json(&package.manifest)),
         bytes: Set(package.bytes.clone()),
         active: Set(true),
-        installed_at: Set(chrono::Utc::now()),
+        installed_at: Set(now),
     };
     // Another host may have installed the same version meanwhile: the unique index says.
     if let Err(err) = plugin_package::Entity::insert(row).exec_without_returning(&txn).await {

@@ -29,15 +29,16 @@ pub struct Period {
 }
 
 impl Period {
-    /// Checks the days: `from` defaults to the first of `to`'s month, `to` to today;
-    /// at most ten years.
+    /// Checks the days: `from` defaults to the first of `to`'s month, `to` to `today`
+    /// (UTC); at most ten years.
     pub fn new(
         from: Option<NaiveDate>,
         to: Option<NaiveDate>,
         campaign: Option<i64>,
         affiliate: Option<i64>,
+        today: NaiveDate,
     ) -> Result<Self> {
-        let to = to.unwrap_or_else(|| Utc::now().date_naive());
+        let to = to.unwrap_or(today);
         let from = from.unwrap_or_else(|| to.with_day0(0).unwrap_or(to));
         if from > to {
             return Err(invalid("from", format!("{from} is after `to` ({to})")));

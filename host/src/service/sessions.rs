@@ -2,6 +2,7 @@
 //! Sessions end at logout, everywhere at once on request, when the password changes
 //! or the affiliate is suspended, and expired ones are removed.
 
+use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect, Set,
     TransactionTrait,
@@ -53,7 +54,13 @@ pub async fn check_credentials(
 /// affiliate is still active with the password just checked, its row locked: a
 /// suspension or a new password committed during the (slow) check wins, and one that
 /// commits after ends this session with the others.
-pub async fn login(db: &DatabaseConnection, passwords: &Passwords, email: &str, password: &str) -> Result<Session> {
+pub async fn login(
+    db: &DatabaseConnection,
+    passwords: &Passwords,
+    email: &str,
+    password: &str,
+    now: DateTime<Utc>,
+) -> Result<Session> {
     let checked = check_credentials(db, passwords, email, password).await?;
     let txn = db.begin().await?;
     let affiliate = affiliate::Entity::find_by_id(checked.id)
@@ -63,7 +70,7 @@ pub async fn login(db: &DatabaseConnection, passwords: &Passwords, email: &str, 
         .filter(|now| now.status == AffiliateStatus::Active.as_str() && now.password_hash == checked.password_hash)
         .ok_or(Error::Unauthorized("the e-mail or the password is wrong"))?;
     let token = hex::encode(rand::random::<[u8; 32]>());
-    let expires_at = chrono::Utc::now() + chrono::Duration::hours(LIFETIME_HOURS);
+    let expires_at = now + chrono::Duration::hours(LIFETIME_HOURS);
     session::ActiveModel {
         token_hash: Set(hash(&token)),
         affiliate_id: Set(affiliate.id),
@@ -73,7 +80,7 @@ pub async fn login(db: &DatabaseConnection, passwords: &Passwords, email: &str, 
     .await?;
     if affiliate.first_login_at.is_none() {
         let mut first: affiliate::ActiveModel = affiliate.clone().into();
-        first.first_login_at = Set(Some(chrono::Utc::now()));
+        first.first_login_at = Set(Some(now));
         first.update(&txn).await?;
     }
     txn.commit().await?;
@@ -81,11 +88,11 @@ pub async fn login(db: &DatabaseConnection, passwords: &Passwords, email: &str, 
 }
 
 /// The affiliate a bearer token belongs to, if the session is live.
-pub async fn affiliate_of(db: &DatabaseConnection, token: &str) -> Result<i64> {
+pub async fn affiliate_of(db: &DatabaseConnection, token: &str, now: DateTime<Utc>) -> Result<i64> {
     session::Entity::find_by_id(hash(token))
         .one(db)
         .await?
-        .filter(|s| s.expires_at > chrono::Utc::now())
+        .filter(|s| s.expires_at > now)
         .map(|s| s.affiliate_id)
         .ok_or(Error::Unauthorized("the session is unknown or expired: log in again"))
 }

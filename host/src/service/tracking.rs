@@ -7,6 +7,7 @@
 //! batches, one multi-row insert per batch, and each request waits until its click
 //! is stored.
 
+use chrono::{DateTime, Utc};
 use std::collections::HashMap;
 use std::hash::BuildHasher;
 
@@ -16,6 +17,7 @@ use serde::Serialize;
 use tokio::sync::{mpsc, oneshot};
 
 use super::config::Config;
+use crate::clock::Clock;
 use crate::db::entity::{campaign, click};
 use crate::domain::affiliate::AffiliateStatus;
 use crate::error::{Error, Result};
@@ -125,16 +127,18 @@ pub struct Tracker {
     /// repeat that lands on another host counts again.
     recent: quick_cache::sync::Cache<u64, (Click, std::time::Instant)>,
     hasher: std::hash::RandomState,
+    clock: Clock,
 }
 
 impl Tracker {
-    /// Starts the click writer on `db`.
-    pub fn start(db: DatabaseConnection) -> Self {
+    /// Starts the click writer on `db`; clicks are stamped by `clock`.
+    pub fn start(db: DatabaseConnection, clock: Clock) -> Self {
         Self {
             writer: ClickWriter::start(db),
             bots: isbot::Bots::default(),
             recent: quick_cache::sync::Cache::new(RECENT_CLICKS),
             hasher: std::hash::RandomState::new(),
+            clock,
         }
     }
 
@@ -174,13 +178,14 @@ impl Tracker {
         }
         let clip = |text: Option<String>| text.map(|t| t.chars().take(2000).collect::<String>());
         let secret = hex::encode(rand::random::<[u8; 16]>());
+        let now = self.clock.now();
         let row = click::ActiveModel {
             campaign_id: Set(campaign.id),
             affiliate_id: Set(affiliate_id),
             visitor: Set(secret.clone()),
             landing_url: Set(clip(landing_url)),
             referrer: Set(clip(referrer)),
-            created_at: Set(chrono::Utc::now()),
+            created_at: Set(now),
             ..Default::default()
         };
         let id = self.writer.write(row).await?;
@@ -197,7 +202,12 @@ impl Tracker {
 
 /// The affiliate a click token credits in `campaign_id`, if the token is genuine,
 /// of that campaign, and within the campaign's cookie lifetime.
-pub async fn attribute(db: &impl ConnectionTrait, campaign: &campaign::Model, token: &str) -> Result<i64> {
+pub async fn attribute(
+    db: &impl ConnectionTrait,
+    campaign: &campaign::Model,
+    token: &str,
+    now: DateTime<Utc>,
+) -> Result<i64> {
     let refused =
         || Error::InvalidInput { field: "click".into(), message: "not a valid click token for this campaign".into() };
     let (id, secret) = token.split_once('.').ok_or_else(refused)?;
@@ -206,7 +216,7 @@ pub async fn attribute(db: &impl ConnectionTrait, campaign: &campaign::Model, to
     if row.visitor != secret || row.campaign_id != campaign.id {
         return Err(refused());
     }
-    if row.created_at + chrono::Duration::days(campaign.cookie_days.into()) < chrono::Utc::now() {
+    if row.created_at + chrono::Duration::days(campaign.cookie_days.into()) < now {
         return Err(Error::InvalidInput {
             field: "click".into(),
             message: "the click is older than the cookie lifetime".into(),
@@ -220,7 +230,11 @@ pub async fn attribute(db: &impl ConnectionTrait, campaign: &campaign::Model, to
 /// cap. Refused with 403 when the campaign takes none, with 429 until the next day
 /// when it has taken its share. Counts attempts, also those refused later (a
 /// duplicate order id, say).
-pub async fn reserve_browser_report(db: &DatabaseConnection, campaign: &campaign::Model) -> Result<()> {
+pub async fn reserve_browser_report(
+    db: &DatabaseConnection,
+    campaign: &campaign::Model,
+    now: DateTime<Utc>,
+) -> Result<()> {
     let cap = campaign.browser_conversions_per_day;
     if cap <= 0 {
         return Err(Error::Forbidden(format!(
@@ -228,7 +242,6 @@ pub async fn reserve_browser_report(db: &DatabaseConnection, campaign: &campaign
             campaign.id
         )));
     }
-    let now = chrono::Utc::now();
     let today = now.date_naive();
     let count = || Expr::col(("browser_report_days", "count"));
     let reserve = Query::insert()

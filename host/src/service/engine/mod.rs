@@ -36,6 +36,7 @@ use self::writer::ConversionWriter;
 use super::blocking::BlockingPool;
 use super::config::Config;
 use super::ids::{Ids, Table};
+use crate::clock::Clock;
 use crate::db::entity::{commission, conversion};
 use crate::db::from_minor;
 use crate::error::{Error, Result};
@@ -161,17 +162,20 @@ pub struct Engine {
     plugins: BlockingPool,
     ids: Ids,
     writer: ConversionWriter,
+    clock: Clock,
 }
 
 impl Engine {
-    /// Starts the writer task on `db` (the writer connection).
-    pub fn start(db: DatabaseConnection, registry: Arc<Registry>) -> Self {
+    /// Starts the writer task on `db` (the writer connection); `clock` says when a
+    /// flagged conversion is reprocessed.
+    pub fn start(db: DatabaseConnection, registry: Arc<Registry>, clock: Clock) -> Self {
         Self {
             writer: ConversionWriter::start(db.clone()),
             plugins: BlockingPool::per_core(PLANS_QUEUED, "conversions being computed"),
             ids: Ids::default(),
             registry,
             db,
+            clock,
         }
     }
 
@@ -205,9 +209,10 @@ impl Engine {
                 message: format!("conversion {id} is {}: only a flagged conversion is reprocessed", row.status),
             });
         }
-        let prepared = prepare::prepare_stored(reader, config, row).await?;
+        let now = self.clock.now();
+        let prepared = prepare::prepare_stored(reader, config, row, now).await?;
         let plan = self.plan(prepared, id).await?;
-        writer::reprocess(&self.db, plan).await
+        writer::reprocess(&self.db, plan, now).await
     }
 
     async fn plan(&self, prepared: Prepared, conversion_id: i64) -> Result<Plan> {

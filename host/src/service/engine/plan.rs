@@ -175,7 +175,7 @@ fn draft(registry: &Registry, prepared: &Prepared, row: &conversion::Model) -> R
         return Err(Flagged { plugin: None, reason });
     };
     let input = sdk::DistributeInput {
-        now: millis(Utc::now()),
+        now: millis(prepared.now),
         conversion: sdk::Conversion {
             id: (row.id as u64).into(),
             campaign: (campaign.id as u64).into(),
@@ -245,7 +245,7 @@ fn draft(registry: &Registry, prepared: &Prepared, row: &conversion::Model) -> R
                     let kind =
                         if matches!(other, sdk::Action::Award { .. }) { "affiliate.award" } else { "affiliate.notify" };
                     let target = ("affiliate", affiliate.get() as i64);
-                    draft.audits.push(entry(&actor, kind, target, None, Some(json(&other))));
+                    draft.audits.push(entry(prepared.now, &actor, kind, target, None, Some(json(&other))));
                 }
             }
         }
@@ -279,7 +279,7 @@ fn commissions(
     ids: Vec<i64>,
 ) -> Result<Vec<commission::Model>> {
     let campaign = &prepared.context.campaign;
-    let now = Utc::now();
+    let now = prepared.now;
     let hold = (campaign.hold_days > 0).then(|| now + chrono::Duration::days(campaign.hold_days.into()));
     let (status, hold_until, waiting_for) = if prepared.new.source == Source::Browser {
         (CommissionStatus::Pending, None, Some(MERCHANT_CONFIRMATION.to_owned()))
@@ -346,7 +346,7 @@ fn approve_all(
                 reason: format!("affiliate {} has no record to decide on", row.affiliate_id),
             })?;
             let input = sdk::ApprovalInput {
-                now: millis(Utc::now()),
+                now: millis(prepared.now),
                 commission: sdk::Commission {
                     id: (row.id as u64).into(),
                     conversion: (row.conversion_id.unwrap_or_default() as u64).into(),

@@ -44,11 +44,18 @@ pub struct Prepared {
     pub(super) commissionable: sdk::Money,
     /// The row to store; its id is the host's, given when it is planned.
     pub(super) row: conversion::Model,
+    /// When it is planned: the plugins' `now`, and where a hold starts.
+    pub(super) now: DateTime<Utc>,
 }
 
 /// Checks a conversion against its campaign, finds who referred it, and reads what
-/// its plan needs.
-pub async fn prepare(db: &DatabaseConnection, config: &Config<'_>, new: NewConversion) -> Result<Prepared> {
+/// its plan needs; it happened at `now`.
+pub async fn prepare(
+    db: &DatabaseConnection,
+    config: &Config<'_>,
+    new: NewConversion,
+    now: DateTime<Utc>,
+) -> Result<Prepared> {
     let campaign = config.campaign(new.campaign).await?;
     if new.total.currency().code() != campaign.currency {
         return Err(Error::InvalidInput {
@@ -56,7 +63,7 @@ pub async fn prepare(db: &DatabaseConnection, config: &Config<'_>, new: NewConve
             message: format!("campaign {} is in {}", campaign.id, campaign.currency),
         });
     }
-    let affiliate = referred_by(db, &campaign, &new).await?;
+    let affiliate = referred_by(db, &campaign, &new, now).await?;
     let commissionable = commissionable(&campaign, &new);
     let row = conversion::Model {
         id: 0,
@@ -88,18 +95,19 @@ pub async fn prepare(db: &DatabaseConnection, config: &Config<'_>, new: NewConve
         failed_version: None,
         source: new.source.as_str().into(),
         superseded_by: None,
-        created_at: Utc::now(),
+        created_at: now,
     };
     let context = context(db, config, &campaign, affiliate, &new.commission_type).await?;
-    Ok(Prepared { context, new, commissionable, row })
+    Ok(Prepared { context, new, commissionable, row, now })
 }
 
 /// A stored conversion prepared again, as it was recorded (its affiliate, amounts and
-/// commissionable total), with the campaign's current configuration.
+/// commissionable total), with the campaign's current configuration, planned at `now`.
 pub(super) async fn prepare_stored(
     db: &DatabaseConnection,
     config: &Config<'_>,
     row: conversion::Model,
+    now: DateTime<Utc>,
 ) -> Result<Prepared> {
     let stored = |what: &str| Error::Database(format!("conversion {}: bad {what}", row.id));
     let campaign = config.campaign(row.campaign_id).await?;
@@ -127,7 +135,7 @@ pub(super) async fn prepare_stored(
     };
     let commissionable = from_minor(row.commissionable_minor, &row.currency)?;
     let context = context(db, config, &campaign, affiliate, &commission_type).await?;
-    Ok(Prepared { context, new, commissionable, row })
+    Ok(Prepared { context, new, commissionable, row, now })
 }
 
 /// The upline, groups, plugins and (for an approval plugin) the earners' facts.
@@ -155,7 +163,12 @@ async fn context(
 /// an assigned coupon code, else the affiliate of the visitor's click token (a
 /// merchant's server reads it from the `upline_<campaign>` cookie). Never the
 /// affiliate of a browser's report of the order: anyone can send one of those.
-async fn referred_by(db: &DatabaseConnection, campaign: &campaign::Model, new: &NewConversion) -> Result<i64> {
+async fn referred_by(
+    db: &DatabaseConnection,
+    campaign: &campaign::Model,
+    new: &NewConversion,
+    now: DateTime<Utc>,
+) -> Result<i64> {
     if let Some(affiliate) = new.affiliate {
         return Ok(affiliate);
     }
@@ -165,7 +178,7 @@ async fn referred_by(db: &DatabaseConnection, campaign: &campaign::Model, new: &
         return Ok(affiliate);
     }
     if let Some(token) = &new.click {
-        return crate::service::tracking::attribute(db, campaign, token).await;
+        return crate::service::tracking::attribute(db, campaign, token, now).await;
     }
     Err(Error::InvalidInput {
         field: "affiliate".into(),

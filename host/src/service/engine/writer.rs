@@ -20,6 +20,7 @@
 use std::collections::HashSet;
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, QueryFilter, QuerySelect, TransactionTrait,
@@ -148,7 +149,15 @@ async fn write_rows(txn: &DatabaseTransaction, plans: &[&Plan]) -> Result<()> {
     }
     for plan in plans {
         for change in &plan.moves {
-            affiliates::assign_group(txn, change.campaign, change.affiliate, change.group, &change.actor).await?;
+            affiliates::assign_group(
+                txn,
+                change.campaign,
+                change.affiliate,
+                change.group,
+                &change.actor,
+                plan.conversion.created_at,
+            )
+            .await?;
         }
     }
     let audits: Vec<audit::ActiveModel> = plans.iter().flat_map(|plan| plan.audits.iter().cloned()).collect();
@@ -174,6 +183,7 @@ pub(super) async fn store_alone(db: &DatabaseConnection, plan: &Plan) -> Result<
 /// conversion; a 409 when the order id is not a browser report's.
 async fn supersede(txn: &DatabaseTransaction, plan: &Plan) -> Result<()> {
     let row = &plan.conversion;
+    let now = row.created_at;
     let duplicate = || Error::Conflict {
         field: "order-id".into(),
         message: format!(
@@ -205,19 +215,20 @@ async fn supersede(txn: &DatabaseTransaction, plan: &Plan) -> Result<()> {
     if freed.rows_affected != 1 {
         return Err(duplicate());
     }
-    lifecycle::retire(txn, &browser, "superseded by the merchant's report of the order", "system").await?;
+    lifecycle::retire(txn, &browser, "superseded by the merchant's report of the order", "system", now).await?;
     if insert_new(txn, [plan.conversion_row()]).await?.is_empty() {
         return Err(duplicate());
     }
     let after = serde_json::json!({"status": "superseded", "superseded-by": row.id});
     let target = ("conversion", browser.id);
-    crate::service::audit::record(txn, "system", "conversion.supersede", target, Some(order.into()), Some(after)).await
+    crate::service::audit::record(txn, now, "system", "conversion.supersede", target, Some(order.into()), Some(after))
+        .await
 }
 
 /// Writes the new plan of a flagged conversion: its status and failure, and, when the
 /// plan succeeded, its commissions. Once: the update is conditional on the conversion
 /// still being flagged, so a concurrent reprocess gets a 409.
-pub(super) async fn reprocess(db: &DatabaseConnection, plan: Plan) -> Result<Recorded> {
+pub(super) async fn reprocess(db: &DatabaseConnection, plan: Plan, now: DateTime<Utc>) -> Result<Recorded> {
     let row = &plan.conversion;
     let txn = db.begin().await?;
     let updated = conversion::Entity::update_many()
@@ -237,8 +248,16 @@ pub(super) async fn reprocess(db: &DatabaseConnection, plan: Plan) -> Result<Rec
     }
     write_rows(&txn, &[&plan]).await?;
     let after = serde_json::json!({"status": row.status, "commissions": plan.commissions.len()});
-    crate::service::audit::record(&txn, "operator", "conversion.reprocess", ("conversion", row.id), None, Some(after))
-        .await?;
+    crate::service::audit::record(
+        &txn,
+        now,
+        "operator",
+        "conversion.reprocess",
+        ("conversion", row.id),
+        None,
+        Some(after),
+    )
+    .await?;
     txn.commit().await?;
     plan.recorded()
 }
