@@ -3,6 +3,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use tokio::net::TcpListener;
 
@@ -11,7 +12,9 @@ use crate::error::{Error, Result};
 use crate::http::serve::serve;
 use crate::http::{AppState, hash_key, router};
 use crate::plugin::Registry;
+use crate::service::config::ConfigCache;
 use crate::service::engine::Engine;
+use crate::service::jobs::Scheduler;
 use crate::service::packages::{self, Existing};
 use crate::service::throttle::{ThrottleSettings, Throttles};
 use crate::service::tracking::Tracker;
@@ -41,6 +44,11 @@ pub struct Settings {
     pub metrics_listen: Option<SocketAddr>,
     /// Where "now" comes from: the system clock, or a test's fake one.
     pub clock: Clock,
+    /// How often due jobs are looked for; `None` runs them only when
+    /// [`Scheduler::run_due`] is called (tests on a fake clock).
+    pub jobs_every: Option<Duration>,
+    /// How long a claim on a job lasts without renewal.
+    pub job_lease: Duration,
 }
 
 impl Settings {
@@ -59,6 +67,8 @@ impl Settings {
             metrics_token: None,
             metrics_listen: None,
             clock: Clock::System,
+            jobs_every: Some(Duration::from_secs(1)),
+            job_lease: Duration::from_secs(60),
         }
     }
 }
@@ -68,6 +78,8 @@ pub struct Application {
     listener: TcpListener,
     metrics: Option<TcpListener>,
     state: AppState,
+    scheduler: Arc<Scheduler>,
+    jobs_every: Option<Duration>,
 }
 
 impl Application {
@@ -101,11 +113,21 @@ impl Application {
             Some(address) => Some(TcpListener::bind(address).await.map_err(Error::io(address.to_string()))?),
             None => None,
         };
+        let cache: Arc<ConfigCache> = Arc::default();
+        let scheduler = Arc::new(Scheduler::new(
+            db.clone(),
+            registry.clone(),
+            cache.clone(),
+            engine.clone(),
+            settings.clock.clone(),
+            settings.job_lease,
+        ));
+        scheduler.ensure().await?;
         let state = AppState {
             registry: registry.clone(),
             reader: crate::db::connect_reader(&url, &db).await?,
             db: db.clone(),
-            cache: Arc::default(),
+            cache,
             tracker: Arc::new(Tracker::start(db.clone(), settings.clock.clone())),
             engine,
             throttles: Arc::new(Throttles::new(&settings.throttles)),
@@ -115,7 +137,7 @@ impl Application {
             trust_forwarded_for: settings.trust_forwarded_for,
             clock: settings.clock.clone(),
         };
-        Ok(Self { listener, metrics, state })
+        Ok(Self { listener, metrics, state, scheduler, jobs_every: settings.jobs_every })
     }
 
     /// The port the server listens on.
@@ -128,9 +150,17 @@ impl Application {
         self.metrics.as_ref().and_then(|listener| listener.local_addr().ok()).map(|addr| addr.port())
     }
 
+    /// The scheduler of this server's jobs.
+    pub fn scheduler(&self) -> Arc<Scheduler> {
+        self.scheduler.clone()
+    }
+
     /// Serves until the process is stopped.
     pub async fn run(self) -> Result<()> {
         tokio::spawn(housekeeping(self.state.clone()));
+        if let Some(every) = self.jobs_every {
+            self.scheduler.spawn(every);
+        }
         let stop = async {
             let _ = tokio::signal::ctrl_c().await;
         };
@@ -142,18 +172,13 @@ impl Application {
     }
 }
 
-/// Every minute: approves held commissions whose hold is over, removes expired
-/// sessions, and lets the rate limiters forget idle clients.
+/// Every minute: removes expired sessions and lets the rate limiters forget idle
+/// clients (this host's memory; what the database must do later is a job).
 async fn housekeeping(state: AppState) {
-    let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+    let mut tick = tokio::time::interval(Duration::from_secs(60));
     loop {
         tick.tick().await;
         let now = state.clock.now();
-        match crate::service::lifecycle::release_due(&state.db, now).await {
-            Ok(0) => {}
-            Ok(released) => tracing::info!(released, "held commissions approved"),
-            Err(err) => tracing::error!(error = %err, "releasing held commissions"),
-        }
         if let Err(err) = crate::service::sessions::remove_expired(&state.db, now).await {
             tracing::error!(error = %err, "removing expired sessions");
         }

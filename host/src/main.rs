@@ -61,6 +61,10 @@ enum Command {
         /// Serve `/metrics` (without a token) on this address of its own, e.g. 127.0.0.1:9090.
         #[arg(long, env = "UPLINE_METRICS_LISTEN")]
         metrics_listen: Option<SocketAddr>,
+        /// Seconds a host's claim on a job lasts without renewal: after a host dies, its
+        /// job waits this long before another host takes it over.
+        #[arg(long, env = "UPLINE_JOB_LEASE_SECS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=3600))]
+        job_lease_secs: u64,
     },
     /// Creates or upgrades the database schema.
     Migrate {
@@ -177,7 +181,9 @@ fn main() -> anyhow::Result<()> {
             trust_forwarded_for,
             metrics_token,
             metrics_listen,
+            job_lease_secs,
         } => serve(Settings {
+            job_lease: std::time::Duration::from_secs(job_lease_secs),
             database_url,
             install,
             demo,

@@ -18,6 +18,7 @@ mod m20261129_000007_report_indexes;
 mod m20261129_000008_reversals_follow_originals;
 mod m20261130_000009_plans;
 mod m20261130_000010_plugin_limits;
+mod m20261201_000011_time;
 
 /// Runs the migrations.
 pub struct Migrator;
@@ -36,6 +37,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000008_reversals_follow_originals::Migration),
             Box::new(m20261130_000009_plans::Migration),
             Box::new(m20261130_000010_plugin_limits::Migration),
+            Box::new(m20261201_000011_time::Migration),
         ]
     }
 }

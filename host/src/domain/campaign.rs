@@ -1,8 +1,11 @@
 //! Campaigns and their commission settings, parsed from requests into valid values.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 use upline_types::{CommissionType, Currency, TierRule, TierSetting};
 
+use super::schedule::{PeriodKind, Recurrence, Zone};
 use crate::error::{Error, Result};
 
 /// Which click a conversion is credited to when a visitor clicked several links.
@@ -75,6 +78,15 @@ pub struct CampaignSettings {
     /// Browser-reported conversions accepted per day (UTC), 0 to 1,000,000; 0 turns
     /// them off.
     pub browser_conversions_per_day: u32,
+    /// The time zone its periods and schedules are computed in.
+    pub time_zone: Zone,
+    /// Day of the month (1 to 28) the previous month is closed.
+    pub period_close_day: u8,
+    /// When its `bonus-rules` plugins evaluate every affiliate.
+    pub reward_period: PeriodKind,
+    /// How often a subscription started by a conversion of each commission type pays
+    /// (types without one start none).
+    pub recurrences: BTreeMap<String, Recurrence>,
 }
 
 /// Where a campaign's referral links may send a visitor: the landing URL, and the
@@ -208,6 +220,28 @@ pub struct CampaignRequest {
     #[serde(default = "defaults::browser_conversions_per_day")]
     #[schema(default = 1000)]
     browser_conversions_per_day: u32,
+    /// IANA time zone (e.g. `Europe/Amsterdam`) its months, weeks and schedules are
+    /// computed in.
+    #[serde(default = "defaults::time_zone")]
+    #[schema(default = "UTC")]
+    time_zone: String,
+    /// Day of the month, 1 to 28, on which the previous month is closed (its
+    /// `carryover` plugins book their adjustments), at midnight in the time zone.
+    #[serde(default = "defaults::period_close_day")]
+    #[schema(default = 1)]
+    period_close_day: u8,
+    /// When its `bonus-rules` plugins evaluate every affiliate with the `period-end`
+    /// trigger: at the end of each `day`, `week`, `month`, `quarter` or `year`.
+    #[serde(default = "defaults::reward_period")]
+    #[schema(default = "month")]
+    reward_period: PeriodKind,
+    /// Per commission type that starts subscriptions (`sale`, `action:<code>`), how
+    /// often they pay: `none`, `every-15-minutes`, `every-4-hours`, `daily`, `weekly`,
+    /// `every-<n>-days` (1 to 3650), `monthly`, `quarterly`, `semi-annual`, `yearly`,
+    /// or `varied` (the merchant reports each payment). Each payment pays the
+    /// `recurring` commission type's tiers.
+    #[serde(default)]
+    recurrences: Option<BTreeMap<String, String>>,
 }
 
 mod defaults {
@@ -225,6 +259,15 @@ mod defaults {
     }
     pub fn approval() -> super::Approval {
         super::Approval::Automatic
+    }
+    pub fn time_zone() -> String {
+        "UTC".into()
+    }
+    pub fn period_close_day() -> u8 {
+        1
+    }
+    pub fn reward_period() -> super::PeriodKind {
+        super::PeriodKind::Month
     }
 }
 
@@ -257,6 +300,20 @@ impl CampaignRequest {
         }
         let destinations =
             Destinations::parse(self.landing_url.as_deref(), self.allowed_hosts.as_deref().unwrap_or_default())?;
+        if !(1..=28).contains(&self.period_close_day) {
+            return Err(invalid("period-close-day", "must be between 1 and 28 (every month has it)"));
+        }
+        let mut recurrences = BTreeMap::new();
+        for (kind, recurrence) in self.recurrences.unwrap_or_default() {
+            let field = format!("recurrences.{kind}");
+            if parse_commission_type(&field, &kind)? == CommissionType::Recurring {
+                return Err(invalid(&field, "a recurring payment starts no subscription of its own"));
+            }
+            let recurrence: Recurrence = recurrence.parse().map_err(|err: String| invalid(&field, err))?;
+            if recurrence != Recurrence::None {
+                recurrences.insert(kind, recurrence);
+            }
+        }
         Ok(CampaignSettings {
             name: name("name", &self.name)?,
             currency,
@@ -271,6 +328,10 @@ impl CampaignRequest {
             approval: self.approval,
             destinations,
             browser_conversions_per_day: self.browser_conversions_per_day,
+            time_zone: Zone::parse("time-zone", &self.time_zone)?,
+            period_close_day: self.period_close_day,
+            reward_period: self.reward_period,
+            recurrences,
         })
     }
 }

@@ -55,6 +55,66 @@ pub struct ConversionRequest {
     /// Free-form fields: at most 50, names up to 100 and values up to 1000 bytes.
     #[serde(default)]
     custom_fields: BTreeMap<String, String>,
+    /// Starts a subscription: each later payment pays the campaign's `recurring`
+    /// commissions, as often as the campaign's `recurrences` says for this
+    /// conversion's commission type.
+    #[serde(default)]
+    subscription: Option<SubscriptionRequest>,
+}
+
+/// A subscription a conversion starts.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct SubscriptionRequest {
+    /// The merchant's id for it (1 to 200 characters), unique per campaign: its
+    /// payments, cancellation and reported payments are addressed by it.
+    id: String,
+    /// When it began, if before this conversion (a subscription moved from another
+    /// system): payments fall due from then, and those already due are paid at once.
+    #[serde(default)]
+    started_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// No payment falls due after this time.
+    #[serde(default)]
+    ends_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// At most this many payments after the start (1 to 100000).
+    #[serde(default)]
+    max_payments: Option<u32>,
+}
+
+/// A checked subscription request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SubscriptionTerms {
+    /// The merchant's id.
+    pub id: String,
+    /// When payments count from (the conversion's time unless given).
+    pub started_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// No payment after this time.
+    pub ends_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// At most this many payments.
+    pub max_payments: Option<u32>,
+}
+
+impl SubscriptionRequest {
+    fn parse(self) -> Result<SubscriptionTerms> {
+        let id = self.id.trim().to_owned();
+        if id.is_empty() || id.len() > 200 {
+            return Err(invalid("subscription.id", "must be 1 to 200 characters"));
+        }
+        if self.max_payments.is_some_and(|n| !(1..=100_000).contains(&n)) {
+            return Err(invalid("subscription.max-payments", "must be between 1 and 100000"));
+        }
+        if let (Some(start), Some(end)) = (self.started_at, self.ends_at)
+            && end <= start
+        {
+            return Err(invalid("subscription.ends-at", "must be after `started-at`"));
+        }
+        Ok(SubscriptionTerms {
+            id,
+            started_at: self.started_at,
+            ends_at: self.ends_at,
+            max_payments: self.max_payments,
+        })
+    }
 }
 
 fn sale() -> String {
@@ -113,6 +173,8 @@ pub struct NewConversion {
     pub discount: Money,
     /// Free-form fields.
     pub custom_fields: BTreeMap<String, String>,
+    /// The subscription it starts, if any.
+    pub subscription: Option<SubscriptionTerms>,
 }
 
 impl ConversionRequest {
@@ -161,6 +223,7 @@ impl ConversionRequest {
             tax: money("tax", self.tax)?,
             discount: money("discount", self.discount)?,
             custom_fields: self.custom_fields,
+            subscription: self.subscription.map(SubscriptionRequest::parse).transpose()?,
         })
     }
 }

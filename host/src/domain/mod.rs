@@ -5,6 +5,7 @@ pub mod affiliate;
 pub mod campaign;
 pub mod conversion;
 pub mod money;
+pub mod schedule;
 mod status;
 
 pub use status::{CommissionStatus, IllegalTransition};

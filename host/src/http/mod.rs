@@ -7,6 +7,7 @@ mod campaigns;
 mod conversions;
 mod coupons;
 mod error;
+mod jobs;
 mod lifecycle;
 pub mod openapi;
 mod operator_keys;
@@ -14,6 +15,7 @@ mod panel;
 mod plugins;
 mod reports;
 pub mod serve;
+mod subscriptions;
 mod tracking;
 
 use std::net::{IpAddr, SocketAddr};
@@ -133,6 +135,8 @@ fn api(state: &AppState) -> OpenApiRouter<AppState> {
         .merge(conversions::router())
         .merge(coupons::router())
         .merge(lifecycle::router())
+        .merge(subscriptions::router())
+        .merge(jobs::router())
         .merge(reports::router());
     let operator = openapi::secured(operator, openapi::OPERATOR_KEY)
         .route_layer(middleware::from_fn_with_state(state.clone(), require_operator));

@@ -44,7 +44,7 @@ pub const METRICS_TOKEN: &str = "metrics-token";
         (name = "lifecycle", description = "Approving, declining and paying commissions; refunds"),
         (name = "panel", description = "The affiliate panel: an affiliate's own data"),
         (name = "tracking", description = "Public tracking: referral links, clicks and the page snippet"),
-        (name = "operations", description = "Health, metrics and this document"),
+        (name = "operations", description = "Health, metrics, operator keys, jobs and this document"),
     )
 )]
 pub struct ApiDoc;

@@ -232,9 +232,14 @@ pub async fn group_of(db: &impl ConnectionTrait, campaign_id: i64, affiliate_id:
         .filter(membership::Column::CampaignId.eq(campaign_id))
         .one(db)
         .await?;
-    if let Some(membership) = membership {
-        return Ok(membership.group_id);
+    match membership {
+        Some(membership) => Ok(membership.group_id),
+        None => default_group(db, campaign_id).await,
     }
+}
+
+/// The campaign's default group.
+pub async fn default_group(db: &impl ConnectionTrait, campaign_id: i64) -> Result<i64> {
     commission_group::Entity::find()
         .filter(commission_group::Column::CampaignId.eq(campaign_id))
         .filter(commission_group::Column::IsDefault.eq(true))

@@ -1,6 +1,8 @@
 //! Campaigns, their commission groups and the groups' tier rates.
 
 use chrono::{DateTime, Utc};
+use std::collections::BTreeMap;
+
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
     QuerySelect, Set, SqlErr, TransactionTrait,
@@ -11,6 +13,7 @@ use upline_types::{Currency, TierRule, TierSetting};
 use super::audit::json;
 use crate::db::entity::{campaign, commission_group, tier_rate};
 use crate::domain::campaign::{CampaignSettings, Destinations, Rates, commission_type_key, parse_commission_type};
+use crate::domain::schedule::{Recurrence, Zone};
 use crate::error::{Error, Result};
 
 /// A campaign as the API shows it: its settings and its groups.
@@ -66,6 +69,12 @@ fn apply(row: &mut campaign::ActiveModel, settings: CampaignSettings) {
     row.browser_conversions_per_day = Set(settings.browser_conversions_per_day as i32);
     row.landing_url = Set(settings.destinations.landing_url().map(ToString::to_string));
     row.allowed_hosts = Set(Some(json(&settings.destinations.allowed_hosts())));
+    row.time_zone = Set(settings.time_zone.name().to_owned());
+    row.period_close_day = Set(settings.period_close_day.into());
+    row.reward_period = Set(settings.reward_period.as_str().into());
+    let recurrences: BTreeMap<&String, String> =
+        settings.recurrences.iter().map(|(kind, recurrence)| (kind, recurrence.to_string())).collect();
+    row.recurrences = Set(Some(json(&recurrences)));
 }
 
 /// Where the stored campaign's referral links may lead.
@@ -76,12 +85,28 @@ pub fn destinations(campaign: &campaign::Model) -> Destinations {
     Destinations::parse(campaign.landing_url.as_deref(), &hosts).unwrap_or_default()
 }
 
-/// Creates a campaign with a default group named `Default`.
+/// The campaign's time zone.
+pub fn zone(campaign: &campaign::Model) -> Result<Zone> {
+    Zone::stored(&campaign.time_zone)
+}
+
+/// How often a subscription started by a conversion of `commission_type` (`sale`,
+/// `action:<code>`) pays in the campaign: `none` unless its `recurrences` say.
+pub fn recurrence(campaign: &campaign::Model, commission_type: &str) -> Result<Recurrence> {
+    let stored = campaign.recurrences.as_ref().and_then(|map| map.get(commission_type)).and_then(|v| v.as_str());
+    stored.map_or(Ok(Recurrence::None), |text| {
+        text.parse().map_err(|err: String| Error::Database(format!("campaign {}: {err}", campaign.id)))
+    })
+}
+
+/// Creates a campaign with a default group named `Default`, and schedules its
+/// period jobs.
 pub async fn create(db: &DatabaseConnection, settings: CampaignSettings, now: DateTime<Utc>) -> Result<Campaign> {
     let txn = db.begin().await?;
     let mut row = campaign::ActiveModel { created_at: Set(now), ..Default::default() };
     apply(&mut row, settings);
     let row = row.insert(&txn).await?;
+    super::jobs::schedule_campaign(&txn, &row).await?;
     insert_group(&txn, row.id, "Default", true, now).await?;
     let created = load(&txn, row).await?;
     super::audit::record(
@@ -124,7 +149,9 @@ pub async fn update(
     let before = load(&txn, row.clone()).await?;
     let mut changed: campaign::ActiveModel = row.into();
     apply(&mut changed, settings);
-    let after = load(&txn, changed.update(&txn).await?).await?;
+    let updated = changed.update(&txn).await?;
+    super::jobs::reschedule_campaign(&txn, &updated, now).await?;
+    let after = load(&txn, updated).await?;
     super::audit::record(
         &txn,
         now,

@@ -55,12 +55,12 @@ async fn version(db: &impl ConnectionTrait) -> Result<i64> {
     Ok(row.try_get("", "version")?)
 }
 
-/// A campaign's enabled plugins with a conversion hook (distribute, approve,
-/// bonus-rules), in call order, each with its checked configuration.
+/// A campaign's enabled plugins with a hook the host calls (distribute, approve,
+/// bonus-rules, carryover), in call order, each with its checked configuration.
 pub struct Plugins(Vec<(Arc<LoadedPlugin>, Invocation)>);
 
 impl Plugins {
-    const HOOKS: [Hook; 3] = [Hook::Distribute, Hook::Approve, Hook::BonusRules];
+    const HOOKS: [Hook; 4] = [Hook::Distribute, Hook::Approve, Hook::BonusRules, Hook::Carryover];
 
     async fn load(db: &impl ConnectionTrait, registry: &Registry, campaign_id: i64) -> Result<Result<Self, String>> {
         let bindings = plugin_binding::Entity::find()

@@ -14,6 +14,7 @@ use crate::db::entity::campaign;
 use crate::domain::affiliate::hash_password;
 use crate::domain::campaign::{Approval, Attribution, CampaignSettings, Destinations, Rates};
 use crate::domain::conversion::NewConversion;
+use crate::domain::schedule::{PeriodKind, Zone};
 use crate::error::Result;
 use crate::plugin::Registry;
 
@@ -47,6 +48,10 @@ pub async fn seed(
             approval: Approval::Automatic,
             destinations: Destinations::parse(Some("https://shop.example/"), &["*.shop.example".into()])?,
             browser_conversions_per_day: 1000,
+            time_zone: Zone::parse("time-zone", "Europe/Amsterdam")?,
+            period_close_day: 1,
+            reward_period: PeriodKind::Month,
+            recurrences: Default::default(),
         },
         now,
     )
@@ -109,6 +114,7 @@ pub async fn seed(
             tax: money("0"),
             discount: money("0"),
             custom_fields: Default::default(),
+            subscription: None,
         };
         engine.record(prepare(db, &config, sale, now).await?).await?;
     }

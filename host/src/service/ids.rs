@@ -1,4 +1,4 @@
-//! Ids for conversions and commissions, handed out by the host before their rows are
+//! Ids for conversions, commissions and subscriptions, handed out by the host before their rows are
 //! written: plugins see them while the plan is made, with no transaction open.
 //!
 //! Ids come in blocks from the table's own sequence, so rows inserted without an id
@@ -24,6 +24,8 @@ pub enum Table {
     Conversions,
     /// `commissions`.
     Commissions,
+    /// `subscriptions`.
+    Subscriptions,
 }
 
 impl Table {
@@ -31,6 +33,7 @@ impl Table {
         match self {
             Table::Conversions => "conversions",
             Table::Commissions => "commissions",
+            Table::Subscriptions => "subscriptions",
         }
     }
 }
@@ -40,6 +43,7 @@ impl Table {
 pub struct Ids {
     conversions: Mutex<VecDeque<i64>>,
     commissions: Mutex<VecDeque<i64>>,
+    subscriptions: Mutex<VecDeque<i64>>,
 }
 
 impl Ids {
@@ -48,6 +52,7 @@ impl Ids {
         let mut free = match table {
             Table::Conversions => self.conversions.lock().await,
             Table::Commissions => self.commissions.lock().await,
+            Table::Subscriptions => self.subscriptions.lock().await,
         };
         let mut ids = Vec::with_capacity(n);
         while ids.len() < n {

@@ -8,8 +8,8 @@ use std::collections::{HashMap, HashSet};
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{BinOper, Expr, ExprTrait};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set, TransactionTrait,
 };
 use serde::Serialize;
 use upline_types::{Money, round_running};
@@ -130,43 +130,51 @@ pub async fn release_due(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<
     let mut released = 0;
     loop {
         let txn = db.begin().await?;
-        let due: Vec<i64> = commission::Entity::find()
-            .select_only()
-            .column(commission::Column::Id)
-            .filter(commission::Column::Status.eq(CommissionStatus::Pending.as_str()))
-            .filter(commission::Column::HoldUntil.lte(now))
-            .filter(commission::Column::WaitingFor.is_null())
-            .filter(commission::Column::ReversesId.is_null())
-            .order_by_asc(commission::Column::Id)
-            .limit(CHUNK as u64)
-            .into_tuple()
-            .all(&txn)
-            .await?;
-        let approved: Vec<i64> = commission::Entity::update_many()
-            .col_expr(commission::Column::Status, Expr::value(CommissionStatus::Approved.as_str()))
-            .col_expr(commission::Column::UpdatedAt, Expr::value(now))
-            .filter(commission::Column::Id.is_in(due.iter().copied()))
-            .filter(commission::Column::Status.eq(CommissionStatus::Pending.as_str()))
-            .exec_with_returning(&txn)
-            .await?
-            .into_iter()
-            .map(|row| row.id)
-            .collect();
-        carry_reversals(&txn, &approved, CommissionStatus::Approved, now).await?;
-        let entries = approved
-            .iter()
-            .map(|id| {
-                let change = (Some(json(&"pending")), Some(json(&"approved")));
-                audit::entry(now, "system", "commission.release", ("commission", *id), change.0, change.1)
-            })
-            .collect();
-        audit::record_all(&txn, entries).await?;
+        let (approved, more) = release_chunk(&txn, now).await?;
         txn.commit().await?;
-        released += approved.len() as u64;
-        if due.len() < CHUNK {
+        released += approved;
+        if !more {
             return Ok(released);
         }
     }
+}
+
+/// Approves up to [`CHUNK`] held commissions whose hold is over at `now`, with their
+/// pending reversals, in the caller's transaction. Returns how many were approved,
+/// and whether more may be due.
+pub async fn release_chunk(txn: &DatabaseTransaction, now: DateTime<Utc>) -> Result<(u64, bool)> {
+    let due: Vec<i64> = commission::Entity::find()
+        .select_only()
+        .column(commission::Column::Id)
+        .filter(commission::Column::Status.eq(CommissionStatus::Pending.as_str()))
+        .filter(commission::Column::HoldUntil.lte(now))
+        .filter(commission::Column::WaitingFor.is_null())
+        .filter(commission::Column::ReversesId.is_null())
+        .order_by_asc(commission::Column::Id)
+        .limit(CHUNK as u64)
+        .into_tuple()
+        .all(txn)
+        .await?;
+    let approved: Vec<i64> = commission::Entity::update_many()
+        .col_expr(commission::Column::Status, Expr::value(CommissionStatus::Approved.as_str()))
+        .col_expr(commission::Column::UpdatedAt, Expr::value(now))
+        .filter(commission::Column::Id.is_in(due.iter().copied()))
+        .filter(commission::Column::Status.eq(CommissionStatus::Pending.as_str()))
+        .exec_with_returning(txn)
+        .await?
+        .into_iter()
+        .map(|row| row.id)
+        .collect();
+    carry_reversals(txn, &approved, CommissionStatus::Approved, now).await?;
+    let entries = approved
+        .iter()
+        .map(|id| {
+            let change = (Some(json(&"pending")), Some(json(&"approved")));
+            audit::entry(now, "system", "commission.release", ("commission", *id), change.0, change.1)
+        })
+        .collect();
+    audit::record_all(txn, entries).await?;
+    Ok((approved.len() as u64, due.len() == CHUNK))
 }
 
 /// The commissions with `ids`, in that order; a missing one is a 404.

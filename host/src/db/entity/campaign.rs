@@ -41,6 +41,17 @@ pub struct Model {
     /// `*.example.com` for the subdomains of example.com).
     #[schema(value_type = Option<Vec<String>>)]
     pub allowed_hosts: Option<Json>,
+    /// IANA time zone its periods and schedules are computed in.
+    pub time_zone: String,
+    /// Day of the month (1 to 28) the previous month is closed (negative carryover).
+    pub period_close_day: i32,
+    /// `day`, `week`, `month`, `quarter` or `year`: when its `bonus-rules` plugins
+    /// evaluate every affiliate (`period-end`).
+    pub reward_period: String,
+    /// Per commission type (`sale`, `action:<code>`), how often a subscription that
+    /// such a conversion starts pays (`monthly`, `every-10-days`, `varied`, ...).
+    #[schema(value_type = Option<std::collections::BTreeMap<String, String>>)]
+    pub recurrences: Option<Json>,
     /// When it was created.
     #[schema(value_type = chrono::DateTime<chrono::Utc>)]
     pub created_at: DateTimeUtc,

@@ -15,7 +15,7 @@ pub struct Model {
     pub affiliate_id: Option<i64>,
     /// The click it was attributed to.
     pub click_id: Option<i64>,
-    /// `sale` or `action`.
+    /// `sale`, `action` or `recurring` (a subscription's payment).
     pub kind: String,
     /// The action code of an action.
     pub action_code: Option<String>,
@@ -54,6 +54,10 @@ pub struct Model {
     pub source: String,
     /// The server-reported conversion that superseded this browser-reported one.
     pub superseded_by: Option<i64>,
+    /// The subscription it is a payment of.
+    pub subscription_id: Option<i64>,
+    /// Which payment of it (1 for the first after the start).
+    pub payment_number: Option<i32>,
     /// When it was tracked.
     pub created_at: DateTimeUtc,
 }

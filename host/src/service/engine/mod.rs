@@ -29,7 +29,8 @@ mod prepare;
 mod writer;
 
 pub use plan::Flagged;
-pub use prepare::{Prepared, prepare};
+pub(crate) use plan::by_approval_setting;
+pub use prepare::{Prepared, prepare, prepare_payment};
 
 use self::plan::Plan;
 use self::writer::ConversionWriter;
@@ -74,6 +75,11 @@ pub struct ConversionView {
     pub failed_plugin: Option<String>,
     /// `server` or `browser` (whose commissions wait for the merchant's confirmation).
     pub source: String,
+    /// The subscription it started (payment 0) or is a payment of.
+    pub subscription: Option<i64>,
+    /// Which payment of the subscription: 0 for the conversion that started it,
+    /// none for one the merchant reported of a `varied` subscription.
+    pub payment_number: Option<i32>,
 }
 
 impl ConversionView {
@@ -89,6 +95,8 @@ impl ConversionView {
             error: row.error.clone(),
             failed_plugin: row.failed_plugin.as_ref().map(|id| trail(id, row.failed_version.as_deref())),
             source: row.source.clone(),
+            subscription: row.subscription_id,
+            payment_number: row.payment_number,
         })
     }
 }
@@ -152,6 +160,19 @@ impl CommissionView {
     }
 }
 
+/// A planned conversion, for a job to write inside its own transaction.
+pub struct Planned(Plan);
+
+impl Planned {
+    /// Writes it in `txn`; `None`, writing nothing, when its order id is taken.
+    pub async fn write_in(&self, txn: &sea_orm::DatabaseTransaction) -> Result<Option<Recorded>> {
+        match writer::write_in(txn, &self.0).await? {
+            true => self.0.recorded().map(Some),
+            false => Ok(None),
+        }
+    }
+}
+
 /// Conversions waiting for a plan beyond those being planned (past it, 503).
 const PLANS_QUEUED: usize = 4096;
 
@@ -187,6 +208,13 @@ impl Engine {
         let recorded = self.writer.record(plan).await?;
         metrics::counter!("upline_conversions_total", "status" => recorded.conversion.status.clone()).increment(1);
         Ok(recorded)
+    }
+
+    /// Plans a prepared conversion (a subscription's payment) for a job to write in
+    /// its own transaction, with [`Planned::write_in`].
+    pub async fn plan_for_job(&self, prepared: Prepared) -> Result<Planned> {
+        let id = self.ids.one(&self.db, Table::Conversions).await?;
+        Ok(Planned(self.plan(prepared, id).await?))
     }
 
     /// What recording a prepared conversion would store: its plan, with ids 0,

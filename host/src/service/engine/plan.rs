@@ -5,13 +5,13 @@
 
 use std::sync::Arc;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use sea_orm::{ActiveModelTrait, DatabaseConnection, IntoActiveModel};
 use upline_types as sdk;
 
 use super::prepare::Prepared;
 use super::{CommissionView, ConversionView, Recorded};
-use crate::db::entity::{audit, commission, conversion};
+use crate::db::entity::{audit, campaign, commission, conversion, job, subscription};
 use crate::db::to_minor;
 use crate::domain::CommissionStatus;
 use crate::domain::campaign::{Approval, commission_type_key};
@@ -66,16 +66,28 @@ pub(super) struct Plan {
     pub(super) moves: Vec<GroupMove>,
     /// Awards and notifications, recorded in the audit log.
     pub(super) audits: Vec<audit::ActiveModel>,
+    /// The subscription the conversion starts, and the job that pays it (none for a
+    /// `varied` one, whose payments the merchant reports).
+    pub(super) subscription: Option<(subscription::Model, Option<job::Model>)>,
 }
 
 impl Plan {
     /// The conversion flagged: stored with the failure, no commissions.
-    fn flagged(mut conversion: conversion::Model, flagged: Flagged) -> Self {
+    fn flagged(mut conversion: conversion::Model, flagged: Flagged, prepared: &Prepared) -> Self {
         tracing::warn!(conversion = conversion.id, reason = %flagged.reason, "conversion flagged");
         conversion.status = FAILED.into();
         conversion.error = Some(flagged.reason);
         (conversion.failed_plugin, conversion.failed_version) = flagged.plugin.unzip();
-        Self { conversion, commissions: vec![], moves: vec![], audits: vec![] }
+        let subscription = prepared.subscription.clone().map(|row| (row, None));
+        Self { conversion, commissions: vec![], moves: vec![], audits: vec![], subscription }
+    }
+
+    /// With `job` paying its subscription.
+    fn with_job(mut self, job: Option<job::Model>) -> Self {
+        if let Some((_, paying)) = self.subscription.as_mut() {
+            *paying = job;
+        }
+        self
     }
 
     /// Its rows as active models to insert.
@@ -106,8 +118,9 @@ pub(super) async fn plan(
     prepared: Prepared,
     conversion_id: i64,
 ) -> Result<Plan> {
+    let mut prepared = prepared;
     // Processed unless the plan fails (a stored, flagged row is planned afresh).
-    let row = conversion::Model {
+    let mut row = conversion::Model {
         id: conversion_id,
         status: PROCESSED.into(),
         error: None,
@@ -115,6 +128,16 @@ pub(super) async fn plan(
         failed_version: None,
         ..prepared.row.clone()
     };
+    let mut subscription_job = None;
+    if let Some(subscription) = prepared.subscription.as_mut() {
+        subscription.id = match conversion_id {
+            0 => 0,
+            _ => ids.one(db, Table::Subscriptions).await?,
+        };
+        subscription.conversion_id = conversion_id;
+        (row.subscription_id, row.payment_number) = (Some(subscription.id), Some(0));
+        subscription_job = crate::service::jobs::paying(&prepared.context.campaign, subscription)?;
+    }
     let prepared = Arc::new(prepared);
     let drafted = {
         let (registry, prepared, row) = (registry.clone(), prepared.clone(), row.clone());
@@ -122,7 +145,7 @@ pub(super) async fn plan(
     };
     let draft = match drafted {
         Ok(draft) => draft,
-        Err(flagged) => return Ok(Plan::flagged(row, flagged)),
+        Err(flagged) => return Ok(Plan::flagged(row, flagged, &prepared).with_job(subscription_job)),
     };
     let commission_ids = match conversion_id {
         0 => vec![0; draft.lines.len()],
@@ -136,10 +159,11 @@ pub(super) async fn plan(
         };
         commissions = match decided {
             Ok(decided) => decided,
-            Err(flagged) => return Ok(Plan::flagged(row, flagged)),
+            Err(flagged) => return Ok(Plan::flagged(row, flagged, &prepared).with_job(subscription_job)),
         };
     }
-    Ok(Plan { conversion: row, commissions, moves: draft.moves, audits: draft.audits })
+    let subscription = prepared.subscription.clone().map(|row| (row, subscription_job));
+    Ok(Plan { conversion: row, commissions, moves: draft.moves, audits: draft.audits, subscription })
 }
 
 /// One commission a plugin decided, before it has an id and a status.
@@ -280,17 +304,12 @@ fn commissions(
 ) -> Result<Vec<commission::Model>> {
     let campaign = &prepared.context.campaign;
     let now = prepared.now;
-    let hold = (campaign.hold_days > 0).then(|| now + chrono::Duration::days(campaign.hold_days.into()));
     let (status, hold_until, waiting_for) = if prepared.new.source == Source::Browser {
         (CommissionStatus::Pending, None, Some(MERCHANT_CONFIRMATION.to_owned()))
     } else if approval_plugin(prepared).is_some() {
-        (CommissionStatus::Pending, hold, None)
-    } else if campaign.approval == Approval::Manual.as_str() {
-        (CommissionStatus::Pending, None, Some(MANUAL.to_owned()))
-    } else if hold.is_some() {
-        (CommissionStatus::Pending, hold, None)
+        (CommissionStatus::Pending, hold(campaign, now), None)
     } else {
-        (CommissionStatus::Pending.approve()?, None, None)
+        by_approval_setting(campaign, now)?
     };
     lines
         .into_iter()
@@ -320,6 +339,27 @@ fn commissions(
             })
         })
         .collect()
+}
+
+/// When a commission made at `now` is released, if the campaign holds commissions.
+fn hold(campaign: &campaign::Model, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    (campaign.hold_days > 0).then(|| now + chrono::Duration::days(campaign.hold_days.into()))
+}
+
+/// The status, hold and awaited event the campaign's approval setting gives a new
+/// commission made at `now`: waiting for an operator (`manual`), held until the hold
+/// ends, or approved at once.
+pub(crate) fn by_approval_setting(
+    campaign: &campaign::Model,
+    now: DateTime<Utc>,
+) -> Result<(CommissionStatus, Option<DateTime<Utc>>, Option<String>)> {
+    Ok(if campaign.approval == Approval::Manual.as_str() {
+        (CommissionStatus::Pending, None, Some(MANUAL.to_owned()))
+    } else if let Some(until) = hold(campaign, now) {
+        (CommissionStatus::Pending, Some(until), None)
+    } else {
+        (CommissionStatus::Pending.approve()?, None, None)
+    })
 }
 
 /// The campaign's approval plugin, unless the conversion is a browser's report

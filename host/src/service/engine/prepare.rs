@@ -8,14 +8,17 @@ use chrono::{DateTime, Utc};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
 use upline_types as sdk;
 
-use crate::db::entity::{affiliate, campaign, conversion};
+use crate::db::entity::{affiliate, campaign, conversion, subscription};
 use crate::db::{from_minor, to_minor};
-use crate::domain::campaign::parse_commission_type;
-use crate::domain::conversion::{NewConversion, Source};
+use crate::domain::campaign::{commission_type_key, parse_commission_type};
+use crate::domain::conversion::{NewConversion, Source, SubscriptionTerms};
+use crate::domain::schedule::Recurrence;
 use crate::error::{Error, Result};
 use crate::plugin::Hook;
 use crate::service::audit::json;
+use crate::service::campaigns;
 use crate::service::config::{Config, Plugins};
+use crate::service::subscriptions::status as subscription_status;
 
 /// What a conversion is computed with.
 pub(super) struct Context {
@@ -46,6 +49,8 @@ pub struct Prepared {
     pub(super) row: conversion::Model,
     /// When it is planned: the plugins' `now`, and where a hold starts.
     pub(super) now: DateTime<Utc>,
+    /// The subscription it starts, stored with it (its id given when planned).
+    pub(super) subscription: Option<subscription::Model>,
 }
 
 /// Checks a conversion against its campaign, finds who referred it, and reads what
@@ -72,7 +77,8 @@ pub async fn prepare(
         click_id: None,
         kind: match new.commission_type {
             sdk::CommissionType::Action(_) => "action".into(),
-            _ => "sale".into(),
+            sdk::CommissionType::Recurring => "recurring".into(),
+            sdk::CommissionType::Sale => "sale".into(),
         },
         action_code: match &new.commission_type {
             sdk::CommissionType::Action(code) => Some(code.clone()),
@@ -95,10 +101,102 @@ pub async fn prepare(
         failed_version: None,
         source: new.source.as_str().into(),
         superseded_by: None,
+        subscription_id: None,
+        payment_number: None,
         created_at: now,
     };
+    let subscription = match &new.subscription {
+        Some(terms) => Some(subscription_of(&campaign, &new, terms, affiliate, &row, now)?),
+        None => None,
+    };
     let context = context(db, config, &campaign, affiliate, &new.commission_type).await?;
-    Ok(Prepared { context, new, commissionable, row, now })
+    Ok(Prepared { context, new, commissionable, row, now, subscription })
+}
+
+/// The subscription `terms` start, credited to `affiliate`, each payment worth the
+/// conversion's commissionable total. Refused unless the merchant's server reports
+/// it and the campaign has a recurrence for the conversion's commission type.
+fn subscription_of(
+    campaign: &campaign::Model,
+    new: &NewConversion,
+    terms: &SubscriptionTerms,
+    affiliate: i64,
+    row: &conversion::Model,
+    now: DateTime<Utc>,
+) -> Result<subscription::Model> {
+    let refused = |message: String| Error::InvalidInput { field: "subscription".into(), message };
+    if new.source != Source::Server {
+        return Err(refused("subscriptions are reported by the merchant's server".into()));
+    }
+    let kind = commission_type_key(&new.commission_type);
+    if new.commission_type == sdk::CommissionType::Recurring {
+        return Err(refused("a recurring payment starts no subscription: report it as `sale` or an action".into()));
+    }
+    let recurrence = campaigns::recurrence(campaign, &kind)?;
+    if recurrence == Recurrence::None {
+        return Err(refused(format!(
+            "campaign {} starts no subscriptions from `{kind}` conversions: give it a `recurrences` entry for `{kind}`",
+            campaign.id
+        )));
+    }
+    let started_at = terms.started_at.unwrap_or(now);
+    if started_at > now {
+        return Err(Error::InvalidInput {
+            field: "subscription.started-at".into(),
+            message: "must not be in the future".into(),
+        });
+    }
+    Ok(subscription::Model {
+        id: 0,
+        campaign_id: campaign.id,
+        affiliate_id: affiliate,
+        conversion_id: 0,
+        external_id: terms.id.clone(),
+        recurrence: recurrence.to_string(),
+        currency: campaign.currency.clone(),
+        amount_minor: row.commissionable_minor,
+        started_at,
+        ends_at: terms.ends_at,
+        max_payments: terms.max_payments.map(|n| n as i32),
+        payments: 0,
+        status: subscription_status::ACTIVE.into(),
+        created_at: now,
+        updated_at: now,
+    })
+}
+
+/// Payment `number` of a subscription (none for a payment the merchant reported of
+/// a `varied` one), made at `at`: a `recurring` conversion credited to the
+/// subscription's affiliate, worth `total`, under `order_id`.
+pub async fn prepare_payment(
+    db: &DatabaseConnection,
+    config: &Config<'_>,
+    subscription: &subscription::Model,
+    (order_id, number): (String, Option<i32>),
+    total: sdk::Money,
+    at: DateTime<Utc>,
+) -> Result<Prepared> {
+    let zero = sdk::Money::zero(total.currency());
+    let new = NewConversion {
+        source: Source::Server,
+        campaign: subscription.campaign_id,
+        affiliate: Some(subscription.affiliate_id),
+        click: None,
+        commission_type: sdk::CommissionType::Recurring,
+        order_id: Some(order_id),
+        product_id: None,
+        coupon: None,
+        total,
+        shipping: zero,
+        tax: zero,
+        discount: zero,
+        custom_fields: BTreeMap::new(),
+        subscription: None,
+    };
+    let mut prepared = prepare(db, config, new, at).await?;
+    prepared.row.subscription_id = Some(subscription.id);
+    prepared.row.payment_number = number;
+    Ok(prepared)
 }
 
 /// A stored conversion prepared again, as it was recorded (its affiliate, amounts and
@@ -112,9 +210,10 @@ pub(super) async fn prepare_stored(
     let stored = |what: &str| Error::Database(format!("conversion {}: bad {what}", row.id));
     let campaign = config.campaign(row.campaign_id).await?;
     let affiliate = row.affiliate_id.ok_or_else(|| stored("affiliate"))?;
-    let commission_type = match &row.action_code {
-        Some(code) => parse_commission_type("commission-type", &format!("action:{code}"))?,
-        None => sdk::CommissionType::Sale,
+    let commission_type = match (&row.action_code, row.kind.as_str()) {
+        (Some(code), _) => parse_commission_type("commission-type", &format!("action:{code}"))?,
+        (None, "recurring") => sdk::CommissionType::Recurring,
+        (None, _) => sdk::CommissionType::Sale,
     };
     let custom_fields: BTreeMap<String, String> =
         serde_json::from_value(row.custom_fields.clone()).map_err(|_| stored("custom fields"))?;
@@ -132,10 +231,12 @@ pub(super) async fn prepare_stored(
         tax: from_minor(row.tax_minor, &row.currency)?,
         discount: from_minor(row.discount_minor, &row.currency)?,
         custom_fields,
+        // A subscription it started was stored with it, flagged or not.
+        subscription: None,
     };
     let commissionable = from_minor(row.commissionable_minor, &row.currency)?;
     let context = context(db, config, &campaign, affiliate, &commission_type).await?;
-    Ok(Prepared { context, new, commissionable, row, now })
+    Ok(Prepared { context, new, commissionable, row, now, subscription: None })
 }
 
 /// The upline, groups, plugins and (for an approval plugin) the earners' facts.

@@ -23,14 +23,14 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, QueryFilter, QuerySelect, TransactionTrait,
-    TryInsertResult,
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, IntoActiveModel, QueryFilter,
+    QuerySelect, SqlErr, TransactionTrait, TryInsertResult,
 };
 use tokio::sync::{mpsc, oneshot};
 
 use super::Recorded;
 use super::plan::{FAILED, Plan};
-use crate::db::entity::{audit, commission, conversion};
+use crate::db::entity::{audit, commission, conversion, job, subscription};
 use crate::domain::conversion::Source;
 use crate::error::{Error, Result};
 use crate::service::{affiliates, lifecycle};
@@ -160,8 +160,47 @@ async fn write_rows(txn: &DatabaseTransaction, plans: &[&Plan]) -> Result<()> {
             .await?;
         }
     }
+    for plan in plans {
+        if let Some((subscription, job)) = &plan.subscription {
+            start_subscription(txn, subscription, job.as_ref()).await?;
+        }
+    }
     let audits: Vec<audit::ActiveModel> = plans.iter().flat_map(|plan| plan.audits.iter().cloned()).collect();
     crate::service::audit::record_all(txn, audits).await
+}
+
+/// Stores a subscription a conversion starts, and the job that pays it; a 409 when
+/// the campaign has one with its id.
+async fn start_subscription(
+    txn: &DatabaseTransaction,
+    row: &subscription::Model,
+    job: Option<&job::Model>,
+) -> Result<()> {
+    let inserted =
+        subscription::Entity::insert(row.clone().into_active_model().reset_all()).exec_without_returning(txn).await;
+    if let Err(err) = inserted {
+        return Err(match err.sql_err() {
+            Some(SqlErr::UniqueConstraintViolation(_)) => Error::Conflict {
+                field: "subscription.id".into(),
+                message: format!("campaign {} already has subscription `{}`", row.campaign_id, row.external_id),
+            },
+            _ => err.into(),
+        });
+    }
+    if let Some(job) = job {
+        job::Entity::insert(job.clone().into_active_model().reset_all()).exec_without_returning(txn).await?;
+    }
+    Ok(())
+}
+
+/// Writes one plan inside the caller's transaction (a job's, whose completion
+/// commits with it). Returns false, writing nothing, when its order id is taken.
+pub(super) async fn write_in(txn: &DatabaseTransaction, plan: &Plan) -> Result<bool> {
+    if insert_new(txn, [plan.conversion_row()]).await?.is_empty() {
+        return Ok(false);
+    }
+    write_rows(txn, &[plan]).await?;
+    Ok(true)
 }
 
 /// Stores one plan in a transaction of its own. When its order id is taken by a

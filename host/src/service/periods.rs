@@ -1,0 +1,308 @@
+//! Period close and period end, the two jobs every campaign has.
+//!
+//! - **Period close** (`carryover`), monthly at midnight on the campaign's
+//!   `period-close-day` in its time zone: the previous calendar month's approved,
+//!   unpaid commissions are summed per affiliate, and every `carryover` plugin
+//!   enabled for the campaign is called with those balances. The adjustments it
+//!   returns are booked as approved `adjustment` commissions (dated in the closed
+//!   month, or at the start of the next one, as the plugin says), with the plugin's
+//!   trail, in the job's completing transaction.
+//! - **Period end** (`bonus-rules`), at the end of each of the campaign's reward
+//!   periods: every `bonus-rules` plugin enabled for the campaign is called with the
+//!   `period-end` trigger for every active affiliate, those without sales in the
+//!   period included (a rule may demote them). The affiliates and their groups are
+//!   read in two queries, the calls run on a blocking thread, and the bonuses, group
+//!   moves, awards and notifications are written in the job's completing transaction.
+//!
+//! A run covers the period before its due time, so runs missed while every host was
+//! down close each missed period in turn.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use chrono::{DateTime, TimeDelta, Utc};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QuerySelect, Set, TransactionTrait,
+};
+use upline_types as sdk;
+
+use super::audit::{entry, json};
+use super::jobs::{Lease, Scheduler, next_close, next_period_end};
+use crate::db::entity::{affiliate, campaign, commission, membership};
+use crate::db::{from_minor, to_minor};
+use crate::domain::CommissionStatus;
+use crate::domain::affiliate::AffiliateStatus;
+use crate::domain::schedule::{Period, PeriodKind};
+use crate::error::{Error, Result};
+use crate::plugin::{BonusRules, Carryover, Hook, Invocation, LoadedPlugin};
+
+/// A commission a period job books, before it has a status.
+struct Booked {
+    affiliate: i64,
+    commission_type: &'static str,
+    amount: sdk::Money,
+    product_id: Option<String>,
+    explanation: String,
+    plugin: Arc<LoadedPlugin>,
+    at: DateTime<Utc>,
+}
+
+/// Closes the month before the job's due time: calls the campaign's `carryover`
+/// plugins with the month's approved, unpaid balances and books their adjustments.
+pub async fn close(scheduler: &Scheduler, lease: &Lease, now: DateTime<Utc>) -> Result<()> {
+    let (campaign, carryovers) = campaign_of(scheduler, lease, Hook::Carryover).await?;
+    let due = lease.job().due_at;
+    let zone = super::campaigns::zone(&campaign)?;
+    let this_month = PeriodKind::Month.containing(&zone, due)?;
+    let closed = PeriodKind::Month.containing(&zone, this_month.start - TimeDelta::milliseconds(1))?;
+    let mut booked = Vec::new();
+    if !carryovers.is_empty() {
+        let balances = balances(scheduler, &campaign, closed).await?;
+        let input = sdk::CarryoverInput { now: millis(now), period: period(closed), balances };
+        let registry = scheduler.registry.clone();
+        booked = tokio::task::spawn_blocking(move || -> Result<Vec<Booked>> {
+            let mut booked = Vec::new();
+            for (plugin, invocation) in &carryovers {
+                for adjustment in registry.engine().call::<Carryover>(plugin, invocation, &input, &())?.value {
+                    booked.push(Booked {
+                        affiliate: adjustment.affiliate.get() as i64,
+                        commission_type: "adjustment",
+                        amount: adjustment.amount,
+                        product_id: Some(adjustment.product_id),
+                        explanation: adjustment.explanation,
+                        plugin: plugin.clone(),
+                        at: match adjustment.booking {
+                            sdk::Booking::ClosingPeriod => closed.end - TimeDelta::milliseconds(1),
+                            sdk::Booking::NextPeriod => closed.end,
+                        },
+                    });
+                }
+            }
+            Ok(booked)
+        })
+        .await
+        .map_err(|err| Error::Internal(err.to_string()))??;
+    }
+    let txn = scheduler.db.begin().await?;
+    lease.fence(&txn, now).await?;
+    // Adjustments are approved: they correct an approved balance.
+    let approved = CommissionStatus::Pending.approve()?;
+    book(&txn, &campaign, booked, |_| Ok((approved, None, None)), now).await?;
+    lease.complete(&txn, now, Some(next_close(&campaign, due)?)).await?;
+    Ok(txn.commit().await?)
+}
+
+/// Ends the reward period before the job's due time: calls the campaign's
+/// `bonus-rules` plugins with `period-end` for every active affiliate and carries out
+/// what they decide.
+pub async fn end(scheduler: &Scheduler, lease: &Lease, now: DateTime<Utc>) -> Result<()> {
+    let (campaign, rules) = campaign_of(scheduler, lease, Hook::BonusRules).await?;
+    let due = lease.job().due_at;
+    let kind = PeriodKind::stored(&campaign.reward_period)?;
+    let ended = kind.containing(&super::campaigns::zone(&campaign)?, due - TimeDelta::milliseconds(1))?;
+    let mut decided = Decided::default();
+    if !rules.is_empty() {
+        let config = scheduler.cache.current(&scheduler.db, &scheduler.registry).await?;
+        let groups = config.groups(campaign.id, &sdk::CommissionType::Sale).await?;
+        let members = members(scheduler, &campaign).await?;
+        let (registry, campaign) = (scheduler.registry.clone(), campaign.clone());
+        decided =
+            tokio::task::spawn_blocking(move || evaluate(&registry, &campaign, &rules, &groups, &members, ended, now))
+                .await
+                .map_err(|err| Error::Internal(err.to_string()))??;
+    }
+    let txn = scheduler.db.begin().await?;
+    lease.fence(&txn, now).await?;
+    book(&txn, &campaign, decided.bonuses, |at| crate::service::engine::by_approval_setting(&campaign, at), now)
+        .await?;
+    for (affiliate, group, actor) in decided.moves {
+        super::affiliates::assign_group(&txn, campaign.id, affiliate, group, &actor, now).await?;
+    }
+    super::audit::record_all(&txn, decided.audits).await?;
+    lease.complete(&txn, now, Some(next_period_end(&campaign, due)?)).await?;
+    Ok(txn.commit().await?)
+}
+
+/// What the rules decided at a period's end.
+#[derive(Default)]
+struct Decided {
+    bonuses: Vec<Booked>,
+    moves: Vec<(i64, i64, String)>,
+    audits: Vec<crate::db::entity::audit::ActiveModel>,
+}
+
+/// Calls every rule for every affiliate (with its group); the host checks each result.
+fn evaluate(
+    registry: &crate::plugin::Registry,
+    campaign: &campaign::Model,
+    rules: &Bound,
+    groups: &[sdk::CommissionGroup],
+    members: &[(i64, i64)],
+    ended: Period,
+    now: DateTime<Utc>,
+) -> Result<Decided> {
+    let currency = sdk::Currency::from_code(&campaign.currency).map_err(|err| Error::Database(err.to_string()))?;
+    let mut decided = Decided::default();
+    for &(affiliate, group) in members {
+        let input = sdk::BonusInput {
+            now: millis(now),
+            campaign: (campaign.id as u64).into(),
+            affiliate: (affiliate as u64).into(),
+            group: (group as u64).into(),
+            groups: groups.to_vec(),
+            trigger: sdk::Trigger::PeriodEnd(period(ended)),
+        };
+        for (plugin, invocation) in rules {
+            let actor = format!("plugin:{}@{}", plugin.manifest.id, plugin.manifest.version);
+            for action in registry.engine().call::<BonusRules>(plugin, invocation, &input, &currency)?.value {
+                match action {
+                    sdk::Action::Bonus { amount, explanation, .. } => decided.bonuses.push(Booked {
+                        affiliate,
+                        commission_type: "bonus",
+                        amount,
+                        product_id: None,
+                        explanation,
+                        plugin: plugin.clone(),
+                        at: ended.end,
+                    }),
+                    sdk::Action::MoveToGroup { group, .. } => {
+                        decided.moves.push((affiliate, group.get() as i64, actor.clone()))
+                    }
+                    other @ (sdk::Action::Award { .. } | sdk::Action::Notify { .. }) => {
+                        let kind = if matches!(other, sdk::Action::Award { .. }) {
+                            "affiliate.award"
+                        } else {
+                            "affiliate.notify"
+                        };
+                        decided.audits.push(entry(
+                            now,
+                            &actor,
+                            kind,
+                            ("affiliate", affiliate),
+                            None,
+                            Some(json(&other)),
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    Ok(decided)
+}
+
+/// Inserts booked commissions (no conversion), each with the status `status` gives
+/// for its time, and audits them.
+async fn book(
+    txn: &DatabaseTransaction,
+    campaign: &campaign::Model,
+    booked: Vec<Booked>,
+    status: impl Fn(DateTime<Utc>) -> Result<(CommissionStatus, Option<DateTime<Utc>>, Option<String>)>,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    for line in booked {
+        let (state, hold_until, waiting_for) = status(line.at)?;
+        let row = commission::ActiveModel {
+            conversion_id: Set(None),
+            campaign_id: Set(campaign.id),
+            affiliate_id: Set(line.affiliate),
+            tier: Set(1),
+            commission_type: Set(line.commission_type.into()),
+            amount_minor: Set(to_minor(line.amount, "amount")?),
+            currency: Set(line.amount.currency().code().into()),
+            status: Set(state.as_str().into()),
+            hold_until: Set(hold_until),
+            waiting_for: Set(waiting_for),
+            product_id: Set(line.product_id),
+            plugin_id: Set(Some(line.plugin.manifest.id.to_string())),
+            plugin_version: Set(Some(line.plugin.manifest.version.to_string())),
+            explanation: Set(line.explanation),
+            reverses_id: Set(None),
+            payout_id: Set(None),
+            created_at: Set(line.at),
+            updated_at: Set(now),
+            ..Default::default()
+        }
+        .insert(txn)
+        .await?;
+        let action = format!("commission.{}", line.commission_type);
+        let after = Some(json(&super::engine::CommissionView::of(row.clone())?));
+        super::audit::record(txn, now, "system", &action, ("commission", row.id), None, after).await?;
+    }
+    Ok(())
+}
+
+/// The plugins enabled for a campaign that implement one hook, with their configuration.
+type Bound = Vec<(Arc<LoadedPlugin>, Invocation)>;
+
+/// The job's campaign and its enabled plugins with `hook`; an error when they cannot
+/// run (the job fails and is retried).
+async fn campaign_of(scheduler: &Scheduler, lease: &Lease, hook: Hook) -> Result<(Arc<campaign::Model>, Bound)> {
+    let id = lease.job().campaign_id.ok_or_else(|| Error::Database("a period job without a campaign".into()))?;
+    let config = scheduler.cache.current(&scheduler.db, &scheduler.registry).await?;
+    let campaign = config.campaign(id).await?;
+    let plugins = config.plugins(id).await?;
+    let plugins =
+        plugins.as_ref().as_ref().map_err(|err| Error::Internal(format!("campaign {id}'s plugins: {err}")))?;
+    Ok((campaign, plugins.with(hook).cloned().collect()))
+}
+
+/// Every affiliate's balance of approved, unpaid commissions of the campaign made in
+/// `period`, in one grouped query.
+async fn balances(scheduler: &Scheduler, campaign: &campaign::Model, period: Period) -> Result<Vec<sdk::Balance>> {
+    let sums: Vec<(i64, i64)> = commission::Entity::find()
+        .select_only()
+        .column(commission::Column::AffiliateId)
+        .column_as(Expr::cust("CAST(SUM(amount_minor) AS BIGINT)"), "balance")
+        .filter(commission::Column::CampaignId.eq(campaign.id))
+        .filter(commission::Column::Status.eq(CommissionStatus::Approved.as_str()))
+        .filter(commission::Column::PayoutId.is_null())
+        .filter(commission::Column::CreatedAt.gte(period.start))
+        .filter(commission::Column::CreatedAt.lt(period.end))
+        .group_by(commission::Column::AffiliateId)
+        .into_tuple()
+        .all(&scheduler.db)
+        .await?;
+    sums.into_iter()
+        .map(|(affiliate, balance)| {
+            Ok(sdk::Balance {
+                affiliate: (affiliate as u64).into(),
+                campaign: (campaign.id as u64).into(),
+                amount: from_minor(balance, &campaign.currency)?,
+            })
+        })
+        .collect()
+}
+
+/// Every active affiliate with its group in the campaign (its membership, else the
+/// default group), in two queries.
+async fn members(scheduler: &Scheduler, campaign: &campaign::Model) -> Result<Vec<(i64, i64)>> {
+    let db = &scheduler.db;
+    let default = super::affiliates::default_group(db, campaign.id).await?;
+    let groups: HashMap<i64, i64> = membership::Entity::find()
+        .select_only()
+        .column(membership::Column::AffiliateId)
+        .column(membership::Column::GroupId)
+        .filter(membership::Column::CampaignId.eq(campaign.id))
+        .into_tuple::<(i64, i64)>()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect();
+    let affiliates: Vec<i64> = affiliate::Entity::find()
+        .select_only()
+        .column(affiliate::Column::Id)
+        .filter(affiliate::Column::Status.eq(AffiliateStatus::Active.as_str()))
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(affiliates.into_iter().map(|id| (id, groups.get(&id).copied().unwrap_or(default))).collect())
+}
+
+fn period(period: Period) -> sdk::Period {
+    sdk::Period { start: millis(period.start), end: millis(period.end) }
+}
+
+fn millis(at: DateTime<Utc>) -> sdk::Timestamp {
+    sdk::Timestamp::from_millis(at.timestamp_millis())
+}

@@ -1,0 +1,100 @@
+//! Time in the lifecycle: each campaign's time zone, period-close day, reward period
+//! and recurrences; subscriptions, and the recurring payments (conversions) they
+//! make; and `jobs`, the durable schedule every host runs from (leases with fencing:
+//! see `host/src/service/jobs.rs`).
+
+use sea_orm_migration::prelude::*;
+use sea_orm_migration::schema::*;
+
+#[derive(DeriveMigrationName)]
+pub struct Migration;
+
+fn index(name: &str, table: &'static str, columns: &[&'static str]) -> IndexCreateStatement {
+    let mut index = Index::create();
+    index.name(name).table(table);
+    for column in columns {
+        index.col(*column);
+    }
+    index.to_owned()
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for Migration {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        for column in [
+            string("time_zone").default("UTC").to_owned(),
+            integer("period_close_day").default(1).to_owned(),
+            string("reward_period").default("month").to_owned(),
+            json_null("recurrences"),
+        ] {
+            manager.alter_table(Table::alter().table("campaigns").add_column(column).to_owned()).await?;
+        }
+        for column in [big_integer_null("subscription_id"), integer_null("payment_number")] {
+            manager.alter_table(Table::alter().table("conversions").add_column(column).to_owned()).await?;
+        }
+        let subscriptions = Table::create()
+            .table("subscriptions")
+            .col(big_pk_auto("id"))
+            .col(big_integer("campaign_id"))
+            .col(big_integer("affiliate_id"))
+            .col(big_integer("conversion_id"))
+            .col(string("external_id"))
+            .col(string("recurrence"))
+            .col(string_len("currency", 3))
+            .col(big_integer("amount_minor"))
+            .col(timestamp_with_time_zone("started_at"))
+            .col(timestamp_with_time_zone_null("ends_at"))
+            .col(integer_null("max_payments"))
+            .col(integer("payments"))
+            .col(string("status"))
+            .col(timestamp_with_time_zone("created_at"))
+            .col(timestamp_with_time_zone("updated_at"))
+            .to_owned();
+        manager.create_table(subscriptions).await?;
+        manager
+            .create_index(
+                index("ux_subscriptions_external", "subscriptions", &["campaign_id", "external_id"])
+                    .unique()
+                    .to_owned(),
+            )
+            .await?;
+        let jobs = Table::create()
+            .table("jobs")
+            .col(big_pk_auto("id"))
+            .col(string_uniq("key"))
+            .col(string("kind"))
+            .col(big_integer_null("campaign_id"))
+            .col(big_integer_null("subscription_id"))
+            .col(timestamp_with_time_zone("due_at"))
+            .col(string("state"))
+            .col(string_null("lease_owner"))
+            .col(timestamp_with_time_zone_null("lease_until"))
+            .col(integer("attempts"))
+            .col(big_integer("runs"))
+            .col(timestamp_with_time_zone_null("last_run_at"))
+            .col(string_null("last_outcome"))
+            .col(text_null("last_error"))
+            .col(timestamp_with_time_zone("created_at"))
+            .to_owned();
+        manager.create_table(jobs).await?;
+        manager.create_index(index("ix_jobs_due", "jobs", &["state", "due_at"])).await?;
+        manager
+            .create_index(index("ix_commissions_campaign_created", "commissions", &["campaign_id", "created_at"]))
+            .await
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .drop_index(Index::drop().name("ix_commissions_campaign_created").table("commissions").to_owned())
+            .await?;
+        manager.drop_table(Table::drop().table("jobs").to_owned()).await?;
+        manager.drop_table(Table::drop().table("subscriptions").to_owned()).await?;
+        for column in ["subscription_id", "payment_number"] {
+            manager.alter_table(Table::alter().table("conversions").drop_column(column).to_owned()).await?;
+        }
+        for column in ["time_zone", "period_close_day", "reward_period", "recurrences"] {
+            manager.alter_table(Table::alter().table("campaigns").drop_column(column).to_owned()).await?;
+        }
+        Ok(())
+    }
+}
