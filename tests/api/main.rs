@@ -11,4 +11,5 @@ mod pipeline;
 mod plugins;
 mod public;
 mod refunds;
+mod time;
 mod tracking;

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
+use upline_host::clock::{Clock, FakeClock};
 use upline_host::plugin::{Manifest, Registry, pack};
 use upline_package::build::{self, Built};
 use upline_plugin_sdk::{
@@ -145,6 +146,10 @@ pub struct TestApp {
     pub database_url: String,
     /// The port of `/metrics`' own address, when it has one.
     pub metrics_port: Option<u16>,
+    /// Its job scheduler.
+    pub scheduler: std::sync::Arc<upline_host::service::jobs::Scheduler>,
+    /// Its clock, when the test moves time itself.
+    pub clock: Option<FakeClock>,
     _data_dir: tempfile::TempDir,
 }
 
@@ -157,6 +162,21 @@ impl TestApp {
     /// `POST`s a package to `/api/v1/plugins` with the operator key.
     pub async fn install(&self, package: Vec<u8>) -> reqwest::Response {
         self.install_request(package).send().await.expect("request")
+    }
+
+    /// Moves the fake clock forward by `by` (the test's server must be on one).
+    pub fn advance(&self, by: chrono::TimeDelta) {
+        self.clock.as_ref().expect("a server on a fake clock").advance(by);
+    }
+
+    /// The fake clock's time.
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.clock.as_ref().expect("a server on a fake clock").now()
+    }
+
+    /// Runs the server's due jobs until none is due; returns how many runs it made.
+    pub async fn run_jobs(&self) -> u64 {
+        self.scheduler.run_due().await.expect("jobs run")
     }
 
     /// The request that installs a package.
@@ -215,12 +235,38 @@ pub fn browser() -> reqwest::Client {
 }
 
 async fn spawn_app_with(data_dir: tempfile::TempDir, database_url: String) -> TestApp {
-    let operator_key = "test-operator-key".to_owned();
+    spawn_with(test_settings(&data_dir, database_url), data_dir).await
+}
+
+fn test_settings(data_dir: &tempfile::TempDir, database_url: String) -> upline_host::app::Settings {
     let listen = "127.0.0.1:0".parse().expect("address");
-    let settings = upline_host::app::Settings {
-        database_url: Some(database_url.clone()),
+    upline_host::app::Settings {
+        database_url: Some(database_url),
         metrics_token: Some(METRICS_TOKEN.into()),
-        ..upline_host::app::Settings::new(data_dir.path().to_path_buf(), listen, operator_key.clone())
+        ..upline_host::app::Settings::new(data_dir.path().to_path_buf(), listen, "test-operator-key".into())
+    }
+}
+
+/// Starts the real server on a fake clock standing at `start`, with a fresh data
+/// directory and database; its jobs run only when the test calls
+/// [`TestApp::run_jobs`].
+pub async fn spawn_app_at(start: chrono::DateTime<chrono::Utc>) -> TestApp {
+    let data_dir = tempfile::tempdir().expect("temp dir");
+    let database_url = fresh_database_url(data_dir.path()).await;
+    spawn_on_clock(data_dir, database_url, FakeClock::at(start)).await
+}
+
+/// Starts another host of `app`'s deployment on `app`'s fake clock (as after a restart).
+pub async fn spawn_host_on_clock_of(app: &TestApp) -> TestApp {
+    let clock = app.clock.clone().expect("a server on a fake clock");
+    spawn_on_clock(tempfile::tempdir().expect("temp dir"), app.database_url.clone(), clock).await
+}
+
+async fn spawn_on_clock(data_dir: tempfile::TempDir, database_url: String, clock: FakeClock) -> TestApp {
+    let settings = upline_host::app::Settings {
+        clock: Clock::Fake(clock),
+        jobs_every: None,
+        ..test_settings(&data_dir, database_url)
     };
     spawn_with(settings, data_dir).await
 }
@@ -229,10 +275,24 @@ async fn spawn_app_with(data_dir: tempfile::TempDir, database_url: String) -> Te
 pub async fn spawn_with(settings: upline_host::app::Settings, data_dir: tempfile::TempDir) -> TestApp {
     let (operator_key, database_url) =
         (settings.operator_key.clone(), settings.database_url.clone().unwrap_or_default());
+    let clock = match &settings.clock {
+        Clock::Fake(clock) => Some(clock.clone()),
+        Clock::System => None,
+    };
     let app = upline_host::app::Application::build(settings).await.expect("server starts");
     let (address, metrics_port) = (format!("http://127.0.0.1:{}", app.port()), app.metrics_port());
+    let scheduler = app.scheduler();
     tokio::spawn(app.run());
-    TestApp { address, operator_key, client: browser(), database_url, metrics_port, _data_dir: data_dir }
+    TestApp {
+        address,
+        operator_key,
+        client: browser(),
+        database_url,
+        metrics_port,
+        scheduler,
+        clock,
+        _data_dir: data_dir,
+    }
 }
 
 /// Sends a request; returns the status and the JSON body (`null` when there is none).

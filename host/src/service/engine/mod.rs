@@ -137,6 +137,9 @@ pub struct CommissionView {
     pub plugin: Option<String>,
     /// Why.
     pub explanation: String,
+    /// When it was made (for a subscription's payment, its due time; for a period
+    /// adjustment, the period it is booked in).
+    pub created_at: chrono::DateTime<chrono::Utc>,
 }
 
 impl CommissionView {
@@ -156,6 +159,7 @@ impl CommissionView {
             waiting_for: row.waiting_for,
             product_id: row.product_id,
             explanation: row.explanation,
+            created_at: row.created_at,
         })
     }
 }

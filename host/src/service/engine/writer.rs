@@ -188,7 +188,9 @@ async fn start_subscription(
         });
     }
     if let Some(job) = job {
-        job::Entity::insert(job.clone().into_active_model().reset_all()).exec_without_returning(txn).await?;
+        // The job's id is the database's.
+        let row = job::ActiveModel { id: sea_orm::ActiveValue::NotSet, ..job.clone().into_active_model().reset_all() };
+        job::Entity::insert(row).exec_without_returning(txn).await?;
     }
     Ok(())
 }
