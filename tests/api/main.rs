@@ -5,6 +5,7 @@ mod affiliates;
 mod browser;
 mod campaigns;
 mod conversions;
+mod hosts;
 mod money;
 mod openapi;
 mod pipeline;

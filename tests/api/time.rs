@@ -352,3 +352,52 @@ async fn a_negative_month_is_carried_over_on_the_close_day() {
     app.run_jobs().await;
     assert_eq!(adjustments().await.len(), 4);
 }
+
+#[tokio::test]
+async fn a_failing_job_is_retried_then_waits_for_an_operator_to_rerun_it() {
+    let app = spawn_app_at(at("2028-07-01T00:00:00Z")).await;
+    let (campaign, _, _) = shop(&app, json!({"reward-period": "week"})).await;
+    assert_eq!(app.install(package("tests/fixtures/period-bonus")).await.status(), 201);
+    let url = format!("/api/v1/campaigns/{campaign}/plugins/period-bonus");
+    let wrong = json!({"enabled": true, "config": {"bonus": "1.00", "currency": "USD"}});
+    assert_eq!(send(app.operator(Method::PUT, &url).json(&wrong)).await.0, 200);
+    let period_end = || async {
+        let (status, jobs) = send(app.operator(Method::GET, &format!("/api/v1/jobs?campaign={campaign}"))).await;
+        assert_eq!(status, 200, "{jobs}");
+        jobs.as_array().expect("list").iter().find(|job| job["kind"] == "period-end").cloned().expect("the job")
+    };
+    let job = period_end().await;
+    assert_eq!((job["state"].as_str(), job["next-run"].as_str()), (Some("scheduled"), Some("2028-07-03T00:00:00Z")));
+
+    // Monday: the week ends, the plugin's bonus is in the wrong currency. Four retries
+    // after 1, 2, 4 and 8 minutes, then the job waits.
+    app.advance(TimeDelta::days(2));
+    app.run_jobs().await;
+    let failed = period_end().await;
+    assert_eq!((failed["outcome"].as_str(), failed["attempts"].as_i64()), (Some("failed"), Some(1)), "{failed}");
+    assert!(failed["error"].as_str().is_some_and(|error| error.contains("period-bonus")), "{failed}");
+    for minutes in [1, 2, 4, 8] {
+        app.advance(TimeDelta::minutes(minutes));
+        app.run_jobs().await;
+    }
+    let gave_up = period_end().await;
+    assert_eq!((gave_up["state"].as_str(), gave_up["attempts"].as_i64()), (Some("failed"), Some(5)), "{gave_up}");
+    app.advance(TimeDelta::hours(1));
+    app.run_jobs().await;
+    assert_eq!(period_end().await["attempts"], 5, "a failed job waits for an operator");
+    let id = gave_up["id"].as_i64().expect("id");
+    let (status, _) = send(app.operator(Method::POST, &format!("/api/v1/jobs/{}/run", id + 1000))).await;
+    assert_eq!(status, 404);
+
+    // Fixed and re-run: the missed week ends once, and the job goes on weekly.
+    let right = json!({"enabled": true, "config": {"bonus": "1.00"}});
+    assert_eq!(send(app.operator(Method::PUT, &url).json(&right)).await.0, 200);
+    let (status, rerun) = send(app.operator(Method::POST, &format!("/api/v1/jobs/{id}/run"))).await;
+    assert_eq!((status, rerun["state"].as_str()), (200, Some("scheduled")), "{rerun}");
+    app.run_jobs().await;
+    let done = period_end().await;
+    assert_eq!((done["outcome"].as_str(), done["runs"].as_i64()), (Some("ok"), Some(1)), "{done}");
+    assert_eq!(done["next-run"].as_str(), Some("2028-07-10T00:00:00Z"));
+    let (status, _) = send(app.operator(Method::POST, &format!("/api/v1/jobs/{id}/run"))).await;
+    assert_eq!(status, 409, "only a failed job is re-run");
+}
