@@ -53,13 +53,12 @@ impl Drop for Host {
 
 /// A lease the host with process id `pid` holds now.
 async fn lease_of(db: &DatabaseConnection, pid: u32) -> Option<job::Model> {
-    let held = job::Entity::find()
+    job::Entity::find()
         .filter(job::Column::LeaseOwner.starts_with(format!("{pid}-")))
         .filter(job::Column::LeaseUntil.gt(Utc::now()))
         .one(db)
         .await
-        .expect("query");
-    held
+        .expect("query")
 }
 
 #[tokio::test]

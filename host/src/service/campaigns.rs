@@ -147,10 +147,15 @@ pub async fn update(
         });
     }
     let before = load(&txn, row.clone()).await?;
+    let calendar = |c: &campaign::Model| (c.time_zone.clone(), c.period_close_day, c.reward_period.clone());
+    let old_calendar = calendar(&row);
     let mut changed: campaign::ActiveModel = row.into();
     apply(&mut changed, settings);
     let updated = changed.update(&txn).await?;
-    super::jobs::reschedule_campaign(&txn, &updated, now).await?;
+    // Periods computed anew only when their calendar changes: runs still to catch up stay.
+    if calendar(&updated) != old_calendar {
+        super::jobs::reschedule_campaign(&txn, &updated, now).await?;
+    }
     let after = load(&txn, updated).await?;
     super::audit::record(
         &txn,

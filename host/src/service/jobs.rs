@@ -258,6 +258,20 @@ impl Lease {
         Ok(())
     }
 
+    /// Frees the job without a run, due at `due` (inside `txn`, fenced first).
+    pub async fn postpone(&self, txn: &DatabaseTransaction, now: DateTime<Utc>, due: DateTime<Utc>) -> Result<()> {
+        self.fence(txn, now).await?;
+        job::Entity::update_many()
+            .col_expr(job::Column::DueAt, Expr::value(due))
+            .col_expr(job::Column::LeaseOwner, Expr::value(Option::<String>::None))
+            .col_expr(job::Column::LeaseUntil, Expr::value(Option::<DateTime<Utc>>::None))
+            .filter(job::Column::Id.eq(self.job.id))
+            .filter(job::Column::LeaseOwner.eq(self.token.as_str()))
+            .exec(txn)
+            .await?;
+        Ok(())
+    }
+
     /// Records a failed attempt and frees the job: retried after a back-off, or, after
     /// [`MAX_ATTEMPTS`], left `failed` for an operator.
     async fn fail(&self, db: &DatabaseConnection, now: DateTime<Utc>, error: &str) -> Result<()> {

@@ -2,8 +2,9 @@
 //!
 //! - **Period close** (`carryover`), monthly at midnight on the campaign's
 //!   `period-close-day` in its time zone: the previous calendar month's approved,
-//!   unpaid commissions are summed per affiliate, and every `carryover` plugin
-//!   enabled for the campaign is called with those balances. The adjustments it
+//!   unpaid commissions are summed per affiliate (one grouped query), and every
+//!   `carryover` plugin enabled for the campaign is called with those balances, at
+//!   most [`BALANCES_PER_CALL`] per call. The adjustments it
 //!   returns are booked as approved `adjustment` commissions (dated in the closed
 //!   month, or at the start of the next one, as the plugin says), with the plugin's
 //!   trail, in the job's completing transaction.
@@ -22,9 +23,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, TimeDelta, Utc};
 use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QuerySelect, Set, TransactionTrait,
-};
+use sea_orm::{ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QuerySelect, Set, TransactionTrait};
 use upline_types as sdk;
 
 use super::audit::{entry, json};
@@ -36,6 +35,10 @@ use crate::domain::affiliate::AffiliateStatus;
 use crate::domain::schedule::{Period, PeriodKind};
 use crate::error::{Error, Result};
 use crate::plugin::{BonusRules, Carryover, Hook, Invocation, LoadedPlugin};
+
+/// Balances per `carryover` call: a close over 100,000 affiliates is 100 calls, each
+/// well inside a plugin's memory and fuel limits.
+const BALANCES_PER_CALL: usize = 1000;
 
 /// A commission a period job books, before it has a status.
 struct Booked {
@@ -59,11 +62,14 @@ pub async fn close(scheduler: &Scheduler, lease: &Lease, now: DateTime<Utc>) -> 
     let mut booked = Vec::new();
     if !carryovers.is_empty() {
         let balances = balances(scheduler, &campaign, closed).await?;
-        let input = sdk::CarryoverInput { now: millis(now), period: period(closed), balances };
         let registry = scheduler.registry.clone();
         booked = tokio::task::spawn_blocking(move || -> Result<Vec<Booked>> {
             let mut booked = Vec::new();
-            for (plugin, invocation) in &carryovers {
+            for ((plugin, invocation), balances) in
+                carryovers.iter().flat_map(|bound| balances.chunks(BALANCES_PER_CALL).map(move |chunk| (bound, chunk)))
+            {
+                let input =
+                    sdk::CarryoverInput { now: millis(now), period: period(closed), balances: balances.to_vec() };
                 for adjustment in registry.engine().call::<Carryover>(plugin, invocation, &input, &())?.value {
                     booked.push(Booked {
                         affiliate: adjustment.affiliate.get() as i64,
@@ -191,8 +197,11 @@ fn evaluate(
     Ok(decided)
 }
 
+/// Rows per insert statement.
+const ROWS_PER_INSERT: usize = 64;
+
 /// Inserts booked commissions (no conversion), each with the status `status` gives
-/// for its time, and audits them.
+/// for its time, [`ROWS_PER_INSERT`] per statement, and audits them.
 async fn book(
     txn: &DatabaseTransaction,
     campaign: &campaign::Model,
@@ -200,34 +209,51 @@ async fn book(
     status: impl Fn(DateTime<Utc>) -> Result<(CommissionStatus, Option<DateTime<Utc>>, Option<String>)>,
     now: DateTime<Utc>,
 ) -> Result<()> {
-    for line in booked {
-        let (state, hold_until, waiting_for) = status(line.at)?;
-        let row = commission::ActiveModel {
-            conversion_id: Set(None),
-            campaign_id: Set(campaign.id),
-            affiliate_id: Set(line.affiliate),
-            tier: Set(1),
-            commission_type: Set(line.commission_type.into()),
-            amount_minor: Set(to_minor(line.amount, "amount")?),
-            currency: Set(line.amount.currency().code().into()),
-            status: Set(state.as_str().into()),
-            hold_until: Set(hold_until),
-            waiting_for: Set(waiting_for),
-            product_id: Set(line.product_id),
-            plugin_id: Set(Some(line.plugin.manifest.id.to_string())),
-            plugin_version: Set(Some(line.plugin.manifest.version.to_string())),
-            explanation: Set(line.explanation),
-            reverses_id: Set(None),
-            payout_id: Set(None),
-            created_at: Set(line.at),
-            updated_at: Set(now),
-            ..Default::default()
-        }
-        .insert(txn)
-        .await?;
-        let action = format!("commission.{}", line.commission_type);
-        let after = Some(json(&super::engine::CommissionView::of(row.clone())?));
-        super::audit::record(txn, now, "system", &action, ("commission", row.id), None, after).await?;
+    for chunk in booked.chunks(ROWS_PER_INSERT) {
+        let rows = chunk
+            .iter()
+            .map(|line| {
+                let (state, hold_until, waiting_for) = status(line.at)?;
+                Ok(commission::ActiveModel {
+                    conversion_id: Set(None),
+                    campaign_id: Set(campaign.id),
+                    affiliate_id: Set(line.affiliate),
+                    tier: Set(1),
+                    commission_type: Set(line.commission_type.into()),
+                    amount_minor: Set(to_minor(line.amount, "amount")?),
+                    currency: Set(line.amount.currency().code().into()),
+                    status: Set(state.as_str().into()),
+                    hold_until: Set(hold_until),
+                    waiting_for: Set(waiting_for),
+                    product_id: Set(line.product_id.clone()),
+                    plugin_id: Set(Some(line.plugin.manifest.id.to_string())),
+                    plugin_version: Set(Some(line.plugin.manifest.version.to_string())),
+                    explanation: Set(line.explanation.clone()),
+                    reverses_id: Set(None),
+                    payout_id: Set(None),
+                    created_at: Set(line.at),
+                    updated_at: Set(now),
+                    ..Default::default()
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let ids: Vec<i64> = commission::Entity::insert_many(rows).exec_with_returning_keys(txn).await?;
+        let entries = chunk
+            .iter()
+            .zip(ids)
+            .map(|(line, id)| {
+                let after = serde_json::json!({"affiliate": line.affiliate, "amount": line.amount, "at": line.at});
+                entry(
+                    now,
+                    "system",
+                    &format!("commission.{}", line.commission_type),
+                    ("commission", id),
+                    None,
+                    Some(after),
+                )
+            })
+            .collect();
+        super::audit::record_all(txn, entries).await?;
     }
     Ok(())
 }

@@ -118,8 +118,9 @@ pub async fn pay_next(scheduler: &Scheduler, lease: &Lease, now: DateTime<Utc>) 
         return Ok(txn.commit().await?);
     };
     if due > now {
+        // Not due yet: the campaign's time zone changed since the job was scheduled.
         let txn = db.begin().await?;
-        lease.complete(&txn, now, Some(due)).await?;
+        lease.postpone(&txn, now, due).await?;
         return Ok(txn.commit().await?);
     }
     let order = format!("{}#{number}", row.external_id);
