@@ -34,14 +34,20 @@ pub trait Approve: Plugin {
     fn approve(input: &ApprovalInput, config: &Self::Config, host: &impl Host) -> Result<Decision>;
 }
 
-/// Period close: balance adjustments such as negative carryover. The server does not
-/// call it yet (it needs the scheduler of period closes); `upline plugin run` does.
+/// Period close: balance adjustments such as negative carryover. The server calls it
+/// at each campaign's period close (monthly, at midnight on the campaign's
+/// `period-close-day` in its time zone) with the closed calendar month's balances of
+/// approved, unpaid commissions per affiliate, at most 1000 balances per call;
+/// `upline plugin run` runs it on a file.
 pub trait Carryover: Plugin {
     /// Returns the adjustments to book for the closed period.
     fn close_period(input: &CarryoverInput, config: &Self::Config, host: &impl Host) -> Result<Vec<Adjustment>>;
 }
 
 /// Performance rewards: bonus commissions, group moves, awards and notifications.
+/// The server calls it after each conversion (trigger `Conversion`) and, at the end
+/// of each of the campaign's reward periods, once for every active affiliate
+/// (trigger `PeriodEnd`).
 pub trait BonusRules: Plugin {
     /// Returns the actions the affiliate's performance calls for.
     fn evaluate(input: &BonusInput, config: &Self::Config, host: &impl Host) -> Result<Vec<Action>>;

@@ -73,10 +73,12 @@ pub struct SubscriptionRequest {
     /// system): payments fall due from then, and those already due are paid at once.
     #[serde(default)]
     started_at: Option<chrono::DateTime<chrono::Utc>>,
-    /// No payment falls due after this time.
+    /// No scheduled payment falls due after this time (a `varied` subscription's
+    /// reported payments are not checked against it).
     #[serde(default)]
     ends_at: Option<chrono::DateTime<chrono::Utc>>,
-    /// At most this many payments after the start (1 to 100000).
+    /// At most this many scheduled payments after the start (1 to 100000; a
+    /// `varied` subscription's reported payments are not counted against it).
     #[serde(default)]
     max_payments: Option<u32>,
 }

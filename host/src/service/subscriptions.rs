@@ -55,9 +55,9 @@ pub struct SubscriptionView {
     pub amount: Money,
     /// Payments fall due from this time.
     pub started_at: DateTime<Utc>,
-    /// No payment after this time.
+    /// No scheduled payment after this time (not checked for `varied`).
     pub ends_at: Option<DateTime<Utc>>,
-    /// At most this many payments.
+    /// At most this many scheduled payments (not checked for `varied`).
     pub max_payments: Option<i32>,
     /// Payments made.
     pub payments: i32,

@@ -347,7 +347,8 @@ pub struct CarryoverInput {
     pub now: Timestamp,
     /// The period being closed.
     pub period: Period,
-    /// The balances at the close.
+    /// Affiliates' balances of approved, unpaid commissions created in `period`, at
+    /// the close (on a server, at most 1000 per call).
     pub balances: Vec<Balance>,
 }
 
@@ -375,7 +376,8 @@ pub struct Adjustment {
 pub enum Trigger {
     /// A conversion was just credited to the affiliate.
     Conversion(Conversion),
-    /// A period just ended.
+    /// One of the campaign's reward periods just ended; sent for every active
+    /// affiliate, those without sales in it included.
     PeriodEnd(Period),
 }
 

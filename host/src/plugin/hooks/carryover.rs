@@ -1,5 +1,6 @@
-//! `carryover` (`close-period`): balance adjustments at a period's close. Only
-//! `upline plugin run` calls it today; the server will once it closes periods.
+//! `carryover` (`close-period`): balance adjustments at a period's close. The server
+//! calls it from each campaign's `period-close` job (`service/periods.rs`), at most
+//! 1000 balances per call; `upline plugin run` calls it on a file.
 
 use std::collections::HashSet;
 
