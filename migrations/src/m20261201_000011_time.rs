@@ -66,6 +66,7 @@ impl MigrationTrait for Migration {
             .col(big_integer_null("campaign_id"))
             .col(big_integer_null("subscription_id"))
             .col(timestamp_with_time_zone("due_at"))
+            .col(timestamp_with_time_zone_null("retry_at"))
             .col(string("state"))
             .col(string_null("lease_owner"))
             .col(timestamp_with_time_zone_null("lease_until"))

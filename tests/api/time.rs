@@ -211,6 +211,17 @@ async fn varied_payments_are_reported_once_each_and_cancelled_subscriptions_stop
     assert_eq!((status, again["error"]["field"].as_str()), (409, Some("payment-id")), "a repeated report pays once");
     let (_, view) = send(app.operator(Method::GET, &format!("/api/v1/campaigns/{campaign}/subscriptions/gym-7"))).await;
     assert_eq!(view["payments"], 2, "{view}");
+    // A varied subscription ends at its last payment too.
+    subscribe(&app, (campaign, affiliate), "sale", "trial", json!({"max-payments": 1})).await;
+    let trial = format!("/api/v1/campaigns/{campaign}/subscriptions/trial/payments");
+    let pay =
+        |payment: &str| send(app.operator(Method::POST, &trial).json(&json!({"payment-id": payment, "total": "9.00"})));
+    assert_eq!(pay("t-1").await.0, 201);
+    let (status, ended) = pay("t-2").await;
+    assert_eq!((status, ended["error"]["field"].as_str()), (409, Some("subscription")), "{ended}");
+    let (_, trial) =
+        send(app.operator(Method::GET, &format!("/api/v1/campaigns/{campaign}/subscriptions/trial"))).await;
+    assert_eq!((trial["status"].as_str(), trial["payments"].as_i64()), (Some("ended"), Some(1)), "{trial}");
 
     // A scheduled subscription takes no reported payments; a cancelled one pays no more.
     let other = format!("/api/v1/campaigns/{campaign}/subscriptions/box-1/payments");
@@ -398,6 +409,12 @@ async fn a_failing_job_is_retried_then_waits_for_an_operator_to_rerun_it() {
     let done = period_end().await;
     assert_eq!((done["outcome"].as_str(), done["runs"].as_i64()), (Some("ok"), Some(1)), "{done}");
     assert_eq!(done["next-run"].as_str(), Some("2028-07-10T00:00:00Z"));
+    // The late run covered the week that ended, not the one it ran in.
+    let (_, ledger) = send(app.operator(Method::GET, &format!("/api/v1/commissions?campaign={campaign}"))).await;
+    let bonuses: Vec<&Value> =
+        ledger.as_array().expect("list").iter().filter(|c| c["commission-type"] == "bonus").collect();
+    assert!(!bonuses.is_empty() && bonuses.iter().all(|c| c["created-at"] == "2028-07-03T00:00:00Z"), "{ledger}");
+    assert!(bonuses.iter().all(|c| c["explanation"] == "period 1845590400000 to 1846195200000"), "{ledger}");
     let (status, _) = send(app.operator(Method::POST, &format!("/api/v1/jobs/{id}/run"))).await;
     assert_eq!(status, 409, "only a failed job is re-run");
 }

@@ -54,7 +54,7 @@ async fn reprocess(State(state): State<AppState>, Path(id): Path<String>) -> Res
     responses(
         (status = 201, description = "The stored conversion and its commissions", body = Recorded),
         (status = 400, description = "A field is invalid, or the campaign, affiliate or click is unknown", body = ErrorBody),
-        (status = 409, description = "The campaign already has a conversion with this order id", body = ErrorBody),
+        (status = 409, description = "The campaign already has a conversion with this order id, or a subscription with its `subscription.id`", body = ErrorBody),
     )
 )]
 async fn record(State(state): State<AppState>, Json(request): Json<ConversionRequest>) -> Result<impl IntoResponse> {

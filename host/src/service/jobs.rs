@@ -13,6 +13,8 @@
 //!    ([`Lease::fence`]): a host whose lease ran out (paused, partitioned) and was
 //!    taken over cannot write any more. On PostgreSQL that update also locks the row
 //!    until the transaction ends, so the taker waits and then sees the lease renewed.
+//!    Between transactions (plugin calls) the host renews the lease on a timer, so a
+//!    run longer than the lease is not taken over while its host is alive.
 //! 3. **Complete**: the run's last writes and the job's completion (its next due
 //!    time, or `done`) commit in one transaction ([`Lease::complete`]). A host killed
 //!    mid-run leaves its writes uncommitted; another host takes the job over when the
@@ -23,7 +25,8 @@
 //! payment), so missed runs are caught up one at a time; hold release alone skips to
 //! a minute after its run, since one run releases everything due. A failed run is
 //! retried after 1, 2, 4 and 8 minutes, then waits in state `failed` for an
-//! operator to re-run it (`POST /api/v1/jobs/{id}/run`).
+//! operator to re-run it (`POST /api/v1/jobs/{id}/run`); a retry is the same run
+//! (its due time, which says what it covers, stays).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -107,6 +110,7 @@ fn new_job(
         campaign_id: campaign,
         subscription_id: subscription,
         due_at: due,
+        retry_at: None,
         state: state::SCHEDULED.into(),
         lease_owner: None,
         lease_until: None,
@@ -243,6 +247,7 @@ impl Lease {
         let state = if next.is_some() { state::SCHEDULED } else { state::DONE };
         job::Entity::update_many()
             .col_expr(job::Column::DueAt, Expr::value(next.unwrap_or(self.job.due_at)))
+            .col_expr(job::Column::RetryAt, Expr::value(Option::<DateTime<Utc>>::None))
             .col_expr(job::Column::State, Expr::value(state))
             .col_expr(job::Column::LeaseOwner, Expr::value(Option::<String>::None))
             .col_expr(job::Column::LeaseUntil, Expr::value(Option::<DateTime<Utc>>::None))
@@ -256,6 +261,29 @@ impl Lease {
             .exec(txn)
             .await?;
         Ok(())
+    }
+
+    /// Renews the lease every third of its length until the returned guard is dropped,
+    /// so a run longer than the lease (plugin calls over 100,000 affiliates) is not
+    /// taken over while it is still working. A renewal that finds the lease lost
+    /// changes nothing: the run's next fence refuses its writes.
+    fn keep_alive(&self, db: DatabaseConnection, clock: Clock) -> KeepAlive {
+        let (id, token, length) = (self.job.id, self.token.clone(), self.length);
+        let every = (length / 3).to_std().unwrap_or(Duration::from_secs(1));
+        KeepAlive(tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(every).await;
+                let renewed = job::Entity::update_many()
+                    .col_expr(job::Column::LeaseUntil, Expr::value(clock.now() + length))
+                    .filter(job::Column::Id.eq(id))
+                    .filter(job::Column::LeaseOwner.eq(token.as_str()))
+                    .exec(&db)
+                    .await;
+                if let Err(err) = renewed {
+                    tracing::warn!(job = id, error = %err, "renewing a job's lease");
+                }
+            }
+        }))
     }
 
     /// Frees the job without a run, due at `due` (inside `txn`, fenced first).
@@ -272,17 +300,15 @@ impl Lease {
         Ok(())
     }
 
-    /// Records a failed attempt and frees the job: retried after a back-off, or, after
-    /// [`MAX_ATTEMPTS`], left `failed` for an operator.
+    /// Records a failed attempt and frees the job: retried after a back-off (the same
+    /// run: its due time stays), or, after [`MAX_ATTEMPTS`], left `failed` for an
+    /// operator.
     async fn fail(&self, db: &DatabaseConnection, now: DateTime<Utc>, error: &str) -> Result<()> {
         let attempts = self.job.attempts + 1;
-        let (state, due) = if attempts >= MAX_ATTEMPTS {
-            (state::FAILED, self.job.due_at)
-        } else {
-            (state::SCHEDULED, now + chrono::TimeDelta::minutes(1 << (attempts - 1)))
-        };
+        let state = if attempts >= MAX_ATTEMPTS { state::FAILED } else { state::SCHEDULED };
+        let retry = now + chrono::TimeDelta::minutes(1 << std::cmp::min(attempts - 1, 10));
         job::Entity::update_many()
-            .col_expr(job::Column::DueAt, Expr::value(due))
+            .col_expr(job::Column::RetryAt, Expr::value(retry))
             .col_expr(job::Column::State, Expr::value(state))
             .col_expr(job::Column::LeaseOwner, Expr::value(Option::<String>::None))
             .col_expr(job::Column::LeaseUntil, Expr::value(Option::<DateTime<Utc>>::None))
@@ -295,6 +321,15 @@ impl Lease {
             .exec(db)
             .await?;
         Ok(())
+    }
+}
+
+/// Stops renewing a lease when dropped.
+struct KeepAlive(tokio::task::JoinHandle<()>);
+
+impl Drop for KeepAlive {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 
@@ -380,7 +415,11 @@ impl Scheduler {
     /// Takes a due job whose lease is free, if there is one.
     async fn claim(&self) -> Result<Option<Lease>> {
         let now = self.clock.now();
-        let free = || Condition::any().add(job::Column::LeaseUntil.is_null()).add(job::Column::LeaseUntil.lt(now));
+        let free = || {
+            Condition::all()
+                .add(Condition::any().add(job::Column::LeaseUntil.is_null()).add(job::Column::LeaseUntil.lt(now)))
+                .add(Condition::any().add(job::Column::RetryAt.is_null()).add(job::Column::RetryAt.lte(now)))
+        };
         let candidates = job::Entity::find()
             .filter(job::Column::State.eq(state::SCHEDULED))
             .filter(job::Column::DueAt.lte(now))
@@ -409,6 +448,7 @@ impl Scheduler {
     }
 
     async fn run(&self, lease: &Lease) -> Result<()> {
+        let _renewing = lease.keep_alive(self.db.clone(), self.clock.clone());
         let job = &lease.job;
         let now = self.clock.now();
         match Kind::stored(&job.kind)? {
@@ -448,7 +488,11 @@ pub struct JobView {
     pub subscription: Option<i64>,
     /// `scheduled`, `failed` (an operator may re-run it) or `done`.
     pub state: String,
-    /// When it runs next (for a failed job: the run that failed).
+    /// When its next run falls due (what the run covers: a period before it, a
+    /// payment at it).
+    pub due: DateTime<Utc>,
+    /// When it runs next: its due time, or after a failed attempt its retry (for a
+    /// failed job, the time its last attempt would have been retried).
     pub next_run: DateTime<Utc>,
     /// When it last ran.
     pub last_run: Option<DateTime<Utc>>,
@@ -473,7 +517,8 @@ impl JobView {
             subscription: row.subscription_id,
             running: row.lease_until.is_some_and(|until| until > now),
             state: row.state,
-            next_run: row.due_at,
+            due: row.due_at,
+            next_run: row.retry_at.map_or(row.due_at, |retry| std::cmp::max(retry, row.due_at)),
             last_run: row.last_run_at,
             outcome: row.last_outcome,
             error: row.last_error,
@@ -511,14 +556,14 @@ pub async fn list(db: &DatabaseConnection, filter: JobFilter, now: DateTime<Utc>
     query.all(db).await?.into_iter().map(|row| JobView::of(row, now)).collect()
 }
 
-/// Schedules a failed job to run again at once, its attempts reset; a 409 for a job
-/// that has not failed.
+/// Schedules a failed job's run again at once (the same run: what was due is what it
+/// covers), its attempts reset; a 409 for a job that has not failed.
 pub async fn rerun(db: &DatabaseConnection, id: i64, actor: &str, now: DateTime<Utc>) -> Result<JobView> {
     let txn = db.begin().await?;
     let changed = job::Entity::update_many()
         .col_expr(job::Column::State, Expr::value(state::SCHEDULED))
         .col_expr(job::Column::Attempts, Expr::value(0))
-        .col_expr(job::Column::DueAt, Expr::value(now))
+        .col_expr(job::Column::RetryAt, Expr::value(now))
         .filter(job::Column::Id.eq(id))
         .filter(job::Column::State.eq(state::FAILED))
         .exec(&txn)

@@ -107,13 +107,7 @@ pub async fn pay_next(scheduler: &Scheduler, lease: &Lease, now: DateTime<Utc>) 
     else {
         let txn = db.begin().await?;
         lease.fence(&txn, now).await?;
-        subscription::Entity::update_many()
-            .col_expr(subscription::Column::Status, Expr::value(status::ENDED))
-            .col_expr(subscription::Column::UpdatedAt, Expr::value(now))
-            .filter(subscription::Column::Id.eq(id))
-            .filter(subscription::Column::Status.eq(status::ACTIVE))
-            .exec(&txn)
-            .await?;
+        end(&txn, &row, now).await?;
         lease.complete(&txn, now, None).await?;
         return Ok(txn.commit().await?);
     };
@@ -196,10 +190,15 @@ pub async fn report_payment(
             message: format!("subscription `{external_id}` pays {} on its own schedule", row.recurrence),
         });
     }
-    if row.status != status::ACTIVE {
+    let over = row.ends_at.is_some_and(|end| now > end) || row.max_payments.is_some_and(|max| row.payments >= max);
+    if row.status == status::ACTIVE && over {
+        end(&state.db, &row, now).await?;
+    }
+    if row.status != status::ACTIVE || over {
+        let status = if over { status::ENDED } else { row.status.as_str() };
         return Err(Error::Conflict {
             field: "subscription".into(),
-            message: format!("subscription `{external_id}` is {}", row.status),
+            message: format!("subscription `{external_id}` is {status}: past its end date or its last payment"),
         });
     }
     let currency = from_minor(0, &row.currency)?.currency();
@@ -218,6 +217,18 @@ pub async fn report_payment(
     count_payment(&txn, &row, now).await?;
     txn.commit().await?;
     Ok(recorded)
+}
+
+/// Marks an active subscription ended (past its end date or its last payment).
+async fn end(db: &impl sea_orm::ConnectionTrait, row: &subscription::Model, now: DateTime<Utc>) -> Result<()> {
+    subscription::Entity::update_many()
+        .col_expr(subscription::Column::Status, Expr::value(status::ENDED))
+        .col_expr(subscription::Column::UpdatedAt, Expr::value(now))
+        .filter(subscription::Column::Id.eq(row.id))
+        .filter(subscription::Column::Status.eq(status::ACTIVE))
+        .exec(db)
+        .await?;
+    Ok(())
 }
 
 /// Cancels a subscription: it pays no more, and its job is done. Audited.

@@ -20,8 +20,11 @@ pub struct Model {
     pub campaign_id: Option<i64>,
     /// The subscription it pays, if one.
     pub subscription_id: Option<i64>,
-    /// When it runs next.
+    /// When its next run falls due: the run covers what was due then (a period
+    /// before it, a payment at it), however late it happens.
     pub due_at: DateTimeUtc,
+    /// After a failed attempt, not before this time.
+    pub retry_at: Option<DateTimeUtc>,
     /// `scheduled`, `failed` (gave up after its attempts; an operator re-runs it) or
     /// `done` (nothing more to run).
     pub state: String,
