@@ -2,8 +2,10 @@
 
 mod accounts;
 mod affiliates;
+mod approval;
 mod browser;
 mod campaigns;
+mod carryover;
 mod conversions;
 mod hosts;
 mod money;

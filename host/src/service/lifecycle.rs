@@ -12,7 +12,7 @@ use sea_orm::{
     QueryOrder, QuerySelect, Set, TransactionTrait,
 };
 use serde::Serialize;
-use upline_types::{Money, round_running};
+use upline_types::{ApprovalEvent, Money, round_running};
 
 use super::audit::{self, json};
 use super::engine::CommissionView;
@@ -137,6 +137,54 @@ pub async fn release_due(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<
             return Ok(released);
         }
     }
+}
+
+/// What a commission waiting for `event` stores in its `waiting_for`.
+pub fn waiting_for(event: ApprovalEvent) -> &'static str {
+    match event {
+        ApprovalEvent::AffiliateFirstLogin => "affiliate-first-login",
+        ApprovalEvent::SubAffiliateFirstConversion => "sub-affiliate-first-conversion",
+        ApprovalEvent::SubAffiliateFirstSale => "sub-affiliate-first-sale",
+        ApprovalEvent::SubAffiliateFirstAction => "sub-affiliate-first-action",
+    }
+}
+
+/// Approves the pending commissions of `affiliates` that wait for `event` (an
+/// approval plugin's `pending-until` event, e.g. `affiliate-first-login`), with their
+/// pending reversals (which wait with them), in the caller's transaction: the one
+/// that records the event. Audited; returns how many were approved.
+pub async fn release_waiting(
+    db: &impl ConnectionTrait,
+    affiliates: &[i64],
+    event: ApprovalEvent,
+    now: DateTime<Utc>,
+) -> Result<u64> {
+    let event = waiting_for(event);
+    if affiliates.is_empty() {
+        return Ok(0);
+    }
+    let released: Vec<i64> = commission::Entity::update_many()
+        .col_expr(commission::Column::Status, Expr::value(CommissionStatus::Approved.as_str()))
+        .col_expr(commission::Column::WaitingFor, Expr::value(Option::<String>::None))
+        .col_expr(commission::Column::HoldUntil, Expr::value(Option::<DateTime<Utc>>::None))
+        .col_expr(commission::Column::UpdatedAt, Expr::value(now))
+        .filter(commission::Column::AffiliateId.is_in(affiliates.iter().copied()))
+        .filter(commission::Column::Status.eq(CommissionStatus::Pending.as_str()))
+        .filter(commission::Column::WaitingFor.eq(event))
+        .exec_with_returning(db)
+        .await?
+        .into_iter()
+        .map(|row| row.id)
+        .collect();
+    let entries = released
+        .iter()
+        .map(|id| {
+            let after = serde_json::json!({"status": "approved", "event": event});
+            audit::entry(now, "system", "commission.release", ("commission", *id), Some(json(&"pending")), Some(after))
+        })
+        .collect();
+    audit::record_all(db, entries).await?;
+    Ok(released.len() as u64)
 }
 
 /// Approves up to [`CHUNK`] held commissions whose hold is over at `now`, with their

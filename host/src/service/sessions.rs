@@ -82,6 +82,9 @@ pub async fn login(
         let mut first: affiliate::ActiveModel = affiliate.clone().into();
         first.first_login_at = Set(Some(now));
         first.update(&txn).await?;
+        // Commissions an approval plugin held until this login are approved with it.
+        super::lifecycle::release_waiting(&txn, &[affiliate.id], upline_types::ApprovalEvent::AffiliateFirstLogin, now)
+            .await?;
     }
     txn.commit().await?;
     Ok(Session { token, affiliate: affiliate.id, expires_at })

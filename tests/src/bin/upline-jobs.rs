@@ -11,7 +11,7 @@ use std::time::Instant;
 use anyhow::{Context, ensure};
 use clap::Parser;
 use reqwest::Method;
-use sea_orm::{ConnectionTrait, DatabaseConnection};
+use sea_orm::{ConnectionTrait, DatabaseConnection, TransactionTrait};
 use serde_json::json;
 use upline_host::clock::{Clock, FakeClock};
 use upline_tests::{fresh_database_url, package, send};
@@ -107,6 +107,7 @@ async fn set_up(address: &str) -> anyhow::Result<i64> {
 /// Inserts the affiliates and the pending commissions (every tenth affiliate's first
 /// one a debt of 20.00, the others 1.00) directly; returns the first affiliate id.
 async fn seed(db: &DatabaseConnection, campaign: i64, args: &Args) -> anyhow::Result<u64> {
+    let txn = db.begin().await?;
     let first = 1_000_000;
     let at = "'2028-01-10T12:00:00+00:00'";
     let hold = "'2028-01-31T12:00:00+00:00'";
@@ -118,7 +119,7 @@ async fn seed(db: &DatabaseConnection, campaign: i64, args: &Args) -> anyhow::Re
             "INSERT INTO affiliates (id, name, email, password_hash, status, created_at) VALUES {}",
             values.join(",")
         );
-        db.execute_unprepared(&sql).await?;
+        txn.execute_unprepared(&sql).await?;
     }
     for start in (0..args.commissions).step_by(ROWS as usize) {
         let values: Vec<String> = (start..(start + ROWS).min(args.commissions))
@@ -136,8 +137,9 @@ async fn seed(db: &DatabaseConnection, campaign: i64, args: &Args) -> anyhow::Re
              status, hold_until, explanation, created_at, updated_at) VALUES {}",
             values.join(",")
         );
-        db.execute_unprepared(&sql).await?;
+        txn.execute_unprepared(&sql).await?;
     }
+    txn.commit().await?;
     Ok(first)
 }
 

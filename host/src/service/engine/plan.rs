@@ -69,6 +69,9 @@ pub(super) struct Plan {
     /// The subscription the conversion starts, and the job that pays it (none for a
     /// `varied` one, whose payments the merchant reports).
     pub(super) subscription: Option<(subscription::Model, Option<job::Model>)>,
+    /// The referring affiliate's parent: its commissions waiting for a sub-affiliate's
+    /// conversion are approved when this one is stored.
+    pub(super) parent: Option<i64>,
 }
 
 impl Plan {
@@ -79,7 +82,8 @@ impl Plan {
         conversion.error = Some(flagged.reason);
         (conversion.failed_plugin, conversion.failed_version) = flagged.plugin.unzip();
         let subscription = prepared.subscription.clone().map(|row| (row, None));
-        Self { conversion, commissions: vec![], moves: vec![], audits: vec![], subscription }
+        let parent = parent_of(prepared);
+        Self { conversion, commissions: vec![], moves: vec![], audits: vec![], subscription, parent }
     }
 
     /// With `job` paying its subscription.
@@ -163,7 +167,13 @@ pub(super) async fn plan(
         };
     }
     let subscription = prepared.subscription.clone().map(|row| (row, subscription_job));
-    Ok(Plan { conversion: row, commissions, moves: draft.moves, audits: draft.audits, subscription })
+    let parent = parent_of(&prepared);
+    Ok(Plan { conversion: row, commissions, moves: draft.moves, audits: draft.audits, subscription, parent })
+}
+
+/// The parent of the affiliate the conversion is credited to.
+fn parent_of(prepared: &Prepared) -> Option<i64> {
+    prepared.context.upline.get(1).map(|member| member.affiliate.get() as i64)
 }
 
 /// One commission a plugin decided, before it has an id and a status.
@@ -423,7 +433,7 @@ fn approve_all(
                 }
                 sdk::Decision::Pending(sdk::PendingUntil::Event(event)) => {
                     row.hold_until = None;
-                    row.waiting_for = Some(json(&event).as_str().unwrap_or_default().to_owned());
+                    row.waiting_for = Some(crate::service::lifecycle::waiting_for(event).to_owned());
                 }
                 sdk::Decision::Pending(sdk::PendingUntil::Manual) => {
                     row.hold_until = None;

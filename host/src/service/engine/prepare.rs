@@ -109,7 +109,7 @@ pub async fn prepare(
         Some(terms) => Some(subscription_of(&campaign, &new, terms, affiliate, &row, now)?),
         None => None,
     };
-    let context = context(db, config, &campaign, affiliate, &new.commission_type).await?;
+    let context = context(db, config, &campaign, (affiliate, &new.commission_type), now).await?;
     Ok(Prepared { context, new, commissionable, row, now, subscription })
 }
 
@@ -235,22 +235,36 @@ pub(super) async fn prepare_stored(
         subscription: None,
     };
     let commissionable = from_minor(row.commissionable_minor, &row.currency)?;
-    let context = context(db, config, &campaign, affiliate, &commission_type).await?;
+    let context = context(db, config, &campaign, (affiliate, &commission_type), now).await?;
     Ok(Prepared { context, new, commissionable, row, now, subscription: None })
 }
 
-/// The upline, groups, plugins and (for an approval plugin) the earners' facts.
+/// The upline, groups, plugins and (for an approval plugin) the earners' facts, for
+/// a conversion of `affiliate` at `now`.
 async fn context(
     db: &DatabaseConnection,
     config: &Config<'_>,
     campaign: &Arc<campaign::Model>,
-    affiliate: i64,
-    commission_type: &sdk::CommissionType,
+    (affiliate, commission_type): (i64, &sdk::CommissionType),
+    now: DateTime<Utc>,
 ) -> Result<Context> {
     let upline = config.upline(campaign.id, affiliate).await?;
     let plugins = config.plugins(campaign.id).await?;
     let approves = plugins.as_ref().as_ref().is_ok_and(|bound| bound.with(Hook::Approve).next().is_some());
-    let facts = if approves { earner_facts(db, &upline).await? } else { HashMap::new() };
+    let mut facts = if approves { earner_facts(db, &upline).await? } else { HashMap::new() };
+    // This conversion is a conversion of the parent's sub-affiliate: the parent's
+    // commissions from it see it (earlier ones are released when it is stored).
+    if let Some(parent) = upline.get(1).and_then(|member| facts.get_mut(&(member.affiliate.get() as i64))) {
+        let [any, sale, action] = &mut parent.sub_affiliate_firsts;
+        let kind = match commission_type {
+            sdk::CommissionType::Sale => Some(sale),
+            sdk::CommissionType::Action(_) => Some(action),
+            sdk::CommissionType::Recurring => None,
+        };
+        for first in std::iter::once(any).chain(kind) {
+            first.get_or_insert(now);
+        }
+    }
     Ok(Context {
         campaign: campaign.clone(),
         groups: config.groups(campaign.id, commission_type).await?,

@@ -27,6 +27,7 @@ use sea_orm::{
     QuerySelect, SqlErr, TransactionTrait, TryInsertResult,
 };
 use tokio::sync::{mpsc, oneshot};
+use upline_types::ApprovalEvent;
 
 use super::Recorded;
 use super::plan::{FAILED, Plan};
@@ -165,8 +166,37 @@ async fn write_rows(txn: &DatabaseTransaction, plans: &[&Plan]) -> Result<()> {
             start_subscription(txn, subscription, job.as_ref()).await?;
         }
     }
+    release_for_sub_affiliates(txn, plans).await?;
     let audits: Vec<audit::ActiveModel> = plans.iter().flat_map(|plan| plan.audits.iter().cloned()).collect();
     crate::service::audit::record_all(txn, audits).await
+}
+
+/// Approves the commissions of the converting affiliates' parents that an approval
+/// plugin held until a sub-affiliate's first conversion (any, a sale, an action), in
+/// the transaction that stores the conversions. A browser's report is no such event:
+/// anyone can send one.
+async fn release_for_sub_affiliates(txn: &DatabaseTransaction, plans: &[&Plan]) -> Result<()> {
+    let (mut any, mut sales, mut actions) = (vec![], vec![], vec![]);
+    let mut now = None;
+    for plan in plans.iter().filter(|plan| plan.conversion.source == Source::Server.as_str()) {
+        let Some(parent) = plan.parent else { continue };
+        any.push(parent);
+        match plan.conversion.kind.as_str() {
+            "sale" => sales.push(parent),
+            "action" => actions.push(parent),
+            _ => {}
+        }
+        now = now.max(Some(plan.conversion.created_at));
+    }
+    let Some(now) = now else { return Ok(()) };
+    for (parents, event) in [
+        (any, ApprovalEvent::SubAffiliateFirstConversion),
+        (sales, ApprovalEvent::SubAffiliateFirstSale),
+        (actions, ApprovalEvent::SubAffiliateFirstAction),
+    ] {
+        lifecycle::release_waiting(txn, &parents, event, now).await?;
+    }
+    Ok(())
 }
 
 /// Stores a subscription a conversion starts, and the job that pays it; a 409 when
