@@ -21,7 +21,8 @@ fn unique(name: &str, table: &'static str, columns: &[&'static str]) -> IndexCre
     index.to_owned()
 }
 
-fn index(name: &str, table: &'static str, columns: &[&'static str]) -> IndexCreateStatement {
+/// An index on `columns` of `table` (later migrations use it too).
+pub(crate) fn index(name: &str, table: &'static str, columns: &[&'static str]) -> IndexCreateStatement {
     let mut index = Index::create();
     index.name(name).table(table);
     for column in columns {

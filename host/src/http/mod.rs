@@ -76,6 +76,18 @@ pub struct AppState {
     pub clock: crate::clock::Clock,
 }
 
+/// A page of a list by id.
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct Page {
+    /// Only those with a larger id: the last id of the previous page.
+    pub after: Option<i64>,
+    /// At most this many (1 to 1000; default 1000).
+    #[param(minimum = 1, maximum = 1000)]
+    pub limit: Option<u64>,
+}
+
 /// The largest JSON body any endpoint takes (plugin packages have their own limit).
 pub const JSON_BODY_LIMIT: usize = 2 * 1024 * 1024;
 

@@ -7,14 +7,14 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::Deserialize;
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::error::ErrorBody;
 use super::openapi::{AFFILIATE_SESSION, secured};
 use super::reports::ReportQuery;
-use super::{AppState, Json, Query, bearer, throttled};
+use super::{AppState, Json, Page, Query, bearer, throttled};
 use crate::db::entity::commission;
 use crate::domain::affiliate::check_password;
 use crate::error::Result;
@@ -150,18 +150,6 @@ async fn change_password(
 )]
 async fn me(State(state): State<AppState>, Extension(me): Extension<Me>) -> Result<impl IntoResponse> {
     Ok(axum::Json(affiliates::get(&state.reader, me.affiliate).await?))
-}
-
-/// A page of the affiliate's commissions.
-#[derive(Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-struct Page {
-    /// Only those with a larger id: the last id of the previous page.
-    after: Option<i64>,
-    /// At most this many (1 to 1000; default 1000).
-    #[param(minimum = 1, maximum = 1000)]
-    limit: Option<u64>,
 }
 
 /// The logged-in affiliate's commissions, oldest first, a page at a time.

@@ -7,13 +7,13 @@ use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use rust_decimal::Decimal;
 use serde::Deserialize;
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::conversions::page_limit;
 use super::error::ErrorBody;
-use super::{AppState, Json, Query};
+use super::{AppState, Json, Page, Query};
 use crate::error::Result;
 use crate::service::engine::Recorded;
 use crate::service::subscriptions::{self, SubscriptionView};
@@ -26,18 +26,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get))
         .routes(routes!(report_payment))
         .routes(routes!(cancel))
-}
-
-/// A page of subscriptions.
-#[derive(Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-struct Page {
-    /// Only those with a larger id: the last id of the previous page.
-    after: Option<i64>,
-    /// At most this many (1 to 1000; default 1000).
-    #[param(minimum = 1, maximum = 1000)]
-    limit: Option<u64>,
 }
 
 /// The campaign's subscriptions by id, a page at a time.
