@@ -69,7 +69,9 @@ pub struct CampaignSettings {
     pub store_zero_orders: bool,
     /// Store commissions whose amount is 0.
     pub store_zero_commissions: bool,
-    /// Days new commissions are held before approval, 0 to 3650.
+    /// Days new commissions are held before approval, 0 to 3650. With an approval
+    /// plugin enabled, its decision replaces the hold for a conversion's commissions
+    /// (the plugin gets the days as `hold-days`).
     pub hold_days: u32,
     /// How commissions are approved without an approval plugin.
     pub approval: Approval,
@@ -199,7 +201,9 @@ pub struct CampaignRequest {
     /// Store commissions whose amount is 0.
     #[serde(default)]
     store_zero_commissions: bool,
-    /// Days new commissions are held before approval, 0 to 3650.
+    /// Days new commissions are held before approval, 0 to 3650. With an approval
+    /// plugin enabled, its decision replaces the hold for a conversion's commissions
+    /// (the plugin gets the days as `hold-days`).
     #[serde(default)]
     hold_days: u32,
     /// With no approval plugin enabled: `automatic`, approved when the hold ends (at

@@ -198,6 +198,9 @@ pub async fn release_chunk(txn: &DatabaseTransaction, now: DateTime<Utc>) -> Res
         .filter(commission::Column::HoldUntil.lte(now))
         .filter(commission::Column::WaitingFor.is_null())
         .filter(commission::Column::ReversesId.is_null())
+        // The order of the (status, hold_until) index: by id, SQLite would walk the
+        // ledger from its start past every commission released before.
+        .order_by_asc(commission::Column::HoldUntil)
         .order_by_asc(commission::Column::Id)
         .limit(CHUNK as u64)
         .into_tuple()

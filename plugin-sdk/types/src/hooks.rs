@@ -248,7 +248,8 @@ pub struct Commission {
     pub affiliate: AffiliateId,
     /// The affiliate's tier.
     pub tier: u32,
-    /// What it pays for.
+    /// What it pays for. A bonus from a bonus-rules plugin comes as `Sale` (the type
+    /// has no bonus case).
     pub commission_type: CommissionType,
     /// Its amount.
     pub amount: Money,
@@ -290,7 +291,10 @@ pub struct ApprovalInput {
     pub commission: Commission,
     /// The affiliate's first login to the affiliate panel, if any.
     pub affiliate_first_login: Option<Timestamp>,
-    /// A sub-affiliate's first conversion of any kind, if any.
+    /// A sub-affiliate's first conversion of any kind, if any. Sub-affiliates are the
+    /// affiliate's direct children; their conversions in every campaign count (any
+    /// stored one not superseded, a browser's report included), and so does the
+    /// conversion being decided on when it is a child's.
     pub sub_affiliate_first_conversion: Option<Timestamp>,
     /// A sub-affiliate's first sale, if any.
     pub sub_affiliate_first_sale: Option<Timestamp>,
@@ -307,7 +311,11 @@ pub struct ApprovalInput {
 #[serde(rename_all = "kebab-case")]
 pub enum PendingUntil {
     /// Until the event happens. The host records the event the commission waits
-    /// for; it does not yet release it when the event happens: an operator decides.
+    /// for (its `waiting-for`) and approves it in the transaction that records the
+    /// event: the affiliate's first login, or a conversion the merchant's server
+    /// reports for one of its direct sub-affiliates (any conversion, a recurring
+    /// payment included; a sale; an action). A browser's report releases nothing.
+    /// An operator may still approve or decline it before then.
     Event(ApprovalEvent),
     /// Until this time, then approved.
     Time(Timestamp),
