@@ -1,7 +1,8 @@
 //! Approval policies (DOMAIN.md, "Approval types"), per campaign and commission type.
 //!
-//! Enabled for a campaign, it decides every new commission of it (the campaign's own
-//! `approval` setting then no longer applies):
+//! Enabled for a campaign, it decides every new commission of the conversions the
+//! merchant's server reports, bonuses included (the campaign's own `approval` setting
+//! then no longer applies, and its decision replaces the campaign's `hold-days`):
 //!
 //! - `automatic`: approved at once;
 //! - `manual`: pending until an operator approves or declines it;
@@ -13,7 +14,8 @@
 //! - `hold` with `days`: pending for that many days after the commission, then approved.
 //!
 //! The host releases a commission waiting for an event in the transaction that
-//! records the event (the login, the sub-affiliate's conversion).
+//! records the event (the login; the sub-affiliate's conversion, if the merchant's
+//! server reports it). See `README.md`.
 
 use std::collections::BTreeMap;
 
