@@ -12,8 +12,8 @@ async fn campaign(app: &TestApp, name: &str, config: Option<Value>) -> i64 {
     for dir in ["plugins/multi-tier", "plugins/approval"] {
         app.install(package(dir)).await;
     }
-    let (_, campaign) =
-        send(app.operator(Method::POST, "/api/v1/campaigns").json(&json!({"name": name, "currency": "EUR"}))).await;
+    let body = json!({"name": name, "currency": "EUR", "landing-url": "https://shop.example/"});
+    let (_, campaign) = send(app.operator(Method::POST, "/api/v1/campaigns").json(&body)).await;
     let id = campaign["id"].as_i64().expect("id");
     let group = campaign["groups"][0]["id"].as_i64().expect("group");
     let tiers = json!([{"tier": 1, "rule": {"percent": "10"}}, {"tier": 2, "rule": {"percent": "5"}}]);
@@ -115,6 +115,24 @@ async fn commissions_wait_for_a_sub_affiliates_first_sale_and_it_approves_them()
     assert_eq!(sale, [line(child, "pending", waiting.clone()), line(parent, "approved", Value::Null)]);
     let parents = ledger(&app, id, parent).await;
     assert!(parents.iter().all(|(_, status, _)| status == "approved"), "{parents:?}");
+}
+
+#[tokio::test]
+async fn a_browser_report_is_no_sub_affiliate_conversion() {
+    let app = spawn_app().await;
+    let id = campaign(&app, "Guarded", Some(json!({"policy": {"type": "sub-affiliate-first-conversion"}}))).await;
+    let parent = affiliate(&app, "recruiter@shop.example", None).await;
+    let child = affiliate(&app, "recruit@shop.example", Some(parent)).await;
+    let waiting = line(parent, "pending", json!("sub-affiliate-first-conversion"));
+    assert_eq!(convert(&app, id, parent, "sale", "own-1").await, [waiting.clone()]);
+
+    // Anyone can send the snippet's report of a sale credited to the child.
+    let token = app.snippet_click(id, child).await;
+    let forged = json!({"campaign": id, "click": token, "order-id": "forged", "total": "100.00"});
+    let (status, receipt) = send(app.client.post(format!("{}/t/conversions", app.address)).json(&forged)).await;
+    assert_eq!(status, 201, "{receipt}");
+    assert_eq!(ledger(&app, id, parent).await[0], waiting, "not released by a browser's report");
+    assert_eq!(convert(&app, id, parent, "sale", "own-2").await, [waiting], "nor counted as the child's conversion");
 }
 
 #[tokio::test]

@@ -347,6 +347,8 @@ async fn sub_affiliate_firsts(db: &DatabaseConnection, affiliate_id: i64) -> Res
     let conversions = conversion::Entity::find()
         .filter(conversion::Column::AffiliateId.is_in(children))
         .filter(conversion::Column::Status.ne("superseded"))
+        // A browser's report is no sub-affiliate's conversion: anyone can send one.
+        .filter(conversion::Column::Source.eq(Source::Server.as_str()))
         .order_by_asc(conversion::Column::CreatedAt)
         .all(db)
         .await?;

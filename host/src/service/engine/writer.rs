@@ -31,7 +31,7 @@ use upline_types::ApprovalEvent;
 
 use super::Recorded;
 use super::plan::{FAILED, Plan};
-use crate::db::entity::{audit, commission, conversion, job, subscription};
+use crate::db::entity::{affiliate, audit, commission, conversion, job, subscription};
 use crate::domain::conversion::Source;
 use crate::error::{Error, Result};
 use crate::service::{affiliates, lifecycle};
@@ -167,6 +167,7 @@ async fn write_rows(txn: &DatabaseTransaction, plans: &[&Plan]) -> Result<()> {
         }
     }
     release_for_sub_affiliates(txn, plans).await?;
+    release_logged_in(txn, plans).await?;
     let audits: Vec<audit::ActiveModel> = plans.iter().flat_map(|plan| plan.audits.iter().cloned()).collect();
     crate::service::audit::record_all(txn, audits).await
 }
@@ -196,6 +197,33 @@ async fn release_for_sub_affiliates(txn: &DatabaseTransaction, plans: &[&Plan]) 
     ] {
         lifecycle::release_waiting(txn, &parents, event, now).await?;
     }
+    Ok(())
+}
+
+/// Approves new commissions waiting for their affiliate's first login when it has
+/// logged in meanwhile (after the plan read it, before this transaction): the login
+/// released the commissions stored before it, these came too late for it.
+async fn release_logged_in(txn: &DatabaseTransaction, plans: &[&Plan]) -> Result<()> {
+    let waiting = lifecycle::waiting_for(ApprovalEvent::AffiliateFirstLogin);
+    let earners: Vec<i64> = plans
+        .iter()
+        .flat_map(|plan| &plan.commissions)
+        .filter(|row| row.waiting_for.as_deref() == Some(waiting))
+        .map(|row| row.affiliate_id)
+        .collect();
+    if earners.is_empty() {
+        return Ok(());
+    }
+    let logged_in: Vec<i64> = affiliate::Entity::find()
+        .select_only()
+        .column(affiliate::Column::Id)
+        .filter(affiliate::Column::Id.is_in(earners))
+        .filter(affiliate::Column::FirstLoginAt.is_not_null())
+        .into_tuple()
+        .all(txn)
+        .await?;
+    let now = plans.iter().map(|plan| plan.conversion.created_at).max().unwrap_or_default();
+    lifecycle::release_waiting(txn, &logged_in, ApprovalEvent::AffiliateFirstLogin, now).await?;
     Ok(())
 }
 
