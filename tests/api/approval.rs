@@ -124,7 +124,7 @@ async fn a_browser_report_is_no_sub_affiliate_conversion() {
     let parent = affiliate(&app, "recruiter@shop.example", None).await;
     let child = affiliate(&app, "recruit@shop.example", Some(parent)).await;
     let waiting = line(parent, "pending", json!("sub-affiliate-first-conversion"));
-    assert_eq!(convert(&app, id, parent, "sale", "own-1").await, [waiting.clone()]);
+    assert_eq!(convert(&app, id, parent, "sale", "own-1").await, std::slice::from_ref(&waiting));
 
     // Anyone can send the snippet's report of a sale credited to the child.
     let token = app.snippet_click(id, child).await;
