@@ -148,3 +148,54 @@ async fn a_configuration_outside_the_schema_is_refused_with_its_field() {
     assert_eq!((status, error["error"]["code"].as_str()), (422, Some("invalid_config")), "{error}");
     assert_eq!(error["error"]["field"], "/by-type/sale", "{error}");
 }
+
+#[tokio::test]
+async fn every_other_policy_runs_its_whole_path() {
+    let app = spawn_app_at("2028-04-03T09:00:00Z".parse().expect("a time")).await;
+    let config = json!({"policy": {"type": "automatic"}, "by-type": {
+        "sale": {"type": "manual"},
+        "action:trial": {"type": "hold", "days": 10},
+        "action:signup": {"type": "sub-affiliate-first-conversion"},
+        "action:lead": {"type": "sub-affiliate-first-action"},
+    }});
+    let id = campaign(&app, "Policies", Some(config)).await;
+    for kind in ["action:trial", "action:lead", "action:visit"] {
+        let group =
+            send(app.operator(Method::GET, &format!("/api/v1/campaigns/{id}"))).await.1["groups"][0]["id"].clone();
+        let rates = json!({"commission-type": kind, "tiers": [{"tier": 1, "rule": {"percent": "10"}}]});
+        assert_eq!(send(app.operator(Method::PUT, &format!("/api/v1/groups/{group}/rates")).json(&rates)).await.0, 200);
+    }
+    let parent = affiliate(&app, "boss@shop.example", None).await;
+    let child = affiliate(&app, "member@shop.example", Some(parent)).await;
+
+    // automatic (no policy of its own): approved at once.
+    assert_eq!(convert(&app, id, parent, "action:visit", "v").await, [line(parent, "approved", Value::Null)]);
+
+    // manual: pending until an operator approves it.
+    let (_, recorded) = send(app.operator(Method::POST, "/api/v1/conversions").json(&json!(
+        {"campaign": id, "affiliate": parent, "order-id": "m", "total": "100.00"})))
+    .await;
+    assert_eq!(lines(&recorded["commissions"]), [line(parent, "pending", json!("manual"))]);
+    let manual = recorded["commissions"][0]["id"].as_i64().expect("id");
+    let (status, approved) = send(app.operator(Method::POST, &format!("/api/v1/commissions/{manual}/approve"))).await;
+    assert_eq!((status, approved["status"].as_str()), (200, Some("approved")), "{approved}");
+
+    // hold of 10 days: approved by the hold-release job on day 10, not before.
+    assert_eq!(convert(&app, id, parent, "action:trial", "t").await[0].1, "pending");
+    let trial = || async { ledger(&app, id, parent).await.into_iter().filter(|l| l.1 == "pending").count() };
+    app.advance(chrono::TimeDelta::days(10) - chrono::TimeDelta::minutes(1));
+    app.run_jobs().await;
+    assert_eq!(trial().await, 1, "held on day 9");
+    app.advance(chrono::TimeDelta::minutes(1));
+    app.run_jobs().await;
+    assert_eq!(trial().await, 0, "approved on day 10");
+
+    // A sub-affiliate's first conversion / first action: the child's action releases both.
+    let signup = json!("sub-affiliate-first-conversion");
+    assert_eq!(convert(&app, id, parent, "action:signup", "s").await, [line(parent, "pending", signup)]);
+    let lead = json!("sub-affiliate-first-action");
+    assert_eq!(convert(&app, id, parent, "action:lead", "l").await, [line(parent, "pending", lead)]);
+    convert(&app, id, child, "action:visit", "child-visit").await;
+    let waiting: Vec<_> = ledger(&app, id, parent).await.into_iter().filter(|l| l.1 != "approved").collect();
+    assert!(waiting.is_empty(), "released by the child's first conversion, an action: {waiting:?}");
+}
