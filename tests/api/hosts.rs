@@ -63,15 +63,15 @@ async fn lease_of(db: &DatabaseConnection, pid: u32) -> Option<job::Model> {
 
 #[tokio::test]
 async fn a_host_killed_while_it_holds_a_job_leaves_it_to_another_host_which_runs_it_once() {
-    const SUBSCRIPTIONS: i64 = 20;
-    const PAYMENTS: i64 = 48;
+    const SUBSCRIPTIONS: i64 = 12;
+    const PAYMENTS: i64 = 24;
     let dir = tempfile::tempdir().expect("temp dir");
     let url = fresh_database_url(dir.path()).await;
     let first = Host::start(&url, 2);
     let db = upline_host::db::connect(&url).await.expect("database");
 
-    // A campaign whose subscriptions pay every 15 minutes, 20 of them started twelve
-    // hours ago: 48 payments each are due at once.
+    // A campaign whose subscriptions pay every 15 minutes, 12 of them started six
+    // hours ago: 24 payments each are due at once.
     let installed = first
         .operator(Method::POST, "/api/v1/plugins")
         .header("content-type", "application/wasm")
@@ -90,7 +90,7 @@ async fn a_host_killed_while_it_holds_a_job_leaves_it_to_another_host_which_runs
     assert_eq!(send(enable.json(&json!({"enabled": true}))).await.0, 200);
     let affiliate = json!({"name": "Streamer", "email": "streamer@shop.example", "password": "a long password"});
     let (_, affiliate) = send(first.operator(Method::POST, "/api/v1/affiliates").json(&affiliate)).await;
-    let started = Utc::now() - TimeDelta::hours(12);
+    let started = Utc::now() - TimeDelta::hours(6);
     for n in 0..SUBSCRIPTIONS {
         let body = json!({"campaign": id, "affiliate": affiliate["id"], "order-id": format!("start-{n}"), "total": "20.00",
             "subscription": {"id": format!("stream-{n}"), "started-at": started, "max-payments": PAYMENTS}});

@@ -22,11 +22,12 @@ fn sale(campaign: i64, affiliate: i64, order: &str) -> Value {
     json!({"campaign": campaign, "affiliate": affiliate, "order-id": order, "total": "100.00"})
 }
 
-/// A campaign whose plugin runs until its deadline (three seconds) or its fuel, before
-/// it fails.
+/// A campaign whose plugin runs until its deadline (ten seconds, the most a plugin
+/// may be given, so that a loaded machine still stores the other sales first) or its
+/// fuel, before it fails.
 async fn slow_campaign(app: &TestApp) -> i64 {
     app.install(hostile()).await;
-    let limits = json!({"fuel": 10_000_000_000u64, "timeout-ms": 3000});
+    let limits = json!({"fuel": 10_000_000_000u64, "timeout-ms": 10_000});
     assert_eq!(send(app.operator(Method::PUT, "/api/v1/plugins/hostile/limits").json(&limits)).await.0, 204);
     let slow = campaign(app, json!({"name": "Slow", "currency": "EUR"})).await;
     bind(app, slow, "hostile", json!({"mode": "infinite-loop"})).await;
