@@ -26,7 +26,8 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QuerySelect, Set, TransactionTrait};
 use upline_types as sdk;
 
-use super::audit::{entry, json};
+use super::audit::entry;
+use super::engine::{millis, recorded};
 use super::jobs::{Lease, Scheduler, next_close, next_period_end};
 use crate::db::entity::{affiliate, campaign, commission, membership};
 use crate::db::{from_minor, to_minor};
@@ -176,19 +177,7 @@ fn evaluate(
                         decided.moves.push((affiliate, group.get() as i64, actor.clone()))
                     }
                     other @ (sdk::Action::Award { .. } | sdk::Action::Notify { .. }) => {
-                        let kind = if matches!(other, sdk::Action::Award { .. }) {
-                            "affiliate.award"
-                        } else {
-                            "affiliate.notify"
-                        };
-                        decided.audits.push(entry(
-                            now,
-                            &actor,
-                            kind,
-                            ("affiliate", affiliate),
-                            None,
-                            Some(json(&other)),
-                        ));
+                        decided.audits.push(recorded(now, &actor, affiliate, &other));
                     }
                 }
             }
@@ -327,8 +316,4 @@ async fn members(scheduler: &Scheduler, campaign: &campaign::Model) -> Result<Ve
 
 fn period(period: Period) -> sdk::Period {
     sdk::Period { start: millis(period.start), end: millis(period.end) }
-}
-
-fn millis(at: DateTime<Utc>) -> sdk::Timestamp {
-    sdk::Timestamp::from_millis(at.timestamp_millis())
 }

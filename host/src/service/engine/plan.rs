@@ -276,10 +276,7 @@ fn draft(registry: &Registry, prepared: &Prepared, row: &conversion::Model) -> R
                     actor: actor.clone(),
                 }),
                 other @ (sdk::Action::Award { affiliate, .. } | sdk::Action::Notify { affiliate, .. }) => {
-                    let kind =
-                        if matches!(other, sdk::Action::Award { .. }) { "affiliate.award" } else { "affiliate.notify" };
-                    let target = ("affiliate", affiliate.get() as i64);
-                    draft.audits.push(entry(prepared.now, &actor, kind, target, None, Some(json(&other))));
+                    draft.audits.push(recorded(prepared.now, &actor, affiliate.get() as i64, &other));
                 }
             }
         }
@@ -445,6 +442,14 @@ fn approve_all(
         .collect()
 }
 
-fn millis(at: chrono::DateTime<Utc>) -> sdk::Timestamp {
+/// A time as plugins see it.
+pub(crate) fn millis(at: DateTime<Utc>) -> sdk::Timestamp {
     sdk::Timestamp::from_millis(at.timestamp_millis())
+}
+
+/// The audit row that records an award or a notification a rule gave `affiliate`
+/// (they are recorded, not paid).
+pub(crate) fn recorded(at: DateTime<Utc>, actor: &str, affiliate: i64, action: &sdk::Action) -> audit::ActiveModel {
+    let kind = if matches!(action, sdk::Action::Award { .. }) { "affiliate.award" } else { "affiliate.notify" };
+    entry(at, actor, kind, ("affiliate", affiliate), None, Some(json(action)))
 }
