@@ -1,8 +1,8 @@
 //! Time in the lifecycle: each campaign's time zone, period-close day, reward period
 //! and recurrences; subscriptions, and the recurring payments (conversions) they
-//! make; indexes for period closes and for carrying reversals; and `jobs`, the
-//! durable schedule every host runs from (leases with fencing:
-//! see `host/src/service/jobs.rs`).
+//! make; indexes for period closes, for carrying reversals and for commissions waiting
+//! for an event; and `jobs`, the durable schedule every host runs from (leases with
+//! fencing: see `host/src/service/jobs.rs`).
 
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::*;
@@ -82,11 +82,21 @@ impl MigrationTrait for Migration {
         for (name, columns) in indexes {
             manager.create_index(index(name, "commissions", columns)).await?;
         }
+        // Every stored conversion looks for its affiliate's parent's commissions waiting
+        // for a sub-affiliate's conversion: only waiting ones are in this index, so the
+        // look-up does not read the parent's whole ledger.
+        manager
+            .get_connection()
+            .execute_unprepared(
+                "CREATE INDEX ix_commissions_waiting ON commissions (affiliate_id, waiting_for) \
+                 WHERE status = 'pending' AND waiting_for IS NOT NULL",
+            )
+            .await?;
         Ok(())
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        for name in ["ix_commissions_campaign_created", "ix_commissions_reverses"] {
+        for name in ["ix_commissions_campaign_created", "ix_commissions_reverses", "ix_commissions_waiting"] {
             manager.drop_index(Index::drop().name(name).table("commissions").to_owned()).await?;
         }
         manager.drop_table(Table::drop().table("jobs").to_owned()).await?;
