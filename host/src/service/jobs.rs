@@ -35,7 +35,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Condition, Expr, ExprTrait, OnConflict};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, IntoActiveModel, QueryFilter,
-    QueryOrder, QuerySelect, TransactionTrait,
+    QueryOrder, QuerySelect, TransactionTrait, UpdateMany,
 };
 use serde::Serialize;
 
@@ -217,15 +217,25 @@ impl Lease {
         &self.job
     }
 
+    /// An update of the job for as long as this lease holds it (the caller says what
+    /// it sets): on another host's lease it changes nothing.
+    fn held(&self) -> UpdateMany<job::Entity> {
+        job::Entity::update_many()
+            .filter(job::Column::Id.eq(self.job.id))
+            .filter(job::Column::LeaseOwner.eq(self.token.as_str()))
+    }
+
+    /// An update that frees the job from this lease, and sets what the caller says.
+    fn freeing(&self) -> UpdateMany<job::Entity> {
+        self.held()
+            .col_expr(job::Column::LeaseOwner, Expr::value(Option::<String>::None))
+            .col_expr(job::Column::LeaseUntil, Expr::value(Option::<DateTime<Utc>>::None))
+    }
+
     /// Renews the lease inside `txn`, first thing in every transaction of a run: an
     /// error when another host took the job over, so nothing of this run commits.
     pub async fn fence(&self, txn: &DatabaseTransaction, now: DateTime<Utc>) -> Result<()> {
-        let renewed = job::Entity::update_many()
-            .col_expr(job::Column::LeaseUntil, Expr::value(now + self.length))
-            .filter(job::Column::Id.eq(self.job.id))
-            .filter(job::Column::LeaseOwner.eq(self.token.as_str()))
-            .exec(txn)
-            .await?;
+        let renewed = self.held().col_expr(job::Column::LeaseUntil, Expr::value(now + self.length)).exec(txn).await?;
         if renewed.rows_affected != 1 {
             return Err(Error::Conflict {
                 field: "job".into(),
@@ -245,19 +255,15 @@ impl Lease {
     ) -> Result<()> {
         self.fence(txn, now).await?;
         let state = if next.is_some() { state::SCHEDULED } else { state::DONE };
-        job::Entity::update_many()
+        self.freeing()
             .col_expr(job::Column::DueAt, Expr::value(next.unwrap_or(self.job.due_at)))
             .col_expr(job::Column::RetryAt, Expr::value(Option::<DateTime<Utc>>::None))
             .col_expr(job::Column::State, Expr::value(state))
-            .col_expr(job::Column::LeaseOwner, Expr::value(Option::<String>::None))
-            .col_expr(job::Column::LeaseUntil, Expr::value(Option::<DateTime<Utc>>::None))
             .col_expr(job::Column::Attempts, Expr::value(0))
             .col_expr(job::Column::Runs, Expr::col(job::Column::Runs).add(1))
             .col_expr(job::Column::LastRunAt, Expr::value(now))
             .col_expr(job::Column::LastOutcome, Expr::value("ok"))
             .col_expr(job::Column::LastError, Expr::value(Option::<String>::None))
-            .filter(job::Column::Id.eq(self.job.id))
-            .filter(job::Column::LeaseOwner.eq(self.token.as_str()))
             .exec(txn)
             .await?;
         Ok(())
@@ -268,19 +274,15 @@ impl Lease {
     /// taken over while it is still working. A renewal that finds the lease lost
     /// changes nothing: the run's next fence refuses its writes.
     fn keep_alive(&self, db: DatabaseConnection, clock: Clock) -> KeepAlive {
-        let (id, token, length) = (self.job.id, self.token.clone(), self.length);
-        let every = (length / 3).to_std().unwrap_or(Duration::from_secs(1));
+        let lease = self.clone();
+        let every = (lease.length / 3).to_std().unwrap_or(Duration::from_secs(1));
         KeepAlive(tokio::spawn(async move {
             loop {
                 tokio::time::sleep(every).await;
-                let renewed = job::Entity::update_many()
-                    .col_expr(job::Column::LeaseUntil, Expr::value(clock.now() + length))
-                    .filter(job::Column::Id.eq(id))
-                    .filter(job::Column::LeaseOwner.eq(token.as_str()))
-                    .exec(&db)
-                    .await;
+                let until = clock.now() + lease.length;
+                let renewed = lease.held().col_expr(job::Column::LeaseUntil, Expr::value(until)).exec(&db).await;
                 if let Err(err) = renewed {
-                    tracing::warn!(job = id, error = %err, "renewing a job's lease");
+                    tracing::warn!(job = lease.job.id, error = %err, "renewing a job's lease");
                 }
             }
         }))
@@ -289,14 +291,7 @@ impl Lease {
     /// Frees the job without a run, due at `due` (inside `txn`, fenced first).
     pub async fn postpone(&self, txn: &DatabaseTransaction, now: DateTime<Utc>, due: DateTime<Utc>) -> Result<()> {
         self.fence(txn, now).await?;
-        job::Entity::update_many()
-            .col_expr(job::Column::DueAt, Expr::value(due))
-            .col_expr(job::Column::LeaseOwner, Expr::value(Option::<String>::None))
-            .col_expr(job::Column::LeaseUntil, Expr::value(Option::<DateTime<Utc>>::None))
-            .filter(job::Column::Id.eq(self.job.id))
-            .filter(job::Column::LeaseOwner.eq(self.token.as_str()))
-            .exec(txn)
-            .await?;
+        self.freeing().col_expr(job::Column::DueAt, Expr::value(due)).exec(txn).await?;
         Ok(())
     }
 
@@ -307,17 +302,13 @@ impl Lease {
         let attempts = self.job.attempts + 1;
         let state = if attempts >= MAX_ATTEMPTS { state::FAILED } else { state::SCHEDULED };
         let retry = now + chrono::TimeDelta::minutes(1 << std::cmp::min(attempts - 1, 10));
-        job::Entity::update_many()
+        self.freeing()
             .col_expr(job::Column::RetryAt, Expr::value(retry))
             .col_expr(job::Column::State, Expr::value(state))
-            .col_expr(job::Column::LeaseOwner, Expr::value(Option::<String>::None))
-            .col_expr(job::Column::LeaseUntil, Expr::value(Option::<DateTime<Utc>>::None))
             .col_expr(job::Column::Attempts, Expr::value(attempts))
             .col_expr(job::Column::LastRunAt, Expr::value(now))
             .col_expr(job::Column::LastOutcome, Expr::value("failed"))
             .col_expr(job::Column::LastError, Expr::value(error))
-            .filter(job::Column::Id.eq(self.job.id))
-            .filter(job::Column::LeaseOwner.eq(self.token.as_str()))
             .exec(db)
             .await?;
         Ok(())
