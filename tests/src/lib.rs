@@ -38,10 +38,26 @@ pub fn built(dir: &str) -> Built {
     result
 }
 
-/// The package bytes of the plugin crate at `dir`.
+/// Names a folder of prebuilt packages (`<id>-<version>.wasm`) that replace the
+/// fresh builds of the plugins they hold (the 0.1.0 packages, in CI).
+pub const PACKAGES_ENV: &str = "UPLINE_TEST_PACKAGES";
+
+/// The package bytes of the plugin crate at `dir`: its prebuilt package from the
+/// folder [`PACKAGES_ENV`] names when that holds one, else a fresh build.
 pub fn package(dir: &str) -> Vec<u8> {
+    if let Some(prebuilt) = prebuilt(dir) {
+        return prebuilt;
+    }
     let built = built(dir);
     std::fs::read(&built.path).unwrap_or_else(|err| panic!("reading {}: {err}", built.path.display()))
+}
+
+fn prebuilt(dir: &str) -> Option<Vec<u8>> {
+    let folder = std::env::var_os(PACKAGES_ENV)?;
+    let manifest = build::read_manifest_file(&workspace_root().join(dir).join("plugin.toml"))
+        .unwrap_or_else(|err| panic!("reading the manifest in {dir}: {err}"));
+    let path = workspace_root().join(folder).join(format!("{}-{}.wasm", manifest.id, manifest.version));
+    std::fs::read(path).ok()
 }
 
 /// The hostile fixture plugin's package.

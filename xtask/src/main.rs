@@ -15,6 +15,8 @@ use upline_package::build::{self, Toolchain};
 /// Where the PostgreSQL test databases are created (`upline-tests` reads it too).
 const POSTGRES_ENV: &str = "UPLINE_TEST_POSTGRES";
 const DEFAULT_POSTGRES: &str = "postgres://postgres@127.0.0.1:5432/test";
+/// The plugins built against contract 0.1.0, run again on the current host.
+const V0_1_PACKAGES: &str = "tests/fixtures/packages-v0.1.0";
 
 #[derive(Parser)]
 struct Cli {
@@ -33,7 +35,8 @@ enum Task {
         args: Vec<String>,
     },
     /// Runs the whole test suite: everything on SQLite, then the database tests again
-    /// on PostgreSQL (UPLINE_TEST_POSTGRES, default postgres://postgres@127.0.0.1:5432/test).
+    /// on PostgreSQL (UPLINE_TEST_POSTGRES, default postgres://postgres@127.0.0.1:5432/test),
+    /// then the HTTP tests on SQLite with the plugin packages built against contract 0.1.0.
     Test {
         /// Skip the PostgreSQL run.
         #[arg(long)]
@@ -97,6 +100,12 @@ fn main() -> anyhow::Result<()> {
                 let mut postgres = cargo(&root, &["test", "--package", "upline-tests", "--test", "api"]);
                 postgres.env(POSTGRES_ENV, url).args(&args);
                 totals = totals.and_then(|sqlite| Ok(sqlite + test(&mut postgres)?));
+            }
+            if totals.is_ok() {
+                eprintln!("xtask: the HTTP tests again on SQLite, with the plugins built against contract 0.1.0");
+                let mut old = cargo(&root, &["test", "--package", "upline-tests", "--test", "api"]);
+                old.env("UPLINE_TEST_PACKAGES", V0_1_PACKAGES).env_remove(POSTGRES_ENV).args(&args);
+                totals = totals.and_then(|sum| Ok(sum + test(&mut old)?));
             }
             let totals = totals?;
             println!("{} passed, {} failed, {} skipped", totals.passed, totals.failed, totals.skipped);
