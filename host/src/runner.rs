@@ -25,7 +25,7 @@ use upline_types::StatsQuery;
 
 use crate::error::{Error, Result};
 use crate::plugin::{
-    Approve, BonusRules, Capability, Carryover, Distribute, Grants, Hook, Invocation, Package, PluginEngine,
+    Approve, BonusRules, Capability, Carryover, Distribute, Grants, Hook, Invocation, Package, PluginEngine, Screen,
     StatsSource,
 };
 
@@ -81,6 +81,7 @@ pub fn run(engine: &PluginEngine, bytes: Vec<u8>, hook: Hook, input: &str) -> Re
         },
     };
     match hook {
+        Hook::Screen => report(engine.call::<Screen>(&plugin, &invocation, &parse_input(file.input)?, &())),
         Hook::Distribute => report(engine.call::<Distribute>(&plugin, &invocation, &parse_input(file.input)?, &())),
         Hook::Approve => report(engine.call::<Approve>(&plugin, &invocation, &parse_input(file.input)?, &())),
         Hook::Carryover => report(engine.call::<Carryover>(&plugin, &invocation, &parse_input(file.input)?, &())),

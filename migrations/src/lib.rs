@@ -19,6 +19,7 @@ mod m20261129_000008_reversals_follow_originals;
 mod m20261130_000009_plans;
 mod m20261130_000010_plugin_limits;
 mod m20261201_000011_time;
+mod m20261202_000012_customers;
 
 /// Runs the migrations.
 pub struct Migrator;
@@ -38,6 +39,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000009_plans::Migration),
             Box::new(m20261130_000010_plugin_limits::Migration),
             Box::new(m20261201_000011_time::Migration),
+            Box::new(m20261202_000012_customers::Migration),
         ]
     }
 }

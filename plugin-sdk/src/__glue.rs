@@ -8,20 +8,23 @@ use std::sync::Once;
 
 use rust_decimal::Decimal;
 
-use crate::bindings::exports::upline::plugin::{approve, bonus_rules, carryover, distribute};
+use crate::bindings::exports::upline::plugin::{approve, bonus_rules, carryover, distribute, screen};
 use crate::bindings::upline::plugin::{log, stats, types as w};
 use crate::*;
 use crate::{
-    Approve, BonusRules, Carryover, Currency, Distribute, Error, Host, Level, Metric, Money, Plugin, Rate, Result,
-    StatsQuery, StatusFilter,
+    Approve, BonusRules, Carryover, Currency, Distribute, Error, Host, Level, Metric, Money, NamedPeriod, PeriodSpec,
+    Plugin, Rate, Result, Screen, StatsQuery, StatusFilter,
 };
 
 /// The generated types the export macro names.
 pub mod wit {
     pub use crate::bindings::exports::upline::plugin::approve::{ApprovalInput, Decision};
-    pub use crate::bindings::exports::upline::plugin::bonus_rules::{Action, BonusInput};
+    pub use crate::bindings::exports::upline::plugin::bonus_rules::{
+        Action, BonusInput, LevelProgress as Progress, ProgressInput,
+    };
     pub use crate::bindings::exports::upline::plugin::carryover::{Adjustment, CarryoverInput};
     pub use crate::bindings::exports::upline::plugin::distribute::{CommissionLine, DistributeInput};
+    pub use crate::bindings::exports::upline::plugin::screen::{ScreenInput, Verdict};
 }
 
 /// The API version as the bytes of the `upline:api-version` custom section.
@@ -38,6 +41,10 @@ pub const fn api_version_bytes<const N: usize>() -> [u8; N] {
 
 /// The hooks a plugin type exports; `export_plugin!` overrides the listed ones.
 pub trait Exports {
+    /// The `screen` export.
+    fn screen(_: wit::ScreenInput) -> Result<wit::Verdict, String> {
+        Err(not_exported("screen"))
+    }
     /// The `distribute` export.
     fn distribute(_: wit::DistributeInput) -> Result<Vec<wit::CommissionLine>, String> {
         Err(not_exported("distribute"))
@@ -54,6 +61,10 @@ pub trait Exports {
     fn evaluate(_: wit::BonusInput) -> Result<Vec<wit::Action>, String> {
         Err(not_exported("bonus-rules"))
     }
+    /// The `progress` export of `bonus-rules`.
+    fn progress(_: wit::ProgressInput) -> Result<Option<wit::Progress>, String> {
+        Err(not_exported("bonus-rules"))
+    }
 }
 
 fn not_exported(hook: &str) -> String {
@@ -62,6 +73,12 @@ fn not_exported(hook: &str) -> String {
 
 /// Implements the generated export traits for any [`Exports`] type.
 pub struct Adapter<T>(PhantomData<T>);
+
+impl<T: Exports> screen::Guest for Adapter<T> {
+    fn screen(input: wit::ScreenInput) -> Result<wit::Verdict, String> {
+        T::screen(input)
+    }
+}
 
 impl<T: Exports> distribute::Guest for Adapter<T> {
     fn distribute(input: wit::DistributeInput) -> Result<Vec<wit::CommissionLine>, String> {
@@ -85,6 +102,10 @@ impl<T: Exports> bonus_rules::Guest for Adapter<T> {
     fn evaluate(input: wit::BonusInput) -> Result<Vec<wit::Action>, String> {
         T::evaluate(input)
     }
+
+    fn progress(input: wit::ProgressInput) -> Result<Option<wit::Progress>, String> {
+        T::progress(input)
+    }
 }
 
 /// Runs a hook: installs the panic hook, parses the configuration, and turns the
@@ -97,6 +118,25 @@ fn run<P: Plugin, T>(config: &str, hook: impl FnOnce(&P::Config, &WasmHost) -> R
     let config: P::Config =
         serde_json::from_str(config).map_err(|err| format!("invalid plugin configuration: {err}"))?;
     hook(&config, &WasmHost).map_err(|err| err.to_string())
+}
+
+/// The `screen` export of a [`Screen`] plugin.
+pub fn screen<P: Screen>(input: wit::ScreenInput) -> Result<wit::Verdict, String> {
+    run::<P, _>(&input.config, |config, host| {
+        let input = ScreenInput {
+            now: Timestamp::from_millis(input.now),
+            conversion: conversion(input.conversion)?,
+            upline: input.upline.into_iter().map(upline_member).collect(),
+            groups: input.groups.into_iter().map(group).collect::<Result<_>>()?,
+            customer_conversions: input.customer_conversions,
+        };
+        Ok(match P::screen(&input, config, host)? {
+            Verdict::Accept => wit::Verdict::Accept,
+            Verdict::Reject(reason) => wit::Verdict::Reject(reason),
+            Verdict::UseGroup(group) => wit::Verdict::UseGroup(group.get()),
+            Verdict::Manual(reason) => wit::Verdict::Manual(reason),
+        })
+    })
 }
 
 /// The `distribute` export of a [`Distribute`] plugin.
@@ -210,6 +250,35 @@ pub fn evaluate<P: BonusRules>(input: wit::BonusInput) -> Result<Vec<wit::Action
     })
 }
 
+/// The `progress` export of a [`BonusRules`] plugin.
+pub fn progress<P: BonusRules>(input: wit::ProgressInput) -> Result<Option<wit::Progress>, String> {
+    run::<P, _>(&input.config, |config, host| {
+        let input = ProgressInput {
+            now: Timestamp::from_millis(input.now),
+            campaign: input.campaign.into(),
+            affiliate: input.affiliate.into(),
+            group: input.group.into(),
+            groups: input.groups.into_iter().map(group).collect::<Result<_>>()?,
+        };
+        let Some(progress) = P::progress(&input, config, host)? else { return Ok(None) };
+        Ok(Some(wit::Progress {
+            level: progress.level,
+            next_level: progress.next_level,
+            missing: progress
+                .missing
+                .into_iter()
+                .map(|shortfall| {
+                    Ok(bonus_rules::Shortfall {
+                        metric: metric(shortfall.metric),
+                        amount: to_decimal(shortfall.amount)?,
+                    })
+                })
+                .collect::<Result<_>>()?,
+            summary: progress.summary,
+        }))
+    })
+}
+
 fn action(action: Action) -> Result<wit::Action> {
     Ok(match action {
         Action::Bonus { affiliate, amount, explanation } => wit::Action::Bonus(bonus_rules::BonusCommission {
@@ -253,16 +322,7 @@ impl Host for WasmHost {
         let answer = stats::query(stats::StatsQuery {
             affiliate: query.affiliate.get(),
             campaign: query.campaign.get(),
-            metric: match query.metric {
-                Metric::SalesCount => stats::Metric::SalesCount,
-                Metric::SalesTotal => stats::Metric::SalesTotal,
-                Metric::ActionsCount => stats::Metric::ActionsCount,
-                Metric::CommissionsTotal => stats::Metric::CommissionsTotal,
-                Metric::FirstTierCommissions => stats::Metric::FirstTierCommissions,
-                Metric::SecondTierRevenue => stats::Metric::SecondTierRevenue,
-                Metric::RecurringCount => stats::Metric::RecurringCount,
-                Metric::RecurringTotal => stats::Metric::RecurringTotal,
-            },
+            metric: metric(query.metric),
             statuses: match query.statuses {
                 StatusFilter::Approved => stats::StatusFilter::Approved,
                 StatusFilter::Pending => stats::StatusFilter::Pending,
@@ -271,9 +331,39 @@ impl Host for WasmHost {
                 StatusFilter::Paid => stats::StatusFilter::Paid,
                 StatusFilter::Any => stats::StatusFilter::Any,
             },
-            period: w::Period { start: query.period.start.millis(), end: query.period.end.millis() },
+            period: match query.period {
+                PeriodSpec::Named(named) => stats::PeriodSpec::Named(match named {
+                    NamedPeriod::Today => stats::NamedPeriod::Today,
+                    NamedPeriod::Yesterday => stats::NamedPeriod::Yesterday,
+                    NamedPeriod::ThisWeek => stats::NamedPeriod::ThisWeek,
+                    NamedPeriod::LastWeek => stats::NamedPeriod::LastWeek,
+                    NamedPeriod::ThisMonth => stats::NamedPeriod::ThisMonth,
+                    NamedPeriod::LastMonth => stats::NamedPeriod::LastMonth,
+                    NamedPeriod::ThisQuarter => stats::NamedPeriod::ThisQuarter,
+                    NamedPeriod::LastQuarter => stats::NamedPeriod::LastQuarter,
+                    NamedPeriod::ThisYear => stats::NamedPeriod::ThisYear,
+                    NamedPeriod::LastYear => stats::NamedPeriod::LastYear,
+                    NamedPeriod::AllTime => stats::NamedPeriod::AllTime,
+                }),
+                PeriodSpec::Span(span) => {
+                    stats::PeriodSpec::Span(w::Period { start: span.start.millis(), end: span.end.millis() })
+                }
+            },
         })?;
         decimal(answer)
+    }
+}
+
+fn metric(metric: Metric) -> stats::Metric {
+    match metric {
+        Metric::SalesCount => stats::Metric::SalesCount,
+        Metric::SalesTotal => stats::Metric::SalesTotal,
+        Metric::ActionsCount => stats::Metric::ActionsCount,
+        Metric::CommissionsTotal => stats::Metric::CommissionsTotal,
+        Metric::FirstTierCommissions => stats::Metric::FirstTierCommissions,
+        Metric::SecondTierRevenue => stats::Metric::SecondTierRevenue,
+        Metric::RecurringCount => stats::Metric::RecurringCount,
+        Metric::RecurringTotal => stats::Metric::RecurringTotal,
     }
 }
 
@@ -322,6 +412,7 @@ fn conversion(c: w::Conversion) -> Result<Conversion> {
         order_id: c.order_id,
         product_id: c.product_id,
         coupon: c.coupon,
+        customer: c.customer,
         custom_fields: c.custom_fields.into_iter().map(|f| (f.name, f.value)).collect(),
         occurred_at: Timestamp::from_millis(c.occurred_at),
     })

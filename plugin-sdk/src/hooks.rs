@@ -2,7 +2,10 @@
 
 use serde::de::DeserializeOwned;
 
-use crate::{Action, Adjustment, ApprovalInput, BonusInput, CarryoverInput, CommissionLine, Decision, DistributeInput};
+use crate::{
+    Action, Adjustment, ApprovalInput, BonusInput, CarryoverInput, CommissionLine, Decision, DistributeInput, Progress,
+    ProgressInput, ScreenInput, Verdict,
+};
 use crate::{Host, Result};
 
 /// What every plugin declares: the type of its per-campaign configuration.
@@ -19,6 +22,13 @@ pub trait Plugin {
 #[derive(Debug, Clone, Copy, Default, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NoConfig {}
+
+/// Screening before distribution: accept a conversion, reject it with a reason, pay
+/// it with another commission group, or send its commissions to manual approval.
+pub trait Screen: Plugin {
+    /// Decides about one conversion.
+    fn screen(input: &ScreenInput, config: &Self::Config, host: &impl Host) -> Result<Verdict>;
+}
 
 /// Tier distribution: who earns what from one conversion.
 pub trait Distribute: Plugin {
@@ -51,4 +61,11 @@ pub trait Carryover: Plugin {
 pub trait BonusRules: Plugin {
     /// Returns the actions the affiliate's performance calls for.
     fn evaluate(input: &BonusInput, config: &Self::Config, host: &impl Host) -> Result<Vec<Action>>;
+
+    /// Where the affiliate stands on the rule's levels, shown in the affiliate panel
+    /// (`GET /api/v1/affiliate/progress`). None (the default) when the rule has no levels.
+    fn progress(input: &ProgressInput, config: &Self::Config, host: &impl Host) -> Result<Option<Progress>> {
+        let _ = (input, config, host);
+        Ok(None)
+    }
 }

@@ -1,6 +1,7 @@
 //! Write Upline commission plugins in Rust.
 //!
 //! A plugin is a WebAssembly component that implements one or more *hooks*:
+//! [`Screen`] (reject or re-group a conversion before distribution),
 //! [`Distribute`] (tier distribution), [`Approve`] (approval policy),
 //! [`Carryover`] (period close) and [`BonusRules`] (performance rewards).
 //! Implement the hook traits for one type, then export it:
@@ -33,13 +34,13 @@ pub mod testing;
 #[doc(hidden)]
 pub mod __glue;
 
-pub use hooks::{Approve, BonusRules, Carryover, Distribute, NoConfig, Plugin};
+pub use hooks::{Approve, BonusRules, Carryover, Distribute, NoConfig, Plugin, Screen};
 pub use host::Host;
 /// Money, ids and the hooks' inputs and outputs, shared with the host (`upline-types`).
 pub use upline_types::*;
 
 /// The plugin contract version this SDK builds against (the WIT package version).
-pub const API_VERSION: &str = "0.1.0";
+pub const API_VERSION: &str = "0.2.0";
 
 /// The custom section holding [`API_VERSION`]: the host reads it before compiling a plugin.
 pub const API_VERSION_SECTION: &str = "upline:api-version";
@@ -50,7 +51,7 @@ pub const API_VERSION_SECTION: &str = "upline:api-version";
 #[allow(missing_docs, unsafe_code, clippy::all)]
 pub mod bindings {
     wit_bindgen::generate!({
-        path: "wit/since_v0.1.0",
+        path: "wit/since_v0.2.0",
         world: "plugin",
         pub_export_macro: true,
         export_macro_name: "__export_plugin_world",
@@ -69,7 +70,7 @@ pub use wit_bindgen::rt as __wit_bindgen_rt;
 pub mod prelude {
     pub use crate::{
         AffiliateId, Approve, BonusRules, Carryover, CommissionGroup, CommissionLine, Conversion, Currency, Decimal,
-        Distribute, DistributeInput, Error, GroupId, Host, Money, NoConfig, Plugin, Rate, Result, TierRule,
+        Distribute, DistributeInput, Error, GroupId, Host, Money, NoConfig, Plugin, Rate, Result, Screen, TierRule,
         TierSetting, Timestamp, UplineMember,
     };
 }
@@ -78,6 +79,7 @@ pub mod prelude {
 ///
 /// List the hook traits the type implements; the host calls only those (they must
 /// match `hooks` in the plugin's manifest). The other exports answer with an error.
+/// `BonusRules` exports both `evaluate` and `progress`.
 ///
 /// ```
 /// # use upline_plugin_sdk::prelude::*;
@@ -118,6 +120,13 @@ macro_rules! export_plugin {
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __export_hook {
+    (Screen) => {
+        fn screen(
+            input: $crate::__glue::wit::ScreenInput,
+        ) -> ::core::result::Result<$crate::__glue::wit::Verdict, ::std::string::String> {
+            $crate::__glue::screen::<Self>(input)
+        }
+    };
     (Distribute) => {
         fn distribute(
             input: $crate::__glue::wit::DistributeInput,
@@ -144,6 +153,11 @@ macro_rules! __export_hook {
             input: $crate::__glue::wit::BonusInput,
         ) -> ::core::result::Result<::std::vec::Vec<$crate::__glue::wit::Action>, ::std::string::String> {
             $crate::__glue::evaluate::<Self>(input)
+        }
+        fn progress(
+            input: $crate::__glue::wit::ProgressInput,
+        ) -> ::core::result::Result<::core::option::Option<$crate::__glue::wit::Progress>, ::std::string::String> {
+            $crate::__glue::progress::<Self>(input)
         }
     };
 }

@@ -6,6 +6,7 @@ mod approval;
 mod browser;
 mod campaigns;
 mod carryover;
+mod contract;
 mod conversions;
 mod hosts;
 mod money;

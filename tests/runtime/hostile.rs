@@ -8,7 +8,7 @@ use upline_host::error::{CallError, Failure};
 use upline_host::plugin::{
     Approve, Distribute, Grants, Invocation, Limit, Limits, LoadedPlugin, Registry, StatsSource,
 };
-use upline_plugin_sdk::{Decimal, DistributeInput, StatsQuery};
+use upline_plugin_sdk::{Decimal, DistributeInput, NamedPeriod, Period, PeriodSpec, StatsQuery};
 use upline_tests::*;
 
 fn setup() -> (tempfile::TempDir, Registry, Arc<LoadedPlugin>) {
@@ -158,11 +158,14 @@ fn an_approval_decline_without_a_reason_is_refused() {
     );
 }
 
-struct FixedStats;
+/// Answers every query with 12.34 and records the periods asked for.
+#[derive(Default)]
+struct FixedStats(std::sync::Mutex<Vec<PeriodSpec>>);
 
 impl StatsSource for FixedStats {
     fn query(&self, query: &StatsQuery) -> Result<Decimal, String> {
         assert_eq!(query.affiliate.get(), 1);
+        self.0.lock().expect("not poisoned").push(query.period);
         Ok("12.34".parse().expect("decimal"))
     }
 }
@@ -171,13 +174,34 @@ impl StatsSource for FixedStats {
 fn stats_are_answered_only_when_granted() {
     let (_dir, registry, plugin) = setup();
     let config = r#"{"mode":"stats"}"#.to_owned();
+    let stats = Arc::new(FixedStats::default());
 
     let denied = Invocation { config: config.clone(), ..Invocation::default() };
     let err = registry.engine().call::<Distribute>(&plugin, &denied, &input(), &()).expect_err("not granted");
     assert!(err.to_string().contains("`stats` capability is not granted"), "{err}");
 
-    let granted = Invocation { config, grants: Grants { stats: Some(Arc::new(FixedStats)), exceed_total: false } };
+    let granted = Invocation { config, grants: Grants { stats: Some(stats.clone()), exceed_total: false } };
     let outcome = registry.engine().call::<Distribute>(&plugin, &granted, &input(), &()).expect("granted");
     assert_eq!(outcome.value[0].amount, money("12.34", "EUR"));
     assert!(outcome.usage.fuel > 0 && outcome.usage.peak_memory > 0, "{:?}", outcome.usage);
+    assert_eq!(*stats.0.lock().expect("not poisoned"), [PeriodSpec::Named(NamedPeriod::ThisMonth)]);
+}
+
+/// The hostile plugin as built against contract 0.1.0 loads and runs on this host;
+/// its stats query, of 0.1, arrives as a span of time.
+#[test]
+fn a_plugin_built_against_contract_0_1_runs_and_queries_spans() {
+    let (_dir, registry) = registry();
+    let old =
+        std::fs::read(workspace_root().join("tests/fixtures/packages-v0.1.0/hostile-0.1.0.wasm")).expect("fixture");
+    let plugin = registry.get(&registry.install(old).expect("install").id).expect("installed");
+    assert_eq!(plugin.manifest.api_version.to_string(), "0.1.0");
+    let stats = Arc::new(FixedStats::default());
+    let config = r#"{"mode":"stats"}"#.to_owned();
+    let granted = Invocation { config, grants: Grants { stats: Some(stats.clone()), exceed_total: false } };
+    let outcome = registry.engine().call::<Distribute>(&plugin, &granted, &input(), &()).expect("runs");
+    assert_eq!(outcome.value[0].amount, money("12.34", "EUR"));
+    let now = input().now;
+    let asked = stats.0.lock().expect("not poisoned").clone();
+    assert_eq!(asked, [PeriodSpec::Span(Period { start: now, end: now.plus_days(30) })]);
 }

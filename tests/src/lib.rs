@@ -121,6 +121,7 @@ pub fn sale(total: Money, upline: &[(u64, u64)], groups: Vec<CommissionGroup>) -
             order_id: Some("order-1".into()),
             product_id: None,
             coupon: None,
+            customer: None,
             custom_fields: vec![],
             occurred_at: Timestamp::from_millis(1_767_225_600_000),
         },

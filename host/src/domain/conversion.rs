@@ -35,6 +35,10 @@ pub struct ConversionRequest {
     /// The coupon used (1 to 200 characters).
     #[serde(default)]
     coupon: Option<String>,
+    /// The customer (1 to 200 characters): a hashed customer id or e-mail address,
+    /// never personal data in clear. Plugins count a customer's conversions by it.
+    #[serde(default)]
+    customer: Option<String>,
     /// ISO 4217 code; defaults to the campaign's currency, and must be it.
     #[serde(default)]
     currency: Option<String>,
@@ -165,6 +169,8 @@ pub struct NewConversion {
     pub product_id: Option<String>,
     /// Coupon.
     pub coupon: Option<String>,
+    /// The customer reference.
+    pub customer: Option<String>,
     /// Product value.
     pub total: Money,
     /// Shipping.
@@ -220,6 +226,7 @@ impl ConversionRequest {
             order_id: text("order-id", self.order_id)?,
             product_id: text("product-id", self.product_id)?,
             coupon: text("coupon", self.coupon)?,
+            customer: text("customer", self.customer)?,
             total: money("total", self.total)?,
             shipping: money("shipping", self.shipping)?,
             tax: money("tax", self.tax)?,

@@ -20,6 +20,7 @@ use crate::domain::affiliate::check_password;
 use crate::error::Result;
 use crate::service::affiliates::{self, Affiliate};
 use crate::service::engine::CommissionView;
+use crate::service::progress::CampaignProgress;
 use crate::service::reports::{self, Report};
 use crate::service::sessions::{self, Session};
 
@@ -37,6 +38,7 @@ pub fn router(state: AppState) -> OpenApiRouter<AppState> {
         .routes(routes!(me))
         .routes(routes!(commissions))
         .routes(routes!(report))
+        .routes(routes!(progress))
         .routes(routes!(logout))
         .routes(routes!(logout_everywhere))
         .routes(routes!(change_password));
@@ -195,4 +197,18 @@ async fn report(
     Ok(axum::Json(
         reports::report(&state.reader, query.period(Some(me.affiliate), state.clock.now().date_naive())?).await?,
     ))
+}
+
+/// Where the affiliate stands on the levels of each campaign's rule plugins (every
+/// enabled `bonus-rules` plugin built against contract 0.2 that reports levels), e.g.
+/// "200.00 EUR of sales to Gold". A plugin that fails is listed with its error.
+#[utoipa::path(
+    get,
+    path = "/affiliate/progress",
+    tag = "panel",
+    responses((status = 200, description = "The affiliate's progress per campaign and rule", body = Vec<CampaignProgress>))
+)]
+async fn progress(State(state): State<AppState>, Extension(me): Extension<Me>) -> Result<impl IntoResponse> {
+    let config = state.cache.current(&state.db, &state.registry).await?;
+    Ok(axum::Json(state.engine.progress(&state.reader, &config, me.affiliate, state.clock.now()).await?))
 }

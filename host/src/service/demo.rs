@@ -109,6 +109,7 @@ pub async fn seed(
             order_id: Some(order.into()),
             product_id: None,
             coupon: None,
+            customer: None,
             total: money(total),
             shipping: money("0"),
             tax: money("0"),

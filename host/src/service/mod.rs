@@ -16,6 +16,7 @@ pub mod operator_keys;
 pub mod packages;
 pub mod passwords;
 pub mod periods;
+pub mod progress;
 pub mod reports;
 pub mod sessions;
 pub mod subscriptions;

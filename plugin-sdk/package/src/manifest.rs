@@ -66,6 +66,8 @@ impl fmt::Display for PluginId {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "kebab-case")]
 pub enum Hook {
+    /// Screening before distribution (contract 0.2).
+    Screen,
     /// Tier distribution.
     Distribute,
     /// Approval policy.
@@ -78,11 +80,12 @@ pub enum Hook {
 
 impl Hook {
     /// Every hook.
-    pub const ALL: [Hook; 4] = [Hook::Distribute, Hook::Approve, Hook::Carryover, Hook::BonusRules];
+    pub const ALL: [Hook; 5] = [Hook::Screen, Hook::Distribute, Hook::Approve, Hook::Carryover, Hook::BonusRules];
 
     /// The hook's WIT interface name.
     pub fn interface(self) -> &'static str {
         match self {
+            Hook::Screen => "screen",
             Hook::Distribute => "distribute",
             Hook::Approve => "approve",
             Hook::Carryover => "carryover",
@@ -100,10 +103,9 @@ impl fmt::Display for Hook {
 impl FromStr for Hook {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
-        Hook::ALL
-            .into_iter()
-            .find(|hook| hook.interface() == s)
-            .ok_or_else(|| format!("unknown hook `{s}` (expected distribute, approve, carryover or bonus-rules)"))
+        Hook::ALL.into_iter().find(|hook| hook.interface() == s).ok_or_else(|| {
+            format!("unknown hook `{s}` (expected screen, distribute, approve, carryover or bonus-rules)")
+        })
     }
 }
 
@@ -201,6 +203,12 @@ impl Manifest {
         if let Some(hook) = self.hooks.iter().enumerate().find_map(|(i, h)| self.hooks[..i].contains(h).then_some(h)) {
             return Err(invalid("hooks", format!("lists `{hook}` twice")));
         }
+        if let Ok(api) = crate::versions::check(&self.api_version)
+            && let Some(hook) = self.hooks.iter().find(|hook| !api.hooks().contains(hook))
+        {
+            let message = format!("`{hook}` is a hook of a later contract than {}", self.api_version);
+            return Err(invalid("hooks", message));
+        }
         if !self.config_schema.is_object() {
             return Err(invalid("config-schema", "must be a JSON Schema object".into()));
         }
@@ -245,6 +253,8 @@ mod tests {
             (GOOD.replace("1.2.3", "one"), "version"),
             (GOOD.replace(r#"["distribute"]"#, r#"["distribute", "pay-everyone"]"#), "hooks[1]"),
             (GOOD.replace(r#"["distribute"]"#, "[]"), "hooks"),
+            // `screen` came with contract 0.2.
+            (GOOD.replace(r#"["distribute"]"#, r#"["screen"]"#), "hooks"),
             (format!("{GOOD}\ncolour = \"red\""), "colour"),
             (format!("{GOOD}\n[limits]\nfuel = 0"), "limits.fuel"),
         ];

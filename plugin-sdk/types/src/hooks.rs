@@ -79,7 +79,7 @@ impl Timestamp {
 }
 
 /// A span of time, `start` inclusive, `end` exclusive.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub struct Period {
     /// First instant in the period.
@@ -167,6 +167,10 @@ pub struct Conversion {
     pub product_id: Option<String>,
     /// The coupon used.
     pub coupon: Option<String>,
+    /// The customer as the merchant identifies them (a hashed id or e-mail address),
+    /// compared exactly. Contract 0.2; none for a plugin built against 0.1.
+    #[serde(default)]
+    pub customer: Option<String>,
     /// Free-form fields sent by the merchant.
     pub custom_fields: Vec<(String, String)>,
     /// When it happened.
@@ -448,4 +452,75 @@ pub enum Action {
         /// What to say.
         message: String,
     },
+}
+
+/// What the `Screen` hook gets (contract 0.2).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct ScreenInput {
+    /// The current time.
+    pub now: Timestamp,
+    /// The conversion to screen.
+    pub conversion: Conversion,
+    /// The referring affiliate first (tier 1), then its parent, and so on.
+    pub upline: Vec<UplineMember>,
+    /// Every commission group of the campaign, with its tiers for this commission type.
+    pub groups: Vec<CommissionGroup>,
+    /// How many conversions of the same customer reference the campaign stored
+    /// before this one (flagged and rejected ones excluded); 0 without one.
+    pub customer_conversions: u32,
+}
+
+/// What a `Screen` plugin decides about a conversion.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Verdict {
+    /// Go on as usual.
+    Accept,
+    /// No commissions: the conversion is stored as `rejected` with this reason.
+    Reject(String),
+    /// Pay the referring affiliate with this group's rates, for this conversion only.
+    UseGroup(GroupId),
+    /// Create the commissions waiting for an operator, with this reason.
+    Manual(String),
+}
+
+/// What a `BonusRules` plugin's `progress` gets (contract 0.2).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct ProgressInput {
+    /// The current time.
+    pub now: Timestamp,
+    /// The campaign.
+    pub campaign: CampaignId,
+    /// The affiliate.
+    pub affiliate: AffiliateId,
+    /// Its current group.
+    pub group: GroupId,
+    /// Every commission group of the campaign.
+    pub groups: Vec<CommissionGroup>,
+}
+
+/// What is still missing to reach the next level.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct Shortfall {
+    /// What is measured.
+    pub metric: crate::Metric,
+    /// How much more is needed (an amount for totals, a number for counts).
+    pub amount: rust_decimal::Decimal,
+}
+
+/// Where an affiliate stands on a rule's levels.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct Progress {
+    /// The level reached, if any.
+    pub level: Option<String>,
+    /// The next level, if there is one above.
+    pub next_level: Option<String>,
+    /// What is missing to reach it.
+    pub missing: Vec<Shortfall>,
+    /// In words, e.g. `200.00 EUR of sales to Gold`.
+    pub summary: String,
 }

@@ -60,6 +60,45 @@ pub enum StatusFilter {
     Any,
 }
 
+/// A period of the campaign's calendar, in its time zone, relative to the hook's
+/// `now` (contract 0.2). Weeks start on Monday.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum NamedPeriod {
+    /// The current day.
+    Today,
+    /// The day before.
+    Yesterday,
+    /// The current week.
+    ThisWeek,
+    /// The week before.
+    LastWeek,
+    /// The current calendar month.
+    ThisMonth,
+    /// The month before.
+    LastMonth,
+    /// The current quarter.
+    ThisQuarter,
+    /// The quarter before.
+    LastQuarter,
+    /// The current calendar year.
+    ThisYear,
+    /// The year before.
+    LastYear,
+    /// Everything.
+    AllTime,
+}
+
+/// Over which time a statistics query aggregates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PeriodSpec {
+    /// A named period of the campaign's calendar (contract 0.2).
+    Named(NamedPeriod),
+    /// Whole days: `start` and `end` are midnights in the campaign's time zone.
+    Span(Period),
+}
+
 /// An aggregate statistics query, e.g. "sum of approved sales this month for
 /// affiliate X in campaign Y".
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -73,6 +112,6 @@ pub struct StatsQuery {
     pub metric: Metric,
     /// Which commissions count.
     pub statuses: StatusFilter,
-    /// Over which period (compute it from the hook's `now`).
-    pub period: Period,
+    /// Over which period.
+    pub period: PeriodSpec,
 }

@@ -122,6 +122,7 @@ mod tests {
                 order_id: None,
                 product_id: None,
                 coupon: None,
+                customer: None,
                 custom_fields: vec![],
                 occurred_at: Timestamp::from_millis(0),
             },

@@ -123,6 +123,7 @@ mod tests {
                 order_id: Some("order-1".into()),
                 product_id: None,
                 coupon: None,
+                customer: None,
                 custom_fields: vec![],
                 occurred_at: Timestamp::from_millis(0),
             },

@@ -25,6 +25,8 @@ pub struct Model {
     pub product_id: Option<String>,
     /// The coupon used.
     pub coupon: Option<String>,
+    /// The customer as the merchant identifies them (hashed id or e-mail address).
+    pub customer: Option<String>,
     /// ISO 4217 code.
     pub currency: String,
     /// Product value before discount, without shipping and tax.

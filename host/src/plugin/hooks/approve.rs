@@ -24,6 +24,7 @@ impl HookKind for Approve {
     ) -> wasmtime::Result<Result<Decision, String>> {
         match exports {
             Exports::V0_1(exports) => exports.approve(store, instance, input, config),
+            Exports::V0_2(exports) => exports.approve(store, instance, input, config),
         }
     }
 

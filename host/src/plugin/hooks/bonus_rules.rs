@@ -1,7 +1,8 @@
-//! `bonus-rules` (`evaluate`): the actions a rule takes for one affiliate (bonuses,
-//! group moves, awards, notifications).
+//! `bonus-rules`: `evaluate`, the actions a rule takes for one affiliate (bonuses,
+//! group moves, awards, notifications), and `progress`, where the affiliate stands
+//! on the rule's levels (contract 0.2).
 
-use upline_types::{Action, BonusInput, Currency};
+use upline_types::{Action, BonusInput, Currency, ProgressInput};
 use wasmtime::Store;
 use wasmtime::component::Instance;
 
@@ -25,6 +26,7 @@ impl HookKind for BonusRules {
     ) -> wasmtime::Result<Result<Vec<Action>, String>> {
         match exports {
             Exports::V0_1(exports) => exports.evaluate(store, instance, input, config),
+            Exports::V0_2(exports) => exports.evaluate(store, instance, input, config),
         }
     }
 
@@ -65,5 +67,42 @@ impl HookKind for BonusRules {
             }
         }
         Ok(())
+    }
+}
+
+/// The `progress` function of `bonus-rules`.
+pub struct Progress;
+
+impl HookKind for Progress {
+    const HOOK: Hook = Hook::BonusRules;
+    type Input = ProgressInput;
+    type Output = Option<upline_types::Progress>;
+    type Context = ();
+
+    fn run(
+        exports: &Exports,
+        store: &mut Store<CallState>,
+        instance: &Instance,
+        input: &ProgressInput,
+        config: &str,
+    ) -> wasmtime::Result<Result<Option<upline_types::Progress>, String>> {
+        match exports {
+            // Contract 0.1 has no `progress`: such a rule shows none.
+            Exports::V0_1(_) => Ok(Ok(None)),
+            Exports::V0_2(exports) => exports.progress(store, instance, input, config),
+        }
+    }
+
+    /// Names and a summary of bounded length; what is missing is positive.
+    fn check(_: &ProgressInput, progress: &Self::Output, _: &(), _: bool) -> Result<(), String> {
+        let Some(progress) = progress else { return Ok(()) };
+        for name in progress.level.iter().chain(&progress.next_level) {
+            check_text(name, "level name")?;
+        }
+        check_text(&progress.summary, "summary")?;
+        match progress.missing.iter().find(|shortfall| shortfall.amount.is_sign_negative()) {
+            Some(shortfall) => Err(format!("a negative shortfall ({}) of {:?}", shortfall.amount, shortfall.metric)),
+            None => Ok(()),
+        }
     }
 }

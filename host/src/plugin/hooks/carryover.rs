@@ -28,6 +28,7 @@ impl HookKind for Carryover {
     ) -> wasmtime::Result<Result<Vec<Adjustment>, String>> {
         match exports {
             Exports::V0_1(exports) => exports.close_period(store, instance, input, config),
+            Exports::V0_2(exports) => exports.close_period(store, instance, input, config),
         }
     }
 

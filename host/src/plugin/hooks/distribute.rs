@@ -26,6 +26,7 @@ impl HookKind for Distribute {
     ) -> wasmtime::Result<Result<Vec<CommissionLine>, String>> {
         match exports {
             Exports::V0_1(exports) => exports.distribute(store, instance, input, config),
+            Exports::V0_2(exports) => exports.distribute(store, instance, input, config),
         }
     }
 

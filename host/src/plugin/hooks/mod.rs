@@ -10,6 +10,7 @@ mod approve;
 mod bonus_rules;
 mod carryover;
 mod distribute;
+mod screen;
 
 use serde::Serialize;
 use upline_types::{Currency, Money};
@@ -17,9 +18,10 @@ use wasmtime::Store;
 use wasmtime::component::Instance;
 
 pub use approve::Approve;
-pub use bonus_rules::BonusRules;
+pub use bonus_rules::{BonusRules, Progress};
 pub use carryover::Carryover;
 pub use distribute::{Distribute, OVER_TOTAL};
+pub use screen::Screen;
 
 use super::Hook;
 use super::call::CallState;

@@ -67,11 +67,11 @@ pub struct ConversionView {
     /// What commissions were computed on.
     #[schema(value_type = crate::http::openapi::sdk::Money)]
     pub commissionable: sdk::Money,
-    /// `processed`, `failed` or `superseded`.
+    /// `processed`, `failed`, `rejected` (by a screen plugin) or `superseded`.
     pub status: String,
-    /// Why processing failed.
+    /// Why processing failed, or why a screen plugin rejected it.
     pub error: Option<String>,
-    /// The plugin that failed, `id@version`.
+    /// The plugin that failed or rejected it, `id@version`.
     pub failed_plugin: Option<String>,
     /// `server` or `browser` (whose commissions wait for the merchant's confirmation).
     pub source: String,
@@ -245,6 +245,18 @@ impl Engine {
         let prepared = prepare::prepare_stored(reader, config, row, now).await?;
         let plan = self.plan(prepared, id).await?;
         writer::reprocess(&self.db, plan, now).await
+    }
+
+    /// Where `affiliate` stands on the levels of every campaign's rule plugins, at
+    /// `now`; the plugins run on the engine's pool.
+    pub async fn progress(
+        &self,
+        reader: &DatabaseConnection,
+        config: &Config<'_>,
+        affiliate: i64,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Vec<super::progress::CampaignProgress>> {
+        super::progress::of(reader, config, &self.registry, &self.plugins, affiliate, now).await
     }
 
     async fn plan(&self, prepared: Prepared, conversion_id: i64) -> Result<Plan> {

@@ -17,20 +17,22 @@ use crate::domain::CommissionStatus;
 use crate::domain::campaign::{Approval, commission_type_key};
 use crate::domain::conversion::{MERCHANT_CONFIRMATION, Source};
 use crate::error::{CallError, Error, Failure, Result};
-use crate::plugin::{Approve, BonusRules, Distribute, Hook, Invocation, LoadedPlugin, OVER_TOTAL, Registry};
+use crate::plugin::{Approve, BonusRules, Distribute, Hook, Invocation, LoadedPlugin, OVER_TOTAL, Registry, Screen};
 use crate::service::audit::{entry, json};
 use crate::service::blocking::BlockingPool;
 use crate::service::ids::{Ids, Table};
 
 /// The status of a conversion whose plan succeeded.
-const PROCESSED: &str = "processed";
+pub(super) const PROCESSED: &str = "processed";
+/// The status of a conversion a screen plugin rejected: stored, no commissions.
+const REJECTED: &str = "rejected";
 /// The status of a conversion whose plan failed: stored, flagged, no commissions.
 pub(super) const FAILED: &str = "failed";
 /// What a commission waits for when an operator must decide it.
 const MANUAL: &str = "manual";
 
-/// Why a conversion's plan failed: the plugin that failed (id and version), if one
-/// did, and the reason.
+/// Why a conversion has no commissions: the plugin that failed (id and version), if
+/// one did, or the screen plugin that rejected it, and the reason.
 #[derive(Debug, Clone)]
 pub struct Flagged {
     /// The plugin and its version.
@@ -84,6 +86,15 @@ impl Plan {
         let subscription = prepared.subscription.clone().map(|row| (row, None));
         let parent = parent_of(prepared);
         Self { conversion, commissions: vec![], moves: vec![], audits: vec![], subscription, parent }
+    }
+
+    /// The conversion rejected by a screen plugin: stored with the plugin and its
+    /// reason, no commissions, no subscription, and no event for anyone's approval.
+    fn rejected(mut conversion: conversion::Model, rejected: Flagged) -> Self {
+        conversion.status = REJECTED.into();
+        conversion.error = Some(rejected.reason);
+        (conversion.failed_plugin, conversion.failed_version) = rejected.plugin.unzip();
+        Self { conversion, commissions: vec![], moves: vec![], audits: vec![], subscription: None, parent: None }
     }
 
     /// With `job` paying its subscription.
@@ -148,6 +159,7 @@ pub(super) async fn plan(
         pool.run(move || draft(&registry, &prepared, &row)).await?
     };
     let draft = match drafted {
+        Ok(Draft { rejected: Some(rejected), .. }) => return Ok(Plan::rejected(row, rejected)),
         Ok(draft) => draft,
         Err(flagged) => return Ok(Plan::flagged(row, flagged, &prepared).with_job(subscription_job)),
     };
@@ -155,8 +167,9 @@ pub(super) async fn plan(
         0 => vec![0; draft.lines.len()],
         _ => ids.take(db, Table::Commissions, draft.lines.len()).await?,
     };
-    let mut commissions = commissions(&prepared, &row, draft.lines, commission_ids)?;
-    if approval_plugin(&prepared).is_some() && !commissions.is_empty() {
+    let manual = draft.manual.is_some();
+    let mut commissions = commissions(&prepared, &row, draft.lines, draft.manual, commission_ids)?;
+    if approval_plugin(&prepared).is_some() && !manual && !commissions.is_empty() {
         let decided = {
             let (registry, prepared) = (registry, prepared.clone());
             pool.run(move || approve_all(&registry, &prepared, commissions)).await?
@@ -186,19 +199,25 @@ struct Line {
     plugin: Arc<LoadedPlugin>,
 }
 
-/// What the distribution and bonus-rule plugins decided.
+/// What the screen, distribution and bonus-rule plugins decided.
+#[derive(Default)]
 struct Draft {
     lines: Vec<Line>,
     moves: Vec<GroupMove>,
     audits: Vec<audit::ActiveModel>,
+    /// The screen plugin that rejected the conversion, and why.
+    rejected: Option<Flagged>,
+    /// Why a screen plugin sent the commissions to an operator.
+    manual: Option<String>,
 }
 
-/// Calls the distribution plugin, then every bonus-rule plugin; the host checks
-/// each result, and the bonuses and the lines together against the total.
+/// Calls the screen plugins, the distribution plugin, then every bonus-rule plugin;
+/// the host checks each result, and the bonuses and the lines together against the
+/// total.
 fn draft(registry: &Registry, prepared: &Prepared, row: &conversion::Model) -> Result<Draft, Flagged> {
     let context = &prepared.context;
     let campaign = &context.campaign;
-    let mut draft = Draft { lines: vec![], moves: vec![], audits: vec![] };
+    let mut draft = Draft::default();
     let commissionable = prepared.commissionable;
     if commissionable.is_zero() && !campaign.store_zero_orders {
         return Ok(draft);
@@ -208,22 +227,39 @@ fn draft(registry: &Registry, prepared: &Prepared, row: &conversion::Model) -> R
         let reason = format!("no distribution plugin is enabled for campaign {}", campaign.id);
         return Err(Flagged { plugin: None, reason });
     };
-    let input = sdk::DistributeInput {
-        now: millis(prepared.now),
-        conversion: sdk::Conversion {
-            id: (row.id as u64).into(),
-            campaign: (campaign.id as u64).into(),
-            commission_type: prepared.new.commission_type.clone(),
-            total: commissionable,
-            order_id: prepared.new.order_id.clone(),
-            product_id: prepared.new.product_id.clone(),
-            coupon: prepared.new.coupon.clone(),
-            custom_fields: prepared.new.custom_fields.clone().into_iter().collect(),
-            occurred_at: millis(row.created_at),
-        },
-        upline: context.upline.to_vec(),
-        groups: context.groups.to_vec(),
+    let conversion = sdk::Conversion {
+        id: (row.id as u64).into(),
+        campaign: (campaign.id as u64).into(),
+        commission_type: prepared.new.commission_type.clone(),
+        total: commissionable,
+        order_id: prepared.new.order_id.clone(),
+        product_id: prepared.new.product_id.clone(),
+        coupon: prepared.new.coupon.clone(),
+        customer: prepared.new.customer.clone(),
+        custom_fields: prepared.new.custom_fields.clone().into_iter().collect(),
+        occurred_at: millis(row.created_at),
     };
+    let mut upline = context.upline.to_vec();
+    for (screen, invocation) in bound.with(Hook::Screen) {
+        let input = sdk::ScreenInput {
+            now: millis(prepared.now),
+            conversion: conversion.clone(),
+            upline: upline.clone(),
+            groups: context.groups.to_vec(),
+            customer_conversions: context.customer_conversions,
+        };
+        match registry.engine().call::<Screen>(screen, invocation, &input, &())?.value {
+            sdk::Verdict::Accept => {}
+            sdk::Verdict::Reject(reason) => {
+                let plugin = Some((screen.manifest.id.to_string(), screen.manifest.version.to_string()));
+                draft.rejected = Some(Flagged { plugin, reason });
+                return Ok(draft);
+            }
+            sdk::Verdict::UseGroup(group) => upline[0].group = group,
+            sdk::Verdict::Manual(reason) => draft.manual = Some(reason),
+        }
+    }
+    let input = sdk::DistributeInput { now: millis(prepared.now), conversion, upline, groups: context.groups.to_vec() };
     let kind = commission_type_key(&prepared.new.commission_type);
     // What the conversion's commissions add up to: a bonus counts toward the
     // commissionable total like a distribution line.
@@ -243,7 +279,7 @@ fn draft(registry: &Registry, prepared: &Prepared, row: &conversion::Model) -> R
         });
     }
     let browser = prepared.new.source == Source::Browser;
-    let referrer = &context.upline[0];
+    let referrer = &input.upline[0];
     for (bonus_plugin, invocation) in bound.with(Hook::BonusRules) {
         let bonus = sdk::BonusInput {
             now: input.now,
@@ -300,19 +336,24 @@ fn over_total(plugin: &LoadedPlugin, bonus: sdk::Money, paid: sdk::Money, total:
 }
 
 /// The commission rows of `lines`, with `ids`, each in the status the campaign gives
-/// a new commission: a browser's report waits for the merchant; with an approval
-/// plugin, pending until it decides (next); else by the campaign's approval setting,
-/// approved when the hold ends (at once without one), or waiting for an operator.
+/// a new commission: a browser's report waits for the merchant; one a screen plugin
+/// sent to manual approval (`manual`, its reason) waits for an operator; with an
+/// approval plugin, pending until it decides (next); else by the campaign's approval
+/// setting, approved when the hold ends (at once without one), or waiting for an
+/// operator.
 fn commissions(
     prepared: &Prepared,
     conversion: &conversion::Model,
     lines: Vec<Line>,
+    manual: Option<String>,
     ids: Vec<i64>,
 ) -> Result<Vec<commission::Model>> {
     let campaign = &prepared.context.campaign;
     let now = prepared.now;
     let (status, hold_until, waiting_for) = if prepared.new.source == Source::Browser {
         (CommissionStatus::Pending, None, Some(MERCHANT_CONFIRMATION.to_owned()))
+    } else if manual.is_some() {
+        (CommissionStatus::Pending, None, Some(MANUAL.to_owned()))
     } else if approval_plugin(prepared).is_some() {
         (CommissionStatus::Pending, hold(campaign, now), None)
     } else {
@@ -338,7 +379,10 @@ fn commissions(
                 product_id: if bonus { None } else { prepared.new.product_id.clone() },
                 plugin_id: Some(line.plugin.manifest.id.to_string()),
                 plugin_version: Some(line.plugin.manifest.version.to_string()),
-                explanation: line.explanation,
+                explanation: match &manual {
+                    Some(reason) => format!("{} (manual approval: {reason})", line.explanation),
+                    None => line.explanation,
+                },
                 reverses_id: None,
                 payout_id: None,
                 created_at: now,

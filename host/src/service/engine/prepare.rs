@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
 use upline_types as sdk;
 
 use crate::db::entity::{affiliate, campaign, conversion, subscription};
@@ -29,6 +29,9 @@ pub(super) struct Context {
     pub(super) plugins: Arc<Result<Plugins, String>>,
     /// What an approval plugin decides on, per earner (read only when one is enabled).
     pub(super) facts: HashMap<i64, EarnerFacts>,
+    /// How many processed conversions of the conversion's customer reference the
+    /// campaign stored before it (counted only when a screen plugin is enabled).
+    pub(super) customer_conversions: u32,
 }
 
 /// What an approval plugin knows of an affiliate that earns a commission.
@@ -87,6 +90,7 @@ pub async fn prepare(
         order_id: new.order_id.clone(),
         product_id: new.product_id.clone(),
         coupon: new.coupon.clone(),
+        customer: new.customer.clone(),
         currency: campaign.currency.clone(),
         total_minor: to_minor(new.total, "total")?,
         shipping_minor: to_minor(new.shipping, "shipping")?,
@@ -109,7 +113,7 @@ pub async fn prepare(
         Some(terms) => Some(subscription_of(&campaign, &new, terms, affiliate, &row, now)?),
         None => None,
     };
-    let context = context(db, config, &campaign, (affiliate, &new.commission_type), now).await?;
+    let context = context(db, config, &campaign, (affiliate, &new.commission_type), &row, now).await?;
     Ok(Prepared { context, new, commissionable, row, now, subscription })
 }
 
@@ -186,6 +190,8 @@ pub async fn prepare_payment(
         order_id: Some(order_id),
         product_id: None,
         coupon: None,
+        // A payment is not screened per customer: the subscription was, when it started.
+        customer: None,
         total,
         shipping: zero,
         tax: zero,
@@ -226,6 +232,7 @@ pub(super) async fn prepare_stored(
         order_id: row.order_id.clone(),
         product_id: row.product_id.clone(),
         coupon: row.coupon.clone(),
+        customer: row.customer.clone(),
         total: from_minor(row.total_minor, &row.currency)?,
         shipping: from_minor(row.shipping_minor, &row.currency)?,
         tax: from_minor(row.tax_minor, &row.currency)?,
@@ -235,22 +242,29 @@ pub(super) async fn prepare_stored(
         subscription: None,
     };
     let commissionable = from_minor(row.commissionable_minor, &row.currency)?;
-    let context = context(db, config, &campaign, (affiliate, &commission_type), now).await?;
+    let context = context(db, config, &campaign, (affiliate, &commission_type), &row, now).await?;
     Ok(Prepared { context, new, commissionable, row, now, subscription: None })
 }
 
-/// The upline, groups, plugins and (for an approval plugin) the earners' facts, for
-/// a conversion of `affiliate` at `now`.
+/// The upline, groups, plugins, (for an approval plugin) the earners' facts and (for
+/// a screen plugin) the customer's earlier conversions, for the conversion `row` of
+/// `affiliate` at `now`.
 async fn context(
     db: &DatabaseConnection,
     config: &Config<'_>,
     campaign: &Arc<campaign::Model>,
     (affiliate, commission_type): (i64, &sdk::CommissionType),
+    row: &conversion::Model,
     now: DateTime<Utc>,
 ) -> Result<Context> {
     let upline = config.upline(campaign.id, affiliate).await?;
     let plugins = config.plugins(campaign.id).await?;
-    let approves = plugins.as_ref().as_ref().is_ok_and(|bound| bound.with(Hook::Approve).next().is_some());
+    let enabled = |hook| plugins.as_ref().as_ref().is_ok_and(|bound| bound.with(hook).next().is_some());
+    let (approves, screens) = (enabled(Hook::Approve), enabled(Hook::Screen));
+    let customer_conversions = match &row.customer {
+        Some(customer) if screens => customer_conversions(db, row, customer).await?,
+        _ => 0,
+    };
     let mut facts = if approves { earner_facts(db, &upline).await? } else { HashMap::new() };
     // This conversion is a conversion of the parent's sub-affiliate: the parent's
     // commissions from it see it (earlier ones are released when it is stored).
@@ -271,7 +285,21 @@ async fn context(
         upline,
         plugins,
         facts,
+        customer_conversions,
     })
+}
+
+/// How many processed conversions of `customer` the campaign of `row` stored, `row`
+/// itself excluded (it is stored already when reprocessed).
+async fn customer_conversions(db: &DatabaseConnection, row: &conversion::Model, customer: &str) -> Result<u32> {
+    let count = conversion::Entity::find()
+        .filter(conversion::Column::CampaignId.eq(row.campaign_id))
+        .filter(conversion::Column::Customer.eq(customer))
+        .filter(conversion::Column::Status.eq(super::plan::PROCESSED))
+        .filter(conversion::Column::Id.ne(row.id))
+        .count(db)
+        .await?;
+    Ok(u32::try_from(count).unwrap_or(u32::MAX))
 }
 
 /// Who referred the conversion: the affiliate the merchant names, else the owner of
@@ -346,7 +374,7 @@ async fn sub_affiliate_firsts(db: &DatabaseConnection, affiliate_id: i64) -> Res
     }
     let conversions = conversion::Entity::find()
         .filter(conversion::Column::AffiliateId.is_in(children))
-        .filter(conversion::Column::Status.ne("superseded"))
+        .filter(conversion::Column::Status.is_not_in(["superseded", "rejected"]))
         // A browser's report is no sub-affiliate's conversion: anyone can send one.
         .filter(conversion::Column::Source.eq(Source::Server.as_str()))
         .order_by_asc(conversion::Column::CreatedAt)

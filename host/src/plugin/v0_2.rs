@@ -1,0 +1,166 @@
+//! Contract version 0.2: generated bindings and the conversions between them and
+//! the SDK's types, which the rest of the host uses. New since 0.1: `screen`, the
+//! customer reference, named stats periods and `progress`. What reads the same in every
+//! version comes from [`shared!`](super::shared::shared).
+
+use rust_decimal::Decimal;
+use upline_types as sdk;
+use wasmtime::Store;
+use wasmtime::component::{Instance, InstancePre, Linker};
+
+use super::call::{BadOutput, CallState};
+use crate::error::{Error, Result};
+use upline_package::Hook;
+
+wasmtime::component::bindgen!({
+    path: "../plugin-sdk/wit/since_v0.2.0",
+    world: "plugin",
+    imports: { "upline:plugin/log.log": trappable, "upline:plugin/log.report-panic": trappable },
+});
+
+use exports::upline::plugin::{approve, bonus_rules, carryover, distribute, screen};
+use upline::plugin::{log, stats, types as w};
+
+/// The contract version of the bindings, as export names spell it.
+const VERSION: &str = "0.2.0";
+
+/// Adds the 0.2 imports (log, stats) to `linker`.
+pub fn add_to_linker(linker: &mut Linker<CallState>) -> Result<()> {
+    log::add_to_linker::<CallState, wasmtime::component::HasSelf<CallState>>(linker, |state| state)
+        .and_then(|()| {
+            stats::add_to_linker::<CallState, wasmtime::component::HasSelf<CallState>>(linker, |state| state)
+        })
+        .map_err(|err| Error::Internal(format!("linking the 0.2 imports: {err}")))
+}
+
+/// The export indices of the hooks a plugin implements, looked up once per plugin.
+pub struct Exports {
+    screen: Option<screen::GuestIndices>,
+    distribute: Option<distribute::GuestIndices>,
+    approve: Option<approve::GuestIndices>,
+    carryover: Option<carryover::GuestIndices>,
+    bonus_rules: Option<bonus_rules::GuestIndices>,
+}
+
+impl Exports {
+    /// Looks up the exports of `hooks`; a missing one is an error naming it.
+    pub fn new(pre: &InstancePre<CallState>, hooks: &[Hook]) -> Result<Self> {
+        Ok(Self {
+            screen: find(Hook::Screen, hooks, || screen::GuestIndices::new(pre))?,
+            distribute: find(Hook::Distribute, hooks, || distribute::GuestIndices::new(pre))?,
+            approve: find(Hook::Approve, hooks, || approve::GuestIndices::new(pre))?,
+            carryover: find(Hook::Carryover, hooks, || carryover::GuestIndices::new(pre))?,
+            bonus_rules: find(Hook::BonusRules, hooks, || bonus_rules::GuestIndices::new(pre))?,
+        })
+    }
+}
+
+super::shared::shared!();
+
+fn conversion(c: &sdk::Conversion) -> wasmtime::Result<w::Conversion> {
+    Ok(w::Conversion {
+        id: c.id.get(),
+        campaign: c.campaign.get(),
+        commission_type: commission_type(&c.commission_type),
+        total: money(c.total)?,
+        order_id: c.order_id.clone(),
+        product_id: c.product_id.clone(),
+        coupon: c.coupon.clone(),
+        customer: c.customer.clone(),
+        custom_fields: c
+            .custom_fields
+            .iter()
+            .map(|(name, value)| w::CustomField { name: name.clone(), value: value.clone() })
+            .collect(),
+        occurred_at: c.occurred_at.millis(),
+    })
+}
+
+impl stats::Host for CallState {
+    fn query(&mut self, q: stats::StatsQuery) -> Result<w::Decimal, String> {
+        let period = match q.period {
+            stats::PeriodSpec::Named(named) => sdk::PeriodSpec::Named(match named {
+                stats::NamedPeriod::Today => sdk::NamedPeriod::Today,
+                stats::NamedPeriod::Yesterday => sdk::NamedPeriod::Yesterday,
+                stats::NamedPeriod::ThisWeek => sdk::NamedPeriod::ThisWeek,
+                stats::NamedPeriod::LastWeek => sdk::NamedPeriod::LastWeek,
+                stats::NamedPeriod::ThisMonth => sdk::NamedPeriod::ThisMonth,
+                stats::NamedPeriod::LastMonth => sdk::NamedPeriod::LastMonth,
+                stats::NamedPeriod::ThisQuarter => sdk::NamedPeriod::ThisQuarter,
+                stats::NamedPeriod::LastQuarter => sdk::NamedPeriod::LastQuarter,
+                stats::NamedPeriod::ThisYear => sdk::NamedPeriod::ThisYear,
+                stats::NamedPeriod::LastYear => sdk::NamedPeriod::LastYear,
+                stats::NamedPeriod::AllTime => sdk::NamedPeriod::AllTime,
+            }),
+            stats::PeriodSpec::Span(span) => sdk::PeriodSpec::Span(from_period(span)),
+        };
+        let query = stats_query(&q, period);
+        self.stats(&query).and_then(|value| decimal(value).map_err(|err| err.to_string()))
+    }
+}
+
+impl Exports {
+    /// Calls `screen`.
+    pub fn screen(
+        &self,
+        store: &mut Store<CallState>,
+        instance: &Instance,
+        input: &sdk::ScreenInput,
+        config: &str,
+    ) -> wasmtime::Result<Result<sdk::Verdict, String>> {
+        let Some(indices) = &self.screen else { return Ok(Err(not_implemented(Hook::Screen))) };
+        let input = screen::ScreenInput {
+            now: input.now.millis(),
+            conversion: conversion(&input.conversion)?,
+            upline: input.upline.iter().map(upline_member).collect(),
+            groups: input.groups.iter().map(group).collect::<wasmtime::Result<_>>()?,
+            customer_conversions: input.customer_conversions,
+            config: config.to_owned(),
+        };
+        let verdict = indices.load(&mut *store, instance)?.call_screen(&mut *store, &input)?;
+        lift(verdict, |verdict| {
+            Ok(match verdict {
+                screen::Verdict::Accept => sdk::Verdict::Accept,
+                screen::Verdict::Reject(reason) => sdk::Verdict::Reject(reason),
+                screen::Verdict::UseGroup(group) => sdk::Verdict::UseGroup(group.into()),
+                screen::Verdict::Manual(reason) => sdk::Verdict::Manual(reason),
+            })
+        })
+    }
+
+    /// Calls `progress` (bonus rules).
+    pub fn progress(
+        &self,
+        store: &mut Store<CallState>,
+        instance: &Instance,
+        input: &sdk::ProgressInput,
+        config: &str,
+    ) -> wasmtime::Result<Result<Option<sdk::Progress>, String>> {
+        let Some(indices) = &self.bonus_rules else { return Ok(Err(not_implemented(Hook::BonusRules))) };
+        let input = bonus_rules::ProgressInput {
+            now: input.now.millis(),
+            campaign: input.campaign.get(),
+            affiliate: input.affiliate.get(),
+            group: input.group.get(),
+            groups: input.groups.iter().map(group).collect::<wasmtime::Result<_>>()?,
+            config: config.to_owned(),
+        };
+        let progress = indices.load(&mut *store, instance)?.call_progress(&mut *store, &input)?;
+        lift(progress, |progress| {
+            let Some(progress) = progress else { return Ok(None) };
+            let missing = progress
+                .missing
+                .into_iter()
+                .map(|shortfall| {
+                    Ok(sdk::Shortfall { metric: metric(shortfall.metric), amount: from_decimal(shortfall.amount)? })
+                })
+                .collect::<Result<_, String>>()?;
+            Ok(Some(sdk::Progress {
+                level: progress.level,
+                next_level: progress.next_level,
+                missing,
+                summary: progress.summary,
+            }))
+        })
+    }
+}
