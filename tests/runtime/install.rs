@@ -23,7 +23,7 @@ fn with_section(mut component: Vec<u8>, name: &str, data: &[u8]) -> Vec<u8> {
 
 /// A component written in WAT, with an API version section.
 fn wat_component(text: &str) -> Vec<u8> {
-    with_section(wat::parse_str(text).expect("wat"), API_VERSION_SECTION, b"0.1.0")
+    with_section(wat::parse_str(text).expect("wat"), API_VERSION_SECTION, upline_plugin_sdk::API_VERSION.as_bytes())
 }
 
 #[test]
@@ -39,7 +39,7 @@ fn a_core_module_is_not_a_component() {
 #[test]
 fn an_unsupported_api_version_is_refused_before_compiling() {
     let module = hostile_module();
-    let marker = [API_VERSION_SECTION.as_bytes(), b"0.1.0"].concat();
+    let marker = [API_VERSION_SECTION.as_bytes(), upline_plugin_sdk::API_VERSION.as_bytes()].concat();
     let at = module.windows(marker.len()).position(|w| w == marker.as_slice()).expect("api version section");
     let mut patched = module;
     patched[at + API_VERSION_SECTION.len()..at + marker.len()].copy_from_slice(b"9.0.0");
@@ -47,7 +47,7 @@ fn an_unsupported_api_version_is_refused_before_compiling() {
     manifest.api_version = "9.0.0".parse().expect("version");
     match install_err(pack(&patched, &manifest).expect("pack")) {
         Error::Package(PackageError::UnsupportedApiVersion { found, supported }) => {
-            assert_eq!((found.as_str(), supported.as_str()), ("9.0.0", "0.1.x"))
+            assert_eq!((found.as_str(), supported.as_str()), ("9.0.0", "0.1.x, 0.2.x"))
         }
         other => panic!("expected an unsupported API version, got {other}"),
     }
@@ -77,7 +77,7 @@ fn a_declared_hook_without_its_export_is_refused() {
     match err {
         Error::MissingExport { hook, export } => {
             assert_eq!(hook, Hook::Distribute);
-            assert_eq!(export, "upline:plugin/distribute@0.1.0");
+            assert_eq!(export, "upline:plugin/distribute@0.2.0");
         }
         other => panic!("expected a missing export, got {other}"),
     }
