@@ -20,6 +20,7 @@ mod m20261130_000009_plans;
 mod m20261130_000010_plugin_limits;
 mod m20261201_000011_time;
 mod m20261202_000012_customers;
+mod m20261202_000013_stats;
 
 /// Runs the migrations.
 pub struct Migrator;
@@ -40,6 +41,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000010_plugin_limits::Migration),
             Box::new(m20261201_000011_time::Migration),
             Box::new(m20261202_000012_customers::Migration),
+            Box::new(m20261202_000013_stats::Migration),
         ]
     }
 }

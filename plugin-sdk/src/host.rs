@@ -10,9 +10,11 @@ pub trait Host {
     /// Writes a log record (capped per call by the host).
     fn log(&self, level: Level, message: &str);
 
-    /// Answers an aggregate query. Needs the `stats` capability in the manifest; the
-    /// server does not answer these yet (every query returns an error), `upline plugin
-    /// run` answers from its input file.
+    /// Answers an aggregate query, e.g. "approved sales this month". Needs the `stats`
+    /// capability in the manifest and the operator's grant; the server answers in
+    /// `screen`, `distribute` and `bonus-rules` for the conversion's upline (or the
+    /// evaluated affiliate) from sums read before the call, `upline plugin run` from
+    /// its input file.
     fn stats(&self, query: &StatsQuery) -> Result<Decimal>;
 
     /// Logs at debug level.

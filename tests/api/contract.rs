@@ -100,7 +100,7 @@ async fn a_screen_plugin_rejects_regroups_and_holds_conversions_where_it_is_enab
 }
 
 #[tokio::test]
-async fn a_config_that_breaks_the_schema_is_refused_with_the_field_named() {
+async fn a_config_that_breaks_the_schema_or_a_grant_not_asked_for_is_refused_with_the_field_named() {
     let app = spawn_app().await;
     install(&app).await;
     let (id, _) = campaign(&app, "Shop", None).await;
@@ -108,6 +108,10 @@ async fn a_config_that_breaks_the_schema_is_refused_with_the_field_named() {
     let body = json!({"enabled": true, "config": {"max-per-customer": -1}});
     let (status, error) = send(app.operator(Method::PUT, &url).json(&body)).await;
     assert_eq!((status, error["error"]["field"].as_str()), (422, Some("/max-per-customer")), "{error}");
+    // A grant the plugin's manifest does not ask for is refused too.
+    let body = json!({"enabled": true, "config": {}, "grants": ["stats"]});
+    let (status, error) = send(app.operator(Method::PUT, &url).json(&body)).await;
+    assert_eq!((status, error["error"]["field"].as_str()), (400, Some("grants")), "{error}");
 }
 
 #[tokio::test]

@@ -15,5 +15,6 @@ mod pipeline;
 mod plugins;
 mod public;
 mod refunds;
+mod stats;
 mod time;
 mod tracking;

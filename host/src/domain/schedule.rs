@@ -55,6 +55,12 @@ impl Zone {
         midnight(self, jiff::civil::Date::new(date.year(), date.month(), day).map_err(calendar)?)
     }
 
+    /// The date of `at` on this zone's calendar, as days since 1970-01-01: the day a
+    /// commission counts on in the statistics.
+    pub fn day(&self, at: DateTime<Utc>) -> i32 {
+        (self.zoned(at).date() - jiff::civil::date(1970, 1, 1)).get_days()
+    }
+
     /// `at` on this zone's calendar and clock.
     fn zoned(&self, at: DateTime<Utc>) -> Zoned {
         let timestamp = Timestamp::from_millisecond(at.timestamp_millis()).unwrap_or(Timestamp::UNIX_EPOCH);

@@ -9,12 +9,13 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::error::ErrorBody;
-use super::{AppState, Json};
+use super::{AppState, Json, Query};
 use crate::domain::campaign::{self, CampaignRequest, RatesRequest};
 use crate::error::Result;
 use crate::plugin::Capability;
 use crate::service::bindings::{self, Binding, Setting};
 use crate::service::campaigns::{self, Campaign, Group};
+use crate::service::stats::{self, StatsReport};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -24,6 +25,48 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(set_rates))
         .routes(routes!(list_bindings))
         .routes(routes!(set_binding))
+        .routes(routes!(stats))
+}
+
+/// The period of a statistics report.
+#[derive(Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+struct StatsPeriod {
+    /// `today`, `yesterday`, `this-week`, `last-week`, `this-month` (default),
+    /// `last-month`, `this-quarter`, `last-quarter`, `this-year`, `last-year` or
+    /// `all-time`, in the campaign's time zone.
+    #[param(value_type = Option<String>)]
+    period: Option<upline_types::NamedPeriod>,
+}
+
+/// An affiliate's statistics in the campaign over a period, per commission status:
+/// what plugins granted `stats` are answered with (kept by the database in the
+/// transaction of every change to the ledger).
+#[utoipa::path(
+    get,
+    path = "/campaigns/{id}/affiliates/{affiliate}/stats",
+    tag = "campaigns",
+    params(
+        ("id" = i64, Path, description = "Campaign id"),
+        ("affiliate" = i64, Path, description = "Affiliate id"),
+        StatsPeriod,
+    ),
+    responses(
+        (status = 200, description = "The statistics", body = StatsReport),
+        (status = 400, description = "An id or the period is invalid", body = ErrorBody),
+        (status = 404, description = "No such campaign", body = ErrorBody),
+    )
+)]
+async fn stats(
+    State(state): State<AppState>,
+    Path((id, affiliate)): Path<(String, String)>,
+    Query(query): Query<StatsPeriod>,
+) -> Result<impl IntoResponse> {
+    let config = state.cache.current(&state.db, &state.registry).await?;
+    let campaign = config.campaign(super::id("id", &id)?).await?;
+    let affiliate = super::id("affiliate", &affiliate)?;
+    let period = query.period.unwrap_or(upline_types::NamedPeriod::ThisMonth);
+    Ok(axum::Json(stats::report(&state.reader, &campaign, affiliate, period, state.clock.now()).await?))
 }
 
 /// Creates a campaign with a default group named `Default`.

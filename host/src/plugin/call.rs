@@ -21,6 +21,16 @@ pub trait StatsSource: Send + Sync {
     fn query(&self, query: &StatsQuery) -> Result<Decimal, String>;
 }
 
+/// The source of a call for which the host reads no statistics (an approval, a
+/// period close): a granted plugin's queries get this error.
+pub struct NoStatistics;
+
+impl StatsSource for NoStatistics {
+    fn query(&self, _: &StatsQuery) -> Result<Decimal, String> {
+        Err("the host answers `stats` queries in the screen, distribute and bonus-rules hooks only".into())
+    }
+}
+
 /// What the operator grants a plugin for a call, on top of what its manifest asks.
 #[derive(Clone, Default)]
 pub struct Grants {
@@ -41,6 +51,24 @@ pub struct Invocation {
 }
 
 impl Invocation {
+    /// This invocation with its `stats` queries answered by `source` (when there is
+    /// one and the operator granted `stats`; else unchanged).
+    pub fn with_stats(&self, source: Option<&Arc<dyn StatsSource>>) -> Invocation {
+        let mut invocation = self.clone();
+        if let Some(source) = source
+            && invocation.grants.stats.is_some()
+        {
+            invocation.grants.stats = Some(source.clone());
+        }
+        invocation
+    }
+
+    /// Whether `plugin` may query statistics: its manifest asks for `stats` and the
+    /// operator grants it.
+    pub fn reads_stats(&self, plugin: &LoadedPlugin) -> bool {
+        self.grants.stats.is_some() && plugin.manifest.requests(super::Capability::Stats)
+    }
+
     /// Whether `plugin`'s commissions may add up to more than the conversion's
     /// commissionable total: its manifest asks for `exceed-total` and the operator grants it.
     pub fn may_exceed_total(&self, plugin: &LoadedPlugin) -> bool {

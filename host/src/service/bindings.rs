@@ -87,9 +87,6 @@ pub async fn set(
         loaded.configure(&config)?;
         for grant in &grants {
             let refused = |message: String| Error::InvalidInput { field: "grants".into(), message };
-            if *grant == Capability::Stats {
-                return Err(refused("the host does not answer `stats` queries yet".into()));
-            }
             if !loaded.manifest.requests(*grant) {
                 return Err(refused(format!(
                     "plugin `{plugin}` does not request `{}`",

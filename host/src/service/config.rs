@@ -22,7 +22,7 @@ use super::affiliates;
 use crate::db::entity::{affiliate, campaign, commission_group, plugin_binding, tier_rate};
 use crate::domain::campaign::{Destinations, commission_type_key};
 use crate::error::{Error, Result};
-use crate::plugin::{Capability, Grants, Hook, Invocation, LoadedPlugin, Registry};
+use crate::plugin::{Capability, Grants, Hook, Invocation, LoadedPlugin, NoStatistics, Registry};
 
 /// Past this many entries a cached map starts over (a bound on memory).
 const MAX_ENTRIES: usize = 100_000;
@@ -86,7 +86,9 @@ impl Plugins {
                     Err(err) => return Ok(Err(err.to_string())),
                 };
                 let granted = super::bindings::grants_of(&binding);
-                let grants = Grants { stats: None, exceed_total: granted.contains(&Capability::ExceedTotal) };
+                // A call that reads statistics replaces the source with its snapshot.
+                let stats = granted.contains(&Capability::Stats).then(|| Arc::new(NoStatistics) as _);
+                let grants = Grants { stats, exceed_total: granted.contains(&Capability::ExceedTotal) };
                 plugins.push((plugin, Invocation { config, grants }));
             }
         }

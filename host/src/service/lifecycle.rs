@@ -8,15 +8,15 @@ use std::collections::{HashMap, HashSet};
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{BinOper, Expr, ExprTrait};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, NotSet,
+    QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
 };
 use serde::Serialize;
 use upline_types::{ApprovalEvent, Money, round_running};
 
 use super::audit::{self, json};
 use super::engine::CommissionView;
-use crate::db::entity::{commission, conversion, payout};
+use crate::db::entity::{campaign, commission, conversion, payout};
 use crate::db::{from_minor, to_minor};
 use crate::domain::{CommissionStatus, IllegalTransition};
 use crate::error::{Error, Result};
@@ -448,6 +448,12 @@ async fn reverse(
         .iter()
         .map(|row| from_minor(row.amount_minor, &row.currency).map(|m| m.with_amount(-m.amount() * share)))
         .collect::<Result<_>>()?;
+    // A reversal counts in the statistics on the day it is made, in the campaign's calendar.
+    let campaign = campaign::Entity::find_by_id(conversion.campaign_id)
+        .one(db)
+        .await?
+        .ok_or_else(|| Error::Database(format!("conversion {}: no campaign", conversion.id)))?;
+    let zone = super::campaigns::zone(&campaign)?;
     let mut reversals = Vec::new();
     for (original, amount) in originals.iter().zip(round_running(&exact)) {
         // A reversal of a pending commission waits with it (same hold, same event) and
@@ -475,7 +481,8 @@ async fn reverse(
             payout_id: Set(None),
             created_at: Set(now),
             updated_at: Set(now),
-            ..Default::default()
+            stats_day: Set(zone.day(now)),
+            id: NotSet,
         }
         .insert(db)
         .await?;

@@ -19,6 +19,7 @@ pub mod periods;
 pub mod progress;
 pub mod reports;
 pub mod sessions;
+pub mod stats;
 pub mod subscriptions;
 pub mod throttle;
 pub mod tracking;

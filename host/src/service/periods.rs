@@ -23,7 +23,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, TimeDelta, Utc};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QuerySelect, Set, TransactionTrait};
+use sea_orm::{ColumnTrait, DatabaseTransaction, EntityTrait, NotSet, QueryFilter, QuerySelect, Set, TransactionTrait};
 use upline_types as sdk;
 
 use super::audit::entry;
@@ -35,7 +35,8 @@ use crate::domain::CommissionStatus;
 use crate::domain::affiliate::AffiliateStatus;
 use crate::domain::schedule::{Period, PeriodKind};
 use crate::error::{Error, Result};
-use crate::plugin::{BonusRules, Carryover, Hook, Invocation, LoadedPlugin};
+use crate::plugin::{BonusRules, Carryover, Hook, Invocation, LoadedPlugin, StatsSource};
+use crate::service::stats::Snapshot;
 
 /// Balances per `carryover` call: a close over 100,000 affiliates is 100 calls, each
 /// well inside a plugin's memory and fuel limits.
@@ -113,11 +114,18 @@ pub async fn end(scheduler: &Scheduler, lease: &Lease, now: DateTime<Utc>) -> Re
         let config = scheduler.cache.current(&scheduler.db, &scheduler.registry).await?;
         let groups = config.groups(campaign.id, &sdk::CommissionType::Sale).await?;
         let members = members(scheduler, &campaign).await?;
+        let stats = match rules.iter().any(|(plugin, invocation)| invocation.reads_stats(plugin)) {
+            true => {
+                let ids: Vec<i64> = members.iter().map(|(affiliate, _)| *affiliate).collect();
+                Some(Arc::new(Snapshot::load(&scheduler.db, &campaign, &ids, now).await?) as Arc<dyn StatsSource>)
+            }
+            false => None,
+        };
         let (registry, campaign) = (scheduler.registry.clone(), campaign.clone());
-        decided =
-            tokio::task::spawn_blocking(move || evaluate(&registry, &campaign, &rules, &groups, &members, ended, now))
-                .await
-                .map_err(|err| Error::Internal(err.to_string()))??;
+        let affiliates = Affiliates { groups, members, stats };
+        decided = tokio::task::spawn_blocking(move || evaluate(&registry, &campaign, &rules, &affiliates, ended, now))
+            .await
+            .map_err(|err| Error::Internal(err.to_string()))??;
     }
     let txn = scheduler.db.begin().await?;
     lease.fence(&txn, now).await?;
@@ -129,6 +137,14 @@ pub async fn end(scheduler: &Scheduler, lease: &Lease, now: DateTime<Utc>) -> Re
     super::audit::record_all(&txn, decided.audits).await?;
     lease.complete(&txn, now, Some(next_period_end(&campaign, due)?)).await?;
     Ok(txn.commit().await?)
+}
+
+/// The affiliates a period end evaluates: the campaign's groups, each active
+/// affiliate with its group, and their statistics when a rule may query them.
+struct Affiliates {
+    groups: Arc<Vec<sdk::CommissionGroup>>,
+    members: Vec<(i64, i64)>,
+    stats: Option<Arc<dyn StatsSource>>,
 }
 
 /// What the rules decided at a period's end.
@@ -144,13 +160,13 @@ fn evaluate(
     registry: &crate::plugin::Registry,
     campaign: &campaign::Model,
     rules: &Bound,
-    groups: &[sdk::CommissionGroup],
-    members: &[(i64, i64)],
+    affiliates: &Affiliates,
     ended: Period,
     now: DateTime<Utc>,
 ) -> Result<Decided> {
     let currency = sdk::Currency::from_code(&campaign.currency).map_err(|err| Error::Database(err.to_string()))?;
     let mut decided = Decided::default();
+    let Affiliates { groups, members, stats } = affiliates;
     for &(affiliate, group) in members {
         let input = sdk::BonusInput {
             now: millis(now),
@@ -161,6 +177,7 @@ fn evaluate(
             trigger: sdk::Trigger::PeriodEnd(period(ended)),
         };
         for (plugin, invocation) in rules {
+            let invocation = &invocation.with_stats(stats.as_ref());
             let actor = format!("plugin:{}@{}", plugin.manifest.id, plugin.manifest.version);
             for action in registry.engine().call::<BonusRules>(plugin, invocation, &input, &currency)?.value {
                 match action {
@@ -198,6 +215,7 @@ async fn book(
     status: impl Fn(DateTime<Utc>) -> Result<(CommissionStatus, Option<DateTime<Utc>>, Option<String>)>,
     now: DateTime<Utc>,
 ) -> Result<()> {
+    let zone = super::campaigns::zone(campaign)?;
     for chunk in booked.chunks(ROWS_PER_INSERT) {
         let rows = chunk
             .iter()
@@ -222,7 +240,8 @@ async fn book(
                     payout_id: Set(None),
                     created_at: Set(line.at),
                     updated_at: Set(now),
-                    ..Default::default()
+                    stats_day: Set(zone.day(line.at)),
+                    id: NotSet,
                 })
             })
             .collect::<Result<Vec<_>>>()?;

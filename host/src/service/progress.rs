@@ -15,7 +15,8 @@ use super::config::Config;
 use super::engine::millis;
 use crate::db::entity::campaign;
 use crate::error::Result;
-use crate::plugin::{Hook, Progress, Registry};
+use crate::plugin::{Hook, Progress, Registry, StatsSource};
+use crate::service::stats::Snapshot;
 
 /// One rule plugin's view of the affiliate in one campaign.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -76,6 +77,10 @@ pub async fn of(
             group,
             groups: config.groups(campaign.id, &sdk::CommissionType::Sale).await?.to_vec(),
         };
+        let stats = match bound.with(Hook::BonusRules).any(|(plugin, invocation)| invocation.reads_stats(plugin)) {
+            true => Some(Arc::new(Snapshot::load(reader, &campaign, &[affiliate], now).await?) as Arc<dyn StatsSource>),
+            false => None,
+        };
         let (registry, plugins) = (registry.clone(), plugins.clone());
         let answers = pool
             .run(move || {
@@ -83,7 +88,8 @@ pub async fn of(
                 bound
                     .with(Hook::BonusRules)
                     .map(|(plugin, invocation)| {
-                        let answer = registry.engine().call::<Progress>(plugin, invocation, &input, &());
+                        let invocation = invocation.with_stats(stats.as_ref());
+                        let answer = registry.engine().call::<Progress>(plugin, &invocation, &input, &());
                         (format!("{}@{}", plugin.manifest.id, plugin.manifest.version), answer)
                     })
                     .collect::<Vec<_>>()

@@ -43,6 +43,9 @@ pub struct Model {
     pub payout_id: Option<i64>,
     /// When it was created.
     pub created_at: DateTimeUtc,
+    /// Its day on the campaign's calendar (days since 1970-01-01 of `created_at`'s
+    /// date in the campaign's time zone), where the statistics count it.
+    pub stats_day: i32,
     /// When it last changed.
     pub updated_at: DateTimeUtc,
 }

@@ -1,6 +1,7 @@
 //! sea-orm entities, one file per table.
 
 pub mod affiliate;
+pub mod affiliate_stats;
 pub mod audit;
 pub mod campaign;
 pub mod click;
@@ -16,5 +17,6 @@ pub mod plugin_binding;
 pub mod plugin_limit;
 pub mod plugin_package;
 pub mod session;
+pub mod stats_version;
 pub mod subscription;
 pub mod tier_rate;

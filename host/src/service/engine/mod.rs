@@ -177,6 +177,19 @@ impl Planned {
     }
 }
 
+/// How many times a conversion is planned again when the statistics its plugins
+/// read change before it is written.
+const REPLANS: usize = 16;
+
+/// Locks for conversions whose plugins read statistics, by referrer (hashed).
+const TURNS: usize = 256;
+
+/// The turn lock of a referrer in a campaign.
+fn turn_of(key: (i64, i64)) -> usize {
+    use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
+    BuildHasherDefault::<DefaultHasher>::default().hash_one(key) as usize % TURNS
+}
+
 /// Conversions waiting for a plan beyond those being planned (past it, 503).
 const PLANS_QUEUED: usize = 4096;
 
@@ -188,6 +201,7 @@ pub struct Engine {
     ids: Ids,
     writer: ConversionWriter,
     clock: Clock,
+    turns: Vec<tokio::sync::Mutex<()>>,
 }
 
 impl Engine {
@@ -201,17 +215,39 @@ impl Engine {
             registry,
             db,
             clock,
+            turns: (0..TURNS).map(|_| tokio::sync::Mutex::new(())).collect(),
         }
     }
 
     /// Plans a prepared conversion and stores it (with its commissions, or flagged);
     /// returns once it is committed.
+    ///
+    /// When the statistics its plugins read changed before it was written, it is
+    /// planned again with fresh ones, up to [`REPLANS`] times (then a 503).
     pub async fn record(&self, prepared: Prepared) -> Result<Recorded> {
         let id = self.ids.one(&self.db, Table::Conversions).await?;
-        let plan = self.plan(prepared, id).await?;
-        let recorded = self.writer.record(plan).await?;
-        metrics::counter!("upline_conversions_total", "status" => recorded.conversion.status.clone()).increment(1);
-        Ok(recorded)
+        // Conversions of one referrer whose plugins read statistics are computed and
+        // written one at a time on this host: each sees the one before it, instead of
+        // all computing from the same sums and all but one computing again.
+        let _turn = match plan::stats_key(&prepared) {
+            Some(key) => Some(self.turns[turn_of(key)].lock().await),
+            None => None,
+        };
+        for _ in 0..REPLANS {
+            let plan = self.plan(prepared.clone(), id).await?;
+            if let Some(recorded) = self.writer.record(plan).await? {
+                let status = recorded.conversion.status.clone();
+                metrics::counter!("upline_conversions_total", "status" => status).increment(1);
+                return Ok(recorded);
+            }
+            metrics::counter!("upline_conversions_replanned_total").increment(1);
+        }
+        Err(Error::Unavailable {
+            message: format!(
+                "the statistics of conversion {id}'s affiliates changed {REPLANS} times while it was computed"
+            ),
+            retry_after: std::time::Duration::from_secs(1),
+        })
     }
 
     /// Plans a prepared conversion (a subscription's payment) for a job to write in

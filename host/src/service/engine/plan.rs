@@ -16,11 +16,15 @@ use crate::db::to_minor;
 use crate::domain::CommissionStatus;
 use crate::domain::campaign::{Approval, commission_type_key};
 use crate::domain::conversion::{MERCHANT_CONFIRMATION, Source};
+use crate::domain::schedule::Zone;
 use crate::error::{CallError, Error, Failure, Result};
-use crate::plugin::{Approve, BonusRules, Distribute, Hook, Invocation, LoadedPlugin, OVER_TOTAL, Registry, Screen};
+use crate::plugin::{
+    Approve, BonusRules, Distribute, Hook, Invocation, LoadedPlugin, OVER_TOTAL, Registry, Screen, StatsSource,
+};
 use crate::service::audit::{entry, json};
 use crate::service::blocking::BlockingPool;
 use crate::service::ids::{Ids, Table};
+use crate::service::stats::{Snapshot, contribution};
 
 /// The status of a conversion whose plan succeeded.
 pub(super) const PROCESSED: &str = "processed";
@@ -74,6 +78,9 @@ pub(super) struct Plan {
     /// The referring affiliate's parent: its commissions waiting for a sub-affiliate's
     /// conversion are approved when this one is stored.
     pub(super) parent: Option<i64>,
+    /// The affiliates whose statistics its plugins asked about, with the version of
+    /// those statistics they saw: stored only if it is still current.
+    pub(super) reads: Vec<(i64, i64)>,
 }
 
 impl Plan {
@@ -85,7 +92,7 @@ impl Plan {
         (conversion.failed_plugin, conversion.failed_version) = flagged.plugin.unzip();
         let subscription = prepared.subscription.clone().map(|row| (row, None));
         let parent = parent_of(prepared);
-        Self { conversion, commissions: vec![], moves: vec![], audits: vec![], subscription, parent }
+        Self { conversion, commissions: vec![], moves: vec![], audits: vec![], subscription, parent, reads: vec![] }
     }
 
     /// The conversion rejected by a screen plugin: stored with the plugin and its
@@ -94,7 +101,16 @@ impl Plan {
         conversion.status = REJECTED.into();
         conversion.error = Some(rejected.reason);
         (conversion.failed_plugin, conversion.failed_version) = rejected.plugin.unzip();
-        Self { conversion, commissions: vec![], moves: vec![], audits: vec![], subscription: None, parent: None }
+        let subscription = None;
+        Self {
+            conversion,
+            commissions: vec![],
+            moves: vec![],
+            audits: vec![],
+            subscription,
+            parent: None,
+            reads: vec![],
+        }
     }
 
     /// With `job` paying its subscription.
@@ -154,10 +170,18 @@ pub(super) async fn plan(
         subscription_job = crate::service::jobs::paying(&prepared.context.campaign, subscription)?;
     }
     let prepared = Arc::new(prepared);
-    let drafted = {
-        let (registry, prepared, row) = (registry.clone(), prepared.clone(), row.clone());
-        pool.run(move || draft(&registry, &prepared, &row)).await?
+    let stats = match reads_stats(&prepared) {
+        true => {
+            let upline: Vec<i64> = prepared.context.upline.iter().map(|m| m.affiliate.get() as i64).collect();
+            Some(Arc::new(Snapshot::load(db, &prepared.context.campaign, &upline, prepared.now).await?))
+        }
+        false => None,
     };
+    let drafted = {
+        let (registry, prepared, row, stats) = (registry.clone(), prepared.clone(), row.clone(), stats.clone());
+        pool.run(move || draft(&registry, &prepared, &row, stats)).await?
+    };
+    let reads = stats.map(|stats| stats.asked()).unwrap_or_default();
     let draft = match drafted {
         Ok(Draft { rejected: Some(rejected), .. }) => return Ok(Plan::rejected(row, rejected)),
         Ok(draft) => draft,
@@ -181,7 +205,7 @@ pub(super) async fn plan(
     }
     let subscription = prepared.subscription.clone().map(|row| (row, subscription_job));
     let parent = parent_of(&prepared);
-    Ok(Plan { conversion: row, commissions, moves: draft.moves, audits: draft.audits, subscription, parent })
+    Ok(Plan { conversion: row, commissions, moves: draft.moves, audits: draft.audits, subscription, parent, reads })
 }
 
 /// The parent of the affiliate the conversion is credited to.
@@ -214,10 +238,18 @@ struct Draft {
 /// Calls the screen plugins, the distribution plugin, then every bonus-rule plugin;
 /// the host checks each result, and the bonuses and the lines together against the
 /// total.
-fn draft(registry: &Registry, prepared: &Prepared, row: &conversion::Model) -> Result<Draft, Flagged> {
+fn draft(
+    registry: &Registry,
+    prepared: &Prepared,
+    row: &conversion::Model,
+    stats: Option<Arc<Snapshot>>,
+) -> Result<Draft, Flagged> {
     let context = &prepared.context;
     let campaign = &context.campaign;
     let mut draft = Draft::default();
+    // With the statistics read for this conversion, when a plugin may query them.
+    let source = stats.clone().map(|stats| stats as Arc<dyn StatsSource>);
+    let with_stats = |invocation: &Invocation| invocation.with_stats(source.as_ref());
     let commissionable = prepared.commissionable;
     if commissionable.is_zero() && !campaign.store_zero_orders {
         return Ok(draft);
@@ -248,7 +280,7 @@ fn draft(registry: &Registry, prepared: &Prepared, row: &conversion::Model) -> R
             groups: context.groups.to_vec(),
             customer_conversions: context.customer_conversions,
         };
-        match registry.engine().call::<Screen>(screen, invocation, &input, &())?.value {
+        match registry.engine().call::<Screen>(screen, &with_stats(invocation), &input, &())?.value {
             sdk::Verdict::Accept => {}
             sdk::Verdict::Reject(reason) => {
                 let plugin = Some((screen.manifest.id.to_string(), screen.manifest.version.to_string()));
@@ -264,7 +296,7 @@ fn draft(registry: &Registry, prepared: &Prepared, row: &conversion::Model) -> R
     // What the conversion's commissions add up to: a bonus counts toward the
     // commissionable total like a distribution line.
     let mut paid = sdk::Money::zero(commissionable.currency());
-    for line in registry.engine().call::<Distribute>(plugin, invocation, &input, &())?.value {
+    for line in registry.engine().call::<Distribute>(plugin, &with_stats(invocation), &input, &())?.value {
         paid = paid + line.amount;
         if line.amount.is_zero() && !campaign.store_zero_commissions {
             continue;
@@ -278,6 +310,20 @@ fn draft(registry: &Registry, prepared: &Prepared, row: &conversion::Model) -> R
             plugin: plugin.clone(),
         });
     }
+    // The bonus rules see the conversion's own commissions in the statistics.
+    let status = initial_status(prepared, draft.manual.is_some())?.0;
+    let conversion = Some((row.kind.as_str(), row.commissionable_minor));
+    let count = |line: &Line| -> Result<(), Flagged> {
+        if let Some(stats) = &stats {
+            let counted = line.commission_type != "bonus";
+            let sums = contribution(line.tier as i32, to_minor(line.amount, "amount")?, counted, conversion);
+            stats.add(line.affiliate.get() as i64, row.created_at, status, sums);
+        }
+        Ok(())
+    };
+    for line in &draft.lines {
+        count(line)?;
+    }
     let browser = prepared.new.source == Source::Browser;
     let referrer = &input.upline[0];
     for (bonus_plugin, invocation) in bound.with(Hook::BonusRules) {
@@ -289,8 +335,10 @@ fn draft(registry: &Registry, prepared: &Prepared, row: &conversion::Model) -> R
             groups: input.groups.clone(),
             trigger: sdk::Trigger::Conversion(input.conversion.clone()),
         };
-        let actions =
-            registry.engine().call::<BonusRules>(bonus_plugin, invocation, &bonus, &commissionable.currency())?.value;
+        let actions = registry
+            .engine()
+            .call::<BonusRules>(bonus_plugin, &with_stats(invocation), &bonus, &commissionable.currency())?
+            .value;
         let actor = format!("plugin:{}@{}", bonus_plugin.manifest.id, bonus_plugin.manifest.version);
         for action in actions {
             match action {
@@ -301,7 +349,9 @@ fn draft(registry: &Registry, prepared: &Prepared, row: &conversion::Model) -> R
                     }
                     let plugin = bonus_plugin.clone();
                     let commission_type = "bonus".into();
-                    draft.lines.push(Line { affiliate, tier: 1, commission_type, amount, explanation, plugin });
+                    let line = Line { affiliate, tier: 1, commission_type, amount, explanation, plugin };
+                    count(&line)?;
+                    draft.lines.push(line);
                 }
                 // A browser's report acts through bonuses only, which wait for the merchant.
                 _ if browser => {}
@@ -350,15 +400,8 @@ fn commissions(
 ) -> Result<Vec<commission::Model>> {
     let campaign = &prepared.context.campaign;
     let now = prepared.now;
-    let (status, hold_until, waiting_for) = if prepared.new.source == Source::Browser {
-        (CommissionStatus::Pending, None, Some(MERCHANT_CONFIRMATION.to_owned()))
-    } else if manual.is_some() {
-        (CommissionStatus::Pending, None, Some(MANUAL.to_owned()))
-    } else if approval_plugin(prepared).is_some() {
-        (CommissionStatus::Pending, hold(campaign, now), None)
-    } else {
-        by_approval_setting(campaign, now)?
-    };
+    let (status, hold_until, waiting_for) = initial_status(prepared, manual.is_some())?;
+    let zone = Zone::stored(&campaign.time_zone)?;
     lines
         .into_iter()
         .zip(ids)
@@ -387,9 +430,43 @@ fn commissions(
                 payout_id: None,
                 created_at: now,
                 updated_at: now,
+                stats_day: zone.day(now),
             })
         })
         .collect()
+}
+
+/// The status, hold and awaited event of a new commission of the conversion (see
+/// [`commissions`]); `manual`: a screen plugin sent it to an operator.
+fn initial_status(
+    prepared: &Prepared,
+    manual: bool,
+) -> Result<(CommissionStatus, Option<DateTime<Utc>>, Option<String>)> {
+    let (campaign, now) = (&prepared.context.campaign, prepared.now);
+    Ok(if prepared.new.source == Source::Browser {
+        (CommissionStatus::Pending, None, Some(MERCHANT_CONFIRMATION.to_owned()))
+    } else if manual {
+        (CommissionStatus::Pending, None, Some(MANUAL.to_owned()))
+    } else if approval_plugin(prepared).is_some() {
+        (CommissionStatus::Pending, hold(campaign, now), None)
+    } else {
+        by_approval_setting(campaign, now)?
+    })
+}
+
+/// The campaign and referrer of a conversion whose plugins may query statistics.
+pub(super) fn stats_key(prepared: &Prepared) -> Option<(i64, i64)> {
+    let referrer = prepared.context.upline.first()?.affiliate.get() as i64;
+    reads_stats(prepared).then_some((prepared.context.campaign.id, referrer))
+}
+
+/// Whether a plugin of the conversion's campaign may query statistics: it asks for
+/// `stats` and the operator granted it.
+fn reads_stats(prepared: &Prepared) -> bool {
+    let Ok(bound) = prepared.context.plugins.as_ref() else { return false };
+    [Hook::Screen, Hook::Distribute, Hook::BonusRules]
+        .into_iter()
+        .any(|hook| bound.with(hook).any(|(plugin, invocation)| invocation.reads_stats(plugin)))
 }
 
 /// When a commission made at `now` is released, if the campaign holds commissions.

@@ -21,6 +21,7 @@ use crate::service::config::{Config, Plugins};
 use crate::service::subscriptions::status as subscription_status;
 
 /// What a conversion is computed with.
+#[derive(Clone)]
 pub(super) struct Context {
     pub(super) campaign: Arc<campaign::Model>,
     /// The referring affiliate first, then its parents, with their groups.
@@ -44,6 +45,7 @@ pub(super) struct EarnerFacts {
 }
 
 /// A checked conversion with everything its plan is computed with.
+#[derive(Clone)]
 pub struct Prepared {
     pub(super) context: Context,
     pub(super) new: NewConversion,

@@ -2,6 +2,9 @@
 //! One task takes every plan waiting (up to [`BATCH`]) and stores them in one
 //! transaction:
 //!
+//! 0. the statistics check: a plan whose plugins read an affiliate's statistics is
+//!    written only if they are still the ones read ([`stale`]); else its request
+//!    computes it again;
 //! 1. one `INSERT ... ON CONFLICT (campaign_id, order_id) DO NOTHING RETURNING` for
 //!    the conversions: one it does not return had its order id taken (also by one
 //!    repeated within the batch). Its plan is discarded: a duplicate (409), or, from
@@ -24,14 +27,14 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, IntoActiveModel, QueryFilter,
-    QuerySelect, SqlErr, TransactionTrait, TryInsertResult,
+    QuerySelect, Set, SqlErr, TransactionTrait, TryInsertResult,
 };
 use tokio::sync::{mpsc, oneshot};
 use upline_types::ApprovalEvent;
 
 use super::Recorded;
 use super::plan::{FAILED, Plan};
-use crate::db::entity::{affiliate, audit, commission, conversion, job, subscription};
+use crate::db::entity::{affiliate, audit, commission, conversion, job, stats_version, subscription};
 use crate::domain::conversion::Source;
 use crate::error::{Error, Result};
 use crate::service::{affiliates, lifecycle};
@@ -47,10 +50,11 @@ const QUEUE: usize = 8 * BATCH;
 /// stay in the prepared-statement cache.
 const ROWS_PER_INSERT: usize = 64;
 
-/// A plan and who waits for it to be stored.
+/// A plan and who waits for it to be stored (`None`: its statistics changed, compute
+/// it again).
 struct Job {
     plan: Plan,
-    done: oneshot::Sender<Result<Recorded>>,
+    done: oneshot::Sender<Result<Option<Recorded>>>,
 }
 
 /// The handle of the task that writes plans in batches.
@@ -65,9 +69,10 @@ impl ConversionWriter {
         Self(sender)
     }
 
-    /// Stores a plan; returns once it is committed. When the queue is full it is
-    /// refused at once (503 with `Retry-After`), nothing stored.
-    pub(super) async fn record(&self, plan: Plan) -> Result<Recorded> {
+    /// Stores a plan; returns once it is committed, or `None`, storing nothing, when
+    /// the statistics its plugins read changed meanwhile. When the queue is full it
+    /// is refused at once (503 with `Retry-After`), nothing stored.
+    pub(super) async fn record(&self, plan: Plan) -> Result<Option<Recorded>> {
         let stopped = || Error::Internal("the conversion writer has stopped".into());
         let (done, wait) = oneshot::channel();
         self.0.try_send(Job { plan, done }).map_err(|err| match err {
@@ -94,14 +99,22 @@ async fn write_batches(db: DatabaseConnection, mut receiver: mpsc::Receiver<Job>
 
 async fn write_and_reply(db: DatabaseConnection, batch: Vec<Job>) {
     let plans: Vec<&Plan> = batch.iter().map(|job| &job.plan).collect();
+    let alone = |plan: &Plan| {
+        let db = db.clone();
+        let plan = plan.clone();
+        async move { store_alone(&db, &plan).await?.then(|| plan.recorded()).transpose() }
+    };
     match write_batch(&db, &plans).await {
-        Ok(stored) => {
+        Ok((stored, stale)) => {
             for job in batch {
-                let result = if stored.contains(&job.plan.conversion.id) {
-                    job.plan.recorded()
+                let id = job.plan.conversion.id;
+                let result = if stale.contains(&id) {
+                    Ok(None)
+                } else if stored.contains(&id) {
+                    job.plan.recorded().map(Some)
                 } else {
                     // Its order id was taken: perhaps by a browser report it supersedes.
-                    store_alone(&db, &job.plan).await.and_then(|()| job.plan.recorded())
+                    alone(&job.plan).await
                 };
                 let _ = job.done.send(result);
             }
@@ -109,21 +122,79 @@ async fn write_and_reply(db: DatabaseConnection, batch: Vec<Job>) {
         Err(err) => {
             tracing::warn!(error = %err, conversions = batch.len(), "a batch failed; storing its conversions one by one");
             for job in batch {
-                let _ = job.done.send(store_alone(&db, &job.plan).await.and_then(|()| job.plan.recorded()));
+                let _ = job.done.send(alone(&job.plan).await);
             }
         }
     }
 }
 
 /// Stores a batch in one transaction; returns the ids of the conversions stored (the
-/// others had their order id taken).
-async fn write_batch(db: &DatabaseConnection, plans: &[&Plan]) -> Result<HashSet<i64>> {
+/// others had their order id taken) and of those not stored because their
+/// statistics changed.
+async fn write_batch(db: &DatabaseConnection, plans: &[&Plan]) -> Result<(HashSet<i64>, HashSet<i64>)> {
     let txn = db.begin().await?;
-    let stored: HashSet<i64> = insert_new(&txn, plans.iter().map(|plan| plan.conversion_row())).await?;
+    let stale = stale(&txn, plans).await?;
+    let fresh = plans.iter().filter(|plan| !stale.contains(&plan.conversion.id));
+    let stored: HashSet<i64> = insert_new(&txn, fresh.map(|plan| plan.conversion_row())).await?;
     let written: Vec<&Plan> = plans.iter().copied().filter(|plan| stored.contains(&plan.conversion.id)).collect();
     write_rows(&txn, &written).await?;
     txn.commit().await?;
-    Ok(stored)
+    Ok((stored, stale))
+}
+
+/// The plans (by conversion id) whose plugins read statistics that changed since:
+/// an affiliate they asked about has another version now, or a plan before them in
+/// `plans` writes commissions of that affiliate. The others claim the versions they
+/// read (a conditional update, which on PostgreSQL holds the row until the commit),
+/// so a concurrent transaction that read the same version finds it changed.
+async fn stale(txn: &DatabaseTransaction, plans: &[&Plan]) -> Result<HashSet<i64>> {
+    let (mut touched, mut stale) = (HashSet::new(), HashSet::new());
+    for plan in plans {
+        let campaign = plan.conversion.campaign_id;
+        let mut fresh = !plan.reads.iter().any(|(affiliate, _)| touched.contains(&(campaign, *affiliate)));
+        for &(affiliate, version) in &plan.reads {
+            fresh = fresh && claim(txn, campaign, affiliate, version).await?;
+        }
+        if fresh {
+            touched.extend(plan.commissions.iter().map(|row| (row.campaign_id, row.affiliate_id)));
+        } else {
+            stale.insert(plan.conversion.id);
+        }
+    }
+    Ok(stale)
+}
+
+/// Moves the version of an affiliate's statistics on from `version`; false when it
+/// is no longer `version` (0: the affiliate had none).
+async fn claim(txn: &DatabaseTransaction, campaign: i64, affiliate: i64, version: i64) -> Result<bool> {
+    use sea_orm::sea_query::ExprTrait;
+    let claimed = if version == 0 {
+        let row =
+            stats_version::ActiveModel { campaign_id: Set(campaign), affiliate_id: Set(affiliate), version: Set(1) };
+        match stats_version::Entity::insert(row).on_conflict_do_nothing().exec_without_returning(txn).await? {
+            TryInsertResult::Inserted(rows) => rows,
+            TryInsertResult::Conflicted | TryInsertResult::Empty => 0,
+        }
+    } else {
+        stats_version::Entity::update_many()
+            .col_expr(stats_version::Column::Version, Expr::col(stats_version::Column::Version).add(1))
+            .filter(stats_version::Column::CampaignId.eq(campaign))
+            .filter(stats_version::Column::AffiliateId.eq(affiliate))
+            .filter(stats_version::Column::Version.eq(version))
+            .exec(txn)
+            .await?
+            .rows_affected
+    };
+    Ok(claimed == 1)
+}
+
+/// The refusal of a plan whose statistics changed, where it cannot be computed again
+/// at once (a job's payment, a reprocess).
+fn changed() -> Error {
+    Error::Unavailable {
+        message: "the statistics the plugins read changed while the conversion was computed: try again".into(),
+        retry_after: Duration::from_secs(1),
+    }
 }
 
 /// Inserts conversions, skipping any whose order id the campaign already has;
@@ -256,6 +327,9 @@ async fn start_subscription(
 /// Writes one plan inside the caller's transaction (a job's, whose completion
 /// commits with it). Returns false, writing nothing, when its order id is taken.
 pub(super) async fn write_in(txn: &DatabaseTransaction, plan: &Plan) -> Result<bool> {
+    if !stale(txn, &[plan]).await?.is_empty() {
+        return Err(changed());
+    }
     if insert_new(txn, [plan.conversion_row()]).await?.is_empty() {
         return Ok(false);
     }
@@ -268,14 +342,18 @@ pub(super) async fn write_in(txn: &DatabaseTransaction, plan: &Plan) -> Result<b
 /// browser's conversion is marked superseded and gives up the order id, its
 /// commissions are declined (or reversed, where an operator already approved them),
 /// and the server's is stored, credited as the server says. Any other taken order id
-/// is a duplicate (409).
-pub(super) async fn store_alone(db: &DatabaseConnection, plan: &Plan) -> Result<()> {
+/// is a duplicate (409). False, storing nothing, when its statistics changed.
+pub(super) async fn store_alone(db: &DatabaseConnection, plan: &Plan) -> Result<bool> {
     let txn = db.begin().await?;
+    if !stale(&txn, &[plan]).await?.is_empty() {
+        return Ok(false);
+    }
     if insert_new(&txn, [plan.conversion_row()]).await?.is_empty() {
         supersede(&txn, plan).await?;
     }
     write_rows(&txn, &[plan]).await?;
-    Ok(txn.commit().await?)
+    txn.commit().await?;
+    Ok(true)
 }
 
 /// Frees the order id of the browser report `plan` supersedes and stores `plan`'s
@@ -330,6 +408,9 @@ async fn supersede(txn: &DatabaseTransaction, plan: &Plan) -> Result<()> {
 pub(super) async fn reprocess(db: &DatabaseConnection, plan: Plan, now: DateTime<Utc>) -> Result<Recorded> {
     let row = &plan.conversion;
     let txn = db.begin().await?;
+    if !stale(&txn, &[&plan]).await?.is_empty() {
+        return Err(changed());
+    }
     let updated = conversion::Entity::update_many()
         .col_expr(conversion::Column::Status, Expr::value(row.status.as_str()))
         .col_expr(conversion::Column::Error, Expr::value(row.error.clone()))

@@ -1,0 +1,363 @@
+//! Live statistics for plugins: what the `stats` import answers.
+//!
+//! The database keeps per-affiliate daily sums by commission status
+//! (`affiliate_stats`), moved by a trigger in the transaction of every change to the
+//! ledger (migration `m20261202_000013_stats`). Before a conversion's plugins run,
+//! one query reads the sums of its upline in its campaign ([`Snapshot::load`]): from
+//! the start of last year day by day, older days summed per status. Every `stats`
+//! query of the plugins is then answered from memory.
+//!
+//! Consistency: the snapshot also reads each affiliate's `stats_versions` counter,
+//! which the same trigger bumps. The bonus rules see the conversion's own
+//! commissions added ([`Snapshot::add`]). The writer stores the conversion only if
+//! the counter of every affiliate a plugin asked about is still the one read, and
+//! no conversion before it in the same batch changed that affiliate's sums;
+//! otherwise the conversion is computed again with fresh sums. On PostgreSQL the
+//! check is a conditional update of the counter row, which holds its lock until the
+//! commit: of two hosts' conversions that read the same sums, one waits and then
+//! sees a new counter. So two conversions never both see themselves as the first
+//! to cross a threshold.
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Mutex;
+
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query, SimpleExpr};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, FromQueryResult, QueryFilter};
+use upline_types::{Currency, Metric, NamedPeriod, PeriodSpec, StatsQuery, StatusFilter};
+
+use crate::db::entity::affiliate_stats::AffiliateStats;
+use crate::db::entity::{campaign, stats_version};
+use crate::domain::CommissionStatus;
+use crate::domain::schedule::{PeriodKind, Zone};
+use crate::error::{Error, Result};
+use crate::plugin::StatsSource;
+
+/// The sums of one day, in the order of [`COLUMNS`].
+pub type Sums = [i128; 8];
+
+/// The summed columns, in the order of [`Sums`].
+const COLUMNS: [AffiliateStats; 8] = [
+    AffiliateStats::SalesCount,
+    AffiliateStats::SalesMinor,
+    AffiliateStats::ActionsCount,
+    AffiliateStats::CommissionsMinor,
+    AffiliateStats::FirstTierMinor,
+    AffiliateStats::SecondTierRevenueMinor,
+    AffiliateStats::RecurringCount,
+    AffiliateStats::RecurringMinor,
+];
+
+/// The most affiliates a snapshot reads by their ids.
+const LISTED: usize = 1000;
+
+/// The day of the row that sums every day before the snapshot's window.
+const BEFORE: i32 = i32::MIN;
+
+/// What one commission adds to its affiliate's sums: the trigger's formulas, for a
+/// conversion's own commissions before they are stored. `conversion`: the kind and
+/// commissionable total of the conversion it pays for (none for a booked bonus);
+/// `counted`: it stands for its conversion (not a bonus, adjustment or reversal).
+pub fn contribution(tier: i32, amount_minor: i64, counted: bool, conversion: Option<(&str, i64)>) -> Sums {
+    let (kind, total) = conversion.filter(|_| counted).map_or(("", 0), |(kind, total)| (kind, i128::from(total)));
+    let amount_minor = i128::from(amount_minor);
+    let referrer = |of: &str| tier == 1 && kind == of;
+    [
+        i128::from(referrer("sale")),
+        if referrer("sale") { total } else { 0 },
+        i128::from(referrer("action")),
+        amount_minor,
+        if tier == 1 { amount_minor } else { 0 },
+        if tier == 2 { total } else { 0 },
+        i128::from(referrer("recurring")),
+        if referrer("recurring") { total } else { 0 },
+    ]
+}
+
+/// One affiliate's sums on one day (or [`BEFORE`]) in one status.
+#[derive(Debug, Clone, Copy)]
+struct Day {
+    day: i32,
+    status: CommissionStatus,
+    sums: Sums,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    days: HashMap<i64, Vec<Day>>,
+    /// Each loaded affiliate's counter (0 when it has none yet).
+    versions: HashMap<i64, i64>,
+    /// The affiliates plugins asked about.
+    asked: BTreeSet<i64>,
+}
+
+/// The statistics of some affiliates of one campaign, as of one moment, answering
+/// the plugins' queries from memory.
+pub struct Snapshot {
+    campaign: i64,
+    zone: Zone,
+    currency: Currency,
+    now: DateTime<Utc>,
+    /// The first day kept day by day.
+    window: i32,
+    state: Mutex<State>,
+}
+
+/// One row of the sums read: whole numbers as text, exact beyond 64 bits.
+#[derive(FromQueryResult)]
+struct Row {
+    affiliate_id: i64,
+    day: i32,
+    status: String,
+    c0: String,
+    c1: String,
+    c2: String,
+    c3: String,
+    c4: String,
+    c5: String,
+    c6: String,
+    c7: String,
+}
+
+impl Snapshot {
+    /// Reads the sums and counters of `affiliates` in `campaign`, for plugins called
+    /// at `now`. Past [`LISTED`] affiliates it reads the whole campaign's.
+    pub async fn load(
+        db: &DatabaseConnection,
+        campaign: &campaign::Model,
+        affiliates: &[i64],
+        now: DateTime<Utc>,
+    ) -> Result<Self> {
+        let zone = Zone::stored(&campaign.time_zone)?;
+        let currency = Currency::from_code(&campaign.currency).map_err(|err| Error::Database(err.to_string()))?;
+        let this_year = PeriodKind::Year.containing(&zone, now)?;
+        let last_year = PeriodKind::Year.containing(&zone, this_year.start - chrono::Duration::milliseconds(1))?;
+        let window = zone.day(last_year.start);
+        // Written out, not bound: PostgreSQL groups by an expression only when it
+        // reads the same as the selected one, and two bound copies would not.
+        let bucket: SimpleExpr = Expr::cust(format!("CASE WHEN day >= {window} THEN day ELSE {BEFORE} END"));
+        let mut query = Query::select();
+        query
+            .column(AffiliateStats::AffiliateId)
+            .expr_as(bucket.clone(), Alias::new("day"))
+            .column(AffiliateStats::Status)
+            .from(AffiliateStats::Table)
+            .and_where(Expr::col(AffiliateStats::CampaignId).eq(campaign.id));
+        for (i, column) in COLUMNS.into_iter().enumerate() {
+            query.expr_as(Expr::col(column).sum().cast_as(Alias::new("text")), Alias::new(format!("c{i}")));
+        }
+        let mut versions = stats_version::Entity::find().filter(stats_version::Column::CampaignId.eq(campaign.id));
+        if affiliates.len() <= LISTED {
+            query.and_where(Expr::col(AffiliateStats::AffiliateId).is_in(affiliates.iter().copied()));
+            versions = versions.filter(stats_version::Column::AffiliateId.is_in(affiliates.iter().copied()));
+        }
+        query.group_by_col(AffiliateStats::AffiliateId).add_group_by([bucket]).group_by_col(AffiliateStats::Status);
+        // The counters first: a change committed between the two reads then shows as
+        // a changed counter (the conversion is computed again), never as sums newer
+        // than the counter that vouches for them.
+        let versions = versions.all(db).await?;
+        let rows = Row::find_by_statement(db.get_database_backend().build(&query)).all(db).await?;
+        let mut state = State::default();
+        for row in rows {
+            let status = row.status.parse().map_err(Error::Database)?;
+            let mut sums = Sums::default();
+            for (sum, text) in sums.iter_mut().zip([row.c0, row.c1, row.c2, row.c3, row.c4, row.c5, row.c6, row.c7]) {
+                *sum = text.parse().map_err(|_| Error::Database(format!("a statistics sum of `{text}`")))?;
+            }
+            state.days.entry(row.affiliate_id).or_default().push(Day { day: row.day, status, sums });
+        }
+        for id in affiliates {
+            state.versions.insert(*id, 0);
+        }
+        for row in versions {
+            state.versions.insert(row.affiliate_id, row.version);
+        }
+        Ok(Self { campaign: campaign.id, zone, currency, now, window, state: Mutex::new(state) })
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        // Every update is a push or an insert: a panic cannot leave it torn.
+        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Adds a commission not stored yet (the conversion's own) to `affiliate`'s sums.
+    pub fn add(&self, affiliate: i64, at: DateTime<Utc>, status: CommissionStatus, sums: Sums) {
+        let day = self.zone.day(at);
+        self.lock().days.entry(affiliate).or_default().push(Day { day, status, sums });
+    }
+
+    /// The affiliates the plugins asked about, with the counter read for each: what
+    /// the writer checks before it stores the conversion.
+    pub fn asked(&self) -> Vec<(i64, i64)> {
+        let state = self.lock();
+        state.asked.iter().map(|id| (*id, state.versions.get(id).copied().unwrap_or(0))).collect()
+    }
+
+    /// The days `period` covers, first included, last excluded.
+    fn days(&self, period: PeriodSpec) -> Result<(i32, i32), String> {
+        let (kind, last) = match period {
+            PeriodSpec::Named(named) => match calendar(named) {
+                Some(calendar) => calendar,
+                None => return Ok((i32::MIN, i32::MAX)),
+            },
+            PeriodSpec::Span(span) => return self.span(span),
+        };
+        let mut period = kind.containing(&self.zone, self.now).map_err(|err| err.to_string())?;
+        if last {
+            let before = period.start - chrono::Duration::milliseconds(1);
+            period = kind.containing(&self.zone, before).map_err(|err| err.to_string())?;
+        }
+        Ok((self.zone.day(period.start), self.zone.day(period.end)))
+    }
+
+    /// The days of a span, which must start and end at midnights of the campaign's
+    /// calendar, within the days kept one by one.
+    fn span(&self, span: upline_types::Period) -> Result<(i32, i32), String> {
+        let at =
+            |millis: i64| DateTime::from_timestamp_millis(millis).ok_or_else(|| format!("{millis} is out of range"));
+        let (start, end) = (at(span.start.millis())?, at(span.end.millis())?);
+        for edge in [start, end] {
+            let day = PeriodKind::Day.containing(&self.zone, edge).map_err(|err| err.to_string())?;
+            if day.start != edge {
+                return Err(format!(
+                    "a span must start and end at midnight in the campaign's time zone ({}); {edge} is not",
+                    self.zone.name()
+                ));
+            }
+        }
+        let days = (self.zone.day(start), self.zone.day(end));
+        if days.0 < self.window {
+            return Err("a span may not start before last year: ask for all time instead".into());
+        }
+        Ok(days)
+    }
+}
+
+/// The kind of calendar period a named period is, and whether it is the one before
+/// the current; none for all time.
+fn calendar(named: NamedPeriod) -> Option<(PeriodKind, bool)> {
+    Some(match named {
+        NamedPeriod::Today => (PeriodKind::Day, false),
+        NamedPeriod::Yesterday => (PeriodKind::Day, true),
+        NamedPeriod::ThisWeek => (PeriodKind::Week, false),
+        NamedPeriod::LastWeek => (PeriodKind::Week, true),
+        NamedPeriod::ThisMonth => (PeriodKind::Month, false),
+        NamedPeriod::LastMonth => (PeriodKind::Month, true),
+        NamedPeriod::ThisQuarter => (PeriodKind::Quarter, false),
+        NamedPeriod::LastQuarter => (PeriodKind::Quarter, true),
+        NamedPeriod::ThisYear => (PeriodKind::Year, false),
+        NamedPeriod::LastYear => (PeriodKind::Year, true),
+        NamedPeriod::AllTime => return None,
+    })
+}
+
+/// Whether `statuses` counts commissions in `status`.
+fn counts(statuses: StatusFilter, status: CommissionStatus) -> bool {
+    use CommissionStatus as S;
+    match statuses {
+        StatusFilter::Approved => status == S::Approved,
+        StatusFilter::Pending => status == S::Pending,
+        StatusFilter::Declined => status == S::Declined,
+        StatusFilter::ApprovedOrPending => matches!(status, S::Approved | S::Pending),
+        StatusFilter::Paid => status == S::Paid,
+        StatusFilter::Any => true,
+    }
+}
+
+impl StatsSource for Snapshot {
+    fn query(&self, query: &StatsQuery) -> Result<Decimal, String> {
+        if query.campaign.get() != self.campaign as u64 {
+            return Err(format!("statistics are answered for this call's campaign ({}) only", self.campaign));
+        }
+        let (from, to) = self.days(query.period)?;
+        let affiliate = query.affiliate.get() as i64;
+        let mut state = self.lock();
+        if !state.versions.contains_key(&affiliate) {
+            return Err(format!(
+                "statistics are answered for the affiliates of this call only (the conversion's upline, or the \
+                 evaluated affiliate), not affiliate {affiliate}"
+            ));
+        }
+        state.asked.insert(affiliate);
+        // `Metric`'s variants are in the order of `COLUMNS`.
+        let column = query.metric as usize;
+        let sum: i128 = state
+            .days
+            .get(&affiliate)
+            .into_iter()
+            .flatten()
+            .filter(|day| day.day >= from && day.day < to && counts(query.statuses, day.status))
+            .map(|day| day.sums[column])
+            .sum();
+        let scale = match query.metric {
+            Metric::SalesCount | Metric::ActionsCount | Metric::RecurringCount => 0,
+            _ => self.currency.exponent().into(),
+        };
+        Decimal::try_from_i128_with_scale(sum, scale).map_err(|err| format!("a sum of {sum}: {err}"))
+    }
+}
+
+/// An affiliate's statistics in a campaign over one period, by commission status:
+/// what a plugin's `stats` queries are answered with.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "kebab-case")]
+pub struct StatsReport {
+    /// The campaign.
+    pub campaign: i64,
+    /// The affiliate.
+    pub affiliate: i64,
+    /// The period, e.g. `this-month`.
+    #[schema(value_type = String)]
+    pub period: NamedPeriod,
+    /// Per status (`approved`, `pending`, `declined`, `paid`), each metric (e.g.
+    /// `sales-count`, `sales-total`) as a decimal string.
+    #[schema(value_type = Object)]
+    pub statuses: std::collections::BTreeMap<&'static str, std::collections::BTreeMap<String, String>>,
+}
+
+/// The statistics of `affiliate` in `campaign` over `period`, as of `now`.
+pub async fn report(
+    db: &DatabaseConnection,
+    campaign: &campaign::Model,
+    affiliate: i64,
+    period: NamedPeriod,
+    now: DateTime<Utc>,
+) -> Result<StatsReport> {
+    use Metric::*;
+    let snapshot = Snapshot::load(db, campaign, &[affiliate], now).await?;
+    let filters = [
+        ("approved", StatusFilter::Approved),
+        ("pending", StatusFilter::Pending),
+        ("declined", StatusFilter::Declined),
+        ("paid", StatusFilter::Paid),
+    ];
+    let metrics = [
+        SalesCount,
+        SalesTotal,
+        ActionsCount,
+        CommissionsTotal,
+        FirstTierCommissions,
+        SecondTierRevenue,
+        RecurringCount,
+        RecurringTotal,
+    ];
+    let mut statuses = std::collections::BTreeMap::new();
+    for (name, statuses_filter) in filters {
+        let mut values = std::collections::BTreeMap::new();
+        for metric in metrics {
+            let query = StatsQuery {
+                affiliate: (affiliate as u64).into(),
+                campaign: (campaign.id as u64).into(),
+                metric,
+                statuses: statuses_filter,
+                period: PeriodSpec::Named(period),
+            };
+            let value = snapshot.query(&query).map_err(Error::Internal)?;
+            let key = serde_json::to_value(metric).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
+            values.insert(key, value.to_string());
+        }
+        statuses.insert(name, values);
+    }
+    Ok(StatsReport { campaign: campaign.id, affiliate, period, statuses })
+}
