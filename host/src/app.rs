@@ -101,7 +101,8 @@ impl Application {
         }
         // Every package installed on this database, by this host or another.
         packages::sync(&db, &registry).await?;
-        let engine = Arc::new(Engine::start(db.clone(), registry.clone(), settings.clock.clone()));
+        let reader = crate::db::connect_reader(&url, &db).await?;
+        let engine = Arc::new(Engine::start((db.clone(), reader.clone()), registry.clone(), settings.clock.clone()));
         if settings.demo && crate::service::demo::seed(&db, &registry, &engine, settings.clock.now()).await? {
             tracing::info!(
                 password = crate::service::demo::PASSWORD,
@@ -125,7 +126,7 @@ impl Application {
         scheduler.ensure().await?;
         let state = AppState {
             registry: registry.clone(),
-            reader: crate::db::connect_reader(&url, &db).await?,
+            reader,
             db: db.clone(),
             cache,
             tracker: Arc::new(Tracker::start(db.clone(), settings.clock.clone())),

@@ -9,9 +9,11 @@
 //!   each new row to its status's sums and moves a row's sums when its status
 //!   changes, so every path that writes the ledger (conversions, decisions, hold
 //!   releases, refunds, payouts, period closes) keeps them right.
-//! - `stats_versions`: per campaign and affiliate, a counter the same trigger bumps.
-//!   A conversion computed with an affiliate's statistics is written only if the
-//!   counter is still the one it read (see `service/stats.rs`).
+//! - `stats_versions`: per campaign and affiliate, a counter the conversion writer
+//!   moves on for every conversion it stores with commissions of the affiliate in a
+//!   campaign whose plugins read statistics. A conversion computed with an
+//!   affiliate's statistics is written only if the counter is still the one it read
+//!   (see `service/stats.rs`).
 
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::*;
@@ -80,17 +82,12 @@ fn add(row: &str, sign: i32) -> String {
     )
 }
 
-/// Bumps the version of the statistics of commission `NEW`'s affiliate.
-const BUMP: &str = "INSERT INTO stats_versions (campaign_id, affiliate_id, version) \
-    VALUES (NEW.campaign_id, NEW.affiliate_id, 1) \
-    ON CONFLICT (campaign_id, affiliate_id) DO UPDATE SET version = stats_versions.version + 1;";
-
 fn triggers(backend: DatabaseBackend) -> Vec<String> {
     match backend {
         DatabaseBackend::Postgres => vec![
             format!(
                 "CREATE FUNCTION commissions_stats() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN \
-                 IF TG_OP = 'UPDATE' THEN {old} END IF; {new} {BUMP} RETURN NULL; END $$",
+                 IF TG_OP = 'UPDATE' THEN {old} END IF; {new} RETURN NULL; END $$",
                 old = add("OLD", -1),
                 new = add("NEW", 1),
             ),
@@ -103,12 +100,12 @@ fn triggers(backend: DatabaseBackend) -> Vec<String> {
         ],
         _ => vec![
             format!(
-                "CREATE TRIGGER commissions_stats_insert AFTER INSERT ON commissions BEGIN {new} {BUMP} END",
+                "CREATE TRIGGER commissions_stats_insert AFTER INSERT ON commissions BEGIN {new} END",
                 new = add("NEW", 1)
             ),
             format!(
                 "CREATE TRIGGER commissions_stats_status AFTER UPDATE OF status ON commissions \
-                 WHEN OLD.status <> NEW.status BEGIN {old} {new} {BUMP} END",
+                 WHEN OLD.status <> NEW.status BEGIN {old} {new} END",
                 old = add("OLD", -1),
                 new = add("NEW", 1),
             ),
@@ -168,11 +165,6 @@ impl MigrationTrait for Migration {
             columns.join(", "),
             sums.join(", ")
         ))
-        .await?;
-        db.execute_unprepared(
-            "INSERT INTO stats_versions (campaign_id, affiliate_id, version) \
-             SELECT campaign_id, affiliate_id, 1 FROM affiliate_stats GROUP BY campaign_id, affiliate_id",
-        )
         .await?;
         for trigger in triggers(backend) {
             db.execute_unprepared(&trigger).await?;

@@ -476,8 +476,8 @@ async fn the_demo_data_pays_the_domain_example() {
     let (_plugins, registry) = registry();
     registry.install(package("plugins/variable-tier")).expect("install");
     let registry = std::sync::Arc::new(registry);
-    let engine =
-        upline_host::service::engine::Engine::start(db.clone(), registry.clone(), upline_host::clock::Clock::System);
+    let dbs = (db.clone(), db.clone());
+    let engine = upline_host::service::engine::Engine::start(dbs, registry.clone(), upline_host::clock::Clock::System);
     let seed = || upline_host::service::demo::seed(&db, &registry, &engine, chrono::Utc::now());
 
     assert!(seed().await.expect("seed"));

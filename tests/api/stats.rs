@@ -153,6 +153,12 @@ async fn of_concurrent_sales_exactly_one_crosses_the_threshold_also_on_two_hosts
     }
     assert!(answers.iter().all(|(status, _)| *status == 201), "{answers:?}");
     let paid: usize = answers.iter().map(|(_, recorded)| bonuses(recorded)).sum();
-    assert_eq!(paid, 1, "{answers:?}");
+    let explained: Vec<String> = answers
+        .iter()
+        .flat_map(|(_, recorded)| recorded["commissions"].as_array().cloned().unwrap_or_default())
+        .filter(|line| line["commission-type"] == "bonus")
+        .map(|line| format!("{} on conversion {}", line["explanation"], line["conversion"]))
+        .collect();
+    assert_eq!(paid, 1, "{explained:?}");
     assert_eq!(stats(&app, campaign, affiliate).await["approved"]["sales-count"], "20");
 }

@@ -129,6 +129,8 @@ fn main() -> anyhow::Result<()> {
 /// then on PostgreSQL unless `sqlite_only`.
 fn load(root: &Path, sqlite_only: bool, args: &[String]) -> anyhow::Result<()> {
     build_plugins(root)?;
+    // The rule of `--stats` runs, a test fixture.
+    build::build(&root.join("tests/fixtures/sales-ladder"), &root.join("target").join("plugins"))?;
     eprintln!("xtask: building the release server and upline-load (the first build takes minutes)");
     let build = ["build", "--release", "--package", "upline-host", "--bin", "upline"];
     run(cargo(root, &build).args(["--package", "upline-tests", "--bin", "upline-load"]))?;

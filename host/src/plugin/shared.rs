@@ -10,6 +10,15 @@
 /// import.
 macro_rules! shared {
     () => {
+        /// Adds this version's imports (log, stats) to `linker`.
+        pub fn add_to_linker(linker: &mut Linker<CallState>) -> Result<()> {
+            log::add_to_linker::<CallState, wasmtime::component::HasSelf<CallState>>(linker, |state| state)
+                .and_then(|()| {
+                    stats::add_to_linker::<CallState, wasmtime::component::HasSelf<CallState>>(linker, |state| state)
+                })
+                .map_err(|err| Error::Internal(format!("linking the {VERSION} imports: {err}")))
+        }
+
         /// The export of `hook` when the plugin implements it; a missing one is an
         /// error naming it.
         fn find<T>(hook: Hook, hooks: &[Hook], lookup: impl FnOnce() -> wasmtime::Result<T>) -> Result<Option<T>> {

@@ -24,15 +24,6 @@ use upline::plugin::{log, stats, types as w};
 /// The contract version of the bindings, as export names spell it.
 const VERSION: &str = "0.2.0";
 
-/// Adds the 0.2 imports (log, stats) to `linker`.
-pub fn add_to_linker(linker: &mut Linker<CallState>) -> Result<()> {
-    log::add_to_linker::<CallState, wasmtime::component::HasSelf<CallState>>(linker, |state| state)
-        .and_then(|()| {
-            stats::add_to_linker::<CallState, wasmtime::component::HasSelf<CallState>>(linker, |state| state)
-        })
-        .map_err(|err| Error::Internal(format!("linking the 0.2 imports: {err}")))
-}
-
 /// The export indices of the hooks a plugin implements, looked up once per plugin.
 pub struct Exports {
     screen: Option<screen::GuestIndices>,

@@ -8,27 +8,29 @@
 //! query of the plugins is then answered from memory.
 //!
 //! Consistency: the snapshot also reads each affiliate's `stats_versions` counter,
-//! which the same trigger bumps. The bonus rules see the conversion's own
-//! commissions added ([`Snapshot::add`]). The writer stores the conversion only if
-//! the counter of every affiliate a plugin asked about is still the one read, and
-//! no conversion before it in the same batch changed that affiliate's sums;
-//! otherwise the conversion is computed again with fresh sums. On PostgreSQL the
-//! check is a conditional update of the counter row, which holds its lock until the
-//! commit: of two hosts' conversions that read the same sums, one waits and then
-//! sees a new counter. So two conversions never both see themselves as the first
-//! to cross a threshold.
+//! which the conversion writer moves on for every conversion it stores with
+//! commissions of the affiliate (in a campaign whose plugins read statistics). This
+//! host's conversions computed but not yet written are added to the snapshot
+//! ([`InFlight`]), with the counter they will leave; the bonus rules also see the
+//! conversion's own commissions ([`Snapshot::add`]). The writer stores a conversion
+//! only if the counter of every affiliate its plugins asked about is, at its turn in
+//! the batch, the one it expects (`writer::stale`); otherwise the conversion is
+//! computed again with fresh sums. On PostgreSQL the writer reads the counters
+//! `FOR UPDATE`, holding them until the commit: of two hosts' conversions that read
+//! the same counter, one waits and then finds it moved on. So two conversions never
+//! both see themselves as the first to cross a threshold.
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Mutex;
 
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
-use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query, SimpleExpr};
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, FromQueryResult, QueryFilter};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query, SimpleExpr, UnionType};
+use sea_orm::{DatabaseConnection, FromQueryResult};
 use upline_types::{Currency, Metric, NamedPeriod, PeriodSpec, StatsQuery, StatusFilter};
 
 use crate::db::entity::affiliate_stats::AffiliateStats;
-use crate::db::entity::{campaign, stats_version};
+use crate::db::entity::{campaign, commission, conversion, stats_version};
 use crate::domain::CommissionStatus;
 use crate::domain::schedule::{PeriodKind, Zone};
 use crate::error::{Error, Result};
@@ -51,6 +53,9 @@ const COLUMNS: [AffiliateStats; 8] = [
 
 /// The most affiliates a snapshot reads by their ids.
 const LISTED: usize = 1000;
+
+/// The status of the rows of [`Snapshot::load`]'s query that carry a counter.
+const VERSION: &str = "version";
 
 /// The day of the row that sums every day before the snapshot's window.
 const BEFORE: i32 = i32::MIN;
@@ -147,31 +152,43 @@ impl Snapshot {
         for (i, column) in COLUMNS.into_iter().enumerate() {
             query.expr_as(Expr::col(column).sum().cast_as(Alias::new("text")), Alias::new(format!("c{i}")));
         }
-        let mut versions = stats_version::Entity::find().filter(stats_version::Column::CampaignId.eq(campaign.id));
+        // The counters, as rows of the same shape with the status `version`: one
+        // statement reads counters and sums as of one moment (one snapshot of the
+        // database), so the counters say which of this host's conversions in flight
+        // the sums show.
+        let mut versions = Query::select();
+        versions
+            .column(stats_version::Column::AffiliateId)
+            .expr_as(Expr::cust("0"), Alias::new("day"))
+            .expr_as(Expr::cust(format!("'{VERSION}'")), Alias::new("status"))
+            .expr_as(Expr::col(stats_version::Column::Version).cast_as(Alias::new("text")), Alias::new("c0"))
+            .from(stats_version::Entity)
+            .and_where(Expr::col(stats_version::Column::CampaignId).eq(campaign.id));
+        for i in 1..COLUMNS.len() {
+            versions.expr_as(Expr::cust("'0'"), Alias::new(format!("c{i}")));
+        }
         if affiliates.len() <= LISTED {
             query.and_where(Expr::col(AffiliateStats::AffiliateId).is_in(affiliates.iter().copied()));
-            versions = versions.filter(stats_version::Column::AffiliateId.is_in(affiliates.iter().copied()));
+            versions.and_where(Expr::col(stats_version::Column::AffiliateId).is_in(affiliates.iter().copied()));
         }
         query.group_by_col(AffiliateStats::AffiliateId).add_group_by([bucket]).group_by_col(AffiliateStats::Status);
-        // The counters first: a change committed between the two reads then shows as
-        // a changed counter (the conversion is computed again), never as sums newer
-        // than the counter that vouches for them.
-        let versions = versions.all(db).await?;
+        query.union(UnionType::All, versions);
         let rows = Row::find_by_statement(db.get_database_backend().build(&query)).all(db).await?;
         let mut state = State::default();
+        for id in affiliates {
+            state.versions.insert(*id, 0);
+        }
         for row in rows {
-            let status = row.status.parse().map_err(Error::Database)?;
             let mut sums = Sums::default();
             for (sum, text) in sums.iter_mut().zip([row.c0, row.c1, row.c2, row.c3, row.c4, row.c5, row.c6, row.c7]) {
                 *sum = text.parse().map_err(|_| Error::Database(format!("a statistics sum of `{text}`")))?;
             }
+            if row.status == VERSION {
+                state.versions.insert(row.affiliate_id, sums[0] as i64);
+                continue;
+            }
+            let status = row.status.parse().map_err(Error::Database)?;
             state.days.entry(row.affiliate_id).or_default().push(Day { day: row.day, status, sums });
-        }
-        for id in affiliates {
-            state.versions.insert(*id, 0);
-        }
-        for row in versions {
-            state.versions.insert(row.affiliate_id, row.version);
         }
         Ok(Self { campaign: campaign.id, zone, currency, now, window, state: Mutex::new(state) })
     }
@@ -185,6 +202,25 @@ impl Snapshot {
     pub fn add(&self, affiliate: i64, at: DateTime<Utc>, status: CommissionStatus, sums: Sums) {
         let day = self.zone.day(at);
         self.lock().days.entry(affiliate).or_default().push(Day { day, status, sums });
+    }
+
+    /// Adds the conversions of `in_flight` this snapshot's sums do not show yet, with
+    /// the counters they will leave.
+    pub fn overlay(&self, in_flight: &InFlight) {
+        let pending = in_flight.lock();
+        let mut state = self.lock();
+        let State { days, versions, .. } = &mut *state;
+        for (affiliate, version) in versions.iter_mut() {
+            let Some(queue) = pending.get(&(self.campaign, *affiliate)) else { continue };
+            // The queue is a chain (each expects the counter the one before leaves):
+            // those from the one expecting the counter read on are not written yet.
+            if let Some(first) = queue.iter().position(|p| p.expected == *version) {
+                for unwritten in &queue[first..] {
+                    days.entry(*affiliate).or_default().extend(unwritten.days.iter().copied());
+                }
+                *version = queue[queue.len() - 1].after;
+            }
+        }
     }
 
     /// The affiliates the plugins asked about, with the counter read for each: what
@@ -232,6 +268,68 @@ impl Snapshot {
         }
         Ok(days)
     }
+}
+
+/// One conversion computed with an affiliate's statistics and not yet written.
+#[derive(Debug, Clone)]
+struct Pending {
+    conversion: i64,
+    /// The affiliate's counter it expects to find.
+    expected: i64,
+    /// The counter once it is written.
+    after: i64,
+    /// Its commissions of the affiliate.
+    days: Vec<Day>,
+}
+
+/// This host's conversions computed with statistics and handed to the writer, not
+/// yet written, per campaign and affiliate they read, in the order handed over.
+#[derive(Debug, Default)]
+pub struct InFlight(Mutex<HashMap<(i64, i64), Vec<Pending>>>);
+
+impl InFlight {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<(i64, i64), Vec<Pending>>> {
+        // Every update is a push or a retain: a panic cannot leave it torn.
+        self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Records a conversion handed to the writer: for each affiliate it read (with
+    /// the counter it expects), its commissions of that affiliate.
+    pub fn add(&self, conversion: &conversion::Model, reads: &[(i64, i64)], commissions: &[commission::Model]) {
+        let mut pending = self.lock();
+        for &(affiliate, expected) in reads {
+            let days: Vec<Day> = commissions
+                .iter()
+                .filter(|row| row.affiliate_id == affiliate)
+                .filter_map(|row| {
+                    Some(Day { day: row.stats_day, status: row.status.parse().ok()?, sums: sums_of(row, conversion) })
+                })
+                .collect();
+            let after = expected + i64::from(!days.is_empty());
+            let queue = pending.entry((conversion.campaign_id, affiliate)).or_default();
+            queue.push(Pending { conversion: conversion.id, expected, after, days });
+        }
+    }
+
+    /// Forgets a conversion once the writer has answered for it.
+    pub fn remove(&self, conversion: &conversion::Model, reads: &[(i64, i64)]) {
+        let mut pending = self.lock();
+        for (affiliate, _) in reads {
+            let key = (conversion.campaign_id, *affiliate);
+            if let Some(queue) = pending.get_mut(&key) {
+                queue.retain(|p| p.conversion != conversion.id);
+                if queue.is_empty() {
+                    pending.remove(&key);
+                }
+            }
+        }
+    }
+}
+
+/// What a stored or planned commission of `conversion` adds to its affiliate's sums.
+pub fn sums_of(row: &commission::Model, conversion: &conversion::Model) -> Sums {
+    let counted = row.reverses_id.is_none() && !matches!(row.commission_type.as_str(), "bonus" | "adjustment");
+    contribution(row.tier, row.amount_minor, counted, Some((conversion.kind.as_str(), conversion.commissionable_minor)))
 }
 
 /// The kind of calendar period a named period is, and whether it is the one before
@@ -324,7 +422,6 @@ pub async fn report(
     period: NamedPeriod,
     now: DateTime<Utc>,
 ) -> Result<StatsReport> {
-    use Metric::*;
     let snapshot = Snapshot::load(db, campaign, &[affiliate], now).await?;
     let filters = [
         ("approved", StatusFilter::Approved),
@@ -332,20 +429,10 @@ pub async fn report(
         ("declined", StatusFilter::Declined),
         ("paid", StatusFilter::Paid),
     ];
-    let metrics = [
-        SalesCount,
-        SalesTotal,
-        ActionsCount,
-        CommissionsTotal,
-        FirstTierCommissions,
-        SecondTierRevenue,
-        RecurringCount,
-        RecurringTotal,
-    ];
     let mut statuses = std::collections::BTreeMap::new();
     for (name, statuses_filter) in filters {
         let mut values = std::collections::BTreeMap::new();
-        for metric in metrics {
+        for metric in Metric::ALL {
             let query = StatsQuery {
                 affiliate: (affiliate as u64).into(),
                 campaign: (campaign.id as u64).into(),
@@ -360,4 +447,75 @@ pub async fn report(
         statuses.insert(name, values);
     }
     Ok(StatsReport { campaign: campaign.id, affiliate, period, statuses })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use upline_types::{Period, Timestamp};
+
+    fn at(text: &str) -> DateTime<Utc> {
+        text.parse().expect("an RFC 3339 time")
+    }
+
+    /// Affiliate 7's sums in Amsterdam, read on 15 March 2026: a sale pending on each
+    /// of 28 February 23:30 UTC (1 March there), 1 March and 15 March, one approved
+    /// on 10 January 2024 (before the window).
+    fn snapshot() -> Snapshot {
+        let zone = Zone::parse("time-zone", "Europe/Amsterdam").expect("zone");
+        let now = at("2026-03-15T12:00:00Z");
+        let window = zone.day(at("2024-12-31T23:00:00Z"));
+        let sale = contribution(1, 1_000, true, Some(("sale", 10_000)));
+        let mut state = State::default();
+        let days = state.days.entry(7).or_default();
+        for time in ["2026-02-28T23:30:00Z", "2026-03-01T10:00:00Z", "2026-03-15T09:00:00Z"] {
+            days.push(Day { day: zone.day(at(time)), status: CommissionStatus::Pending, sums: sale });
+        }
+        days.push(Day { day: BEFORE, status: CommissionStatus::Approved, sums: sale });
+        state.versions.insert(7, 3);
+        let currency = Currency::from_code("EUR").expect("EUR");
+        Snapshot { campaign: 1, zone, currency, now, window, state: Mutex::new(state) }
+    }
+
+    fn ask(snapshot: &Snapshot, metric: Metric, statuses: StatusFilter, period: PeriodSpec) -> Result<Decimal, String> {
+        snapshot.query(&StatsQuery { affiliate: 7.into(), campaign: 1.into(), metric, statuses, period })
+    }
+
+    #[test]
+    fn named_periods_follow_the_campaigns_calendar() {
+        let snapshot = snapshot();
+        let sales = |period| ask(&snapshot, Metric::SalesCount, StatusFilter::Any, PeriodSpec::Named(period));
+        // 28 February 23:30 UTC is 1 March in Amsterdam: this month, not last.
+        assert_eq!(sales(NamedPeriod::ThisMonth), Ok(Decimal::from(3)));
+        assert_eq!(sales(NamedPeriod::LastMonth), Ok(Decimal::ZERO));
+        assert_eq!(sales(NamedPeriod::Today), Ok(Decimal::from(1)));
+        assert_eq!(sales(NamedPeriod::ThisQuarter), Ok(Decimal::from(3)));
+        assert_eq!(sales(NamedPeriod::AllTime), Ok(Decimal::from(4)));
+        let total = ask(&snapshot, Metric::SalesTotal, StatusFilter::Pending, PeriodSpec::Named(NamedPeriod::ThisYear));
+        assert_eq!(total, Ok("300.00".parse().expect("decimal")));
+        assert_eq!(snapshot.asked(), [(7, 3)]);
+    }
+
+    #[test]
+    fn spans_are_whole_days_of_the_campaigns_calendar_and_affiliates_of_the_call() {
+        let snapshot = snapshot();
+        let span = |start: &str, end: &str| {
+            let (start, end) = (at(start).timestamp_millis(), at(end).timestamp_millis());
+            PeriodSpec::Span(Period { start: Timestamp::from_millis(start), end: Timestamp::from_millis(end) })
+        };
+        // 1 March 00:00 in Amsterdam is 28 February 23:00 UTC.
+        let march = span("2026-02-28T23:00:00Z", "2026-03-31T22:00:00Z");
+        assert_eq!(ask(&snapshot, Metric::SalesCount, StatusFilter::Pending, march), Ok(Decimal::from(3)));
+        let utc = span("2026-03-01T00:00:00Z", "2026-04-01T00:00:00Z");
+        let err = ask(&snapshot, Metric::SalesCount, StatusFilter::Pending, utc).expect_err("not midnight");
+        assert!(err.contains("midnight in the campaign's time zone (Europe/Amsterdam)"), "{err}");
+        let other = StatsQuery {
+            affiliate: 8.into(),
+            campaign: 1.into(),
+            metric: Metric::SalesCount,
+            statuses: StatusFilter::Any,
+            period: PeriodSpec::Named(NamedPeriod::AllTime),
+        };
+        assert!(snapshot.query(&other).expect_err("not loaded").contains("not affiliate 8"));
+    }
 }

@@ -42,6 +42,20 @@ pub enum Metric {
     RecurringTotal,
 }
 
+impl Metric {
+    /// Every metric.
+    pub const ALL: [Metric; 8] = [
+        Metric::SalesCount,
+        Metric::SalesTotal,
+        Metric::ActionsCount,
+        Metric::CommissionsTotal,
+        Metric::FirstTierCommissions,
+        Metric::SecondTierRevenue,
+        Metric::RecurringCount,
+        Metric::RecurringTotal,
+    ];
+}
+
 /// Which commissions a statistics query counts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]

@@ -37,6 +37,7 @@ use self::writer::ConversionWriter;
 use super::blocking::BlockingPool;
 use super::config::Config;
 use super::ids::{Ids, Table};
+use super::stats::InFlight;
 use crate::clock::Clock;
 use crate::db::entity::{commission, conversion};
 use crate::db::from_minor;
@@ -196,26 +197,35 @@ const PLANS_QUEUED: usize = 4096;
 /// The engine of one server: the plugin pool, the id allocator and the writer.
 pub struct Engine {
     db: DatabaseConnection,
+    /// Read-only connections (on SQLite beside the one writer): statistics are read here.
+    reader: DatabaseConnection,
     registry: Arc<Registry>,
     plugins: BlockingPool,
     ids: Ids,
     writer: ConversionWriter,
     clock: Clock,
     turns: Vec<tokio::sync::Mutex<()>>,
+    in_flight: InFlight,
 }
 
 impl Engine {
     /// Starts the writer task on `db` (the writer connection); `clock` says when a
     /// flagged conversion is reprocessed.
-    pub fn start(db: DatabaseConnection, registry: Arc<Registry>, clock: Clock) -> Self {
+    pub fn start(
+        (db, reader): (DatabaseConnection, DatabaseConnection),
+        registry: Arc<Registry>,
+        clock: Clock,
+    ) -> Self {
         Self {
             writer: ConversionWriter::start(db.clone()),
             plugins: BlockingPool::per_core(PLANS_QUEUED, "conversions being computed"),
             ids: Ids::default(),
             registry,
             db,
+            reader,
             clock,
             turns: (0..TURNS).map(|_| tokio::sync::Mutex::new(())).collect(),
+            in_flight: InFlight::default(),
         }
     }
 
@@ -226,16 +236,27 @@ impl Engine {
     /// planned again with fresh ones, up to [`REPLANS`] times (then a 503).
     pub async fn record(&self, prepared: Prepared) -> Result<Recorded> {
         let id = self.ids.one(&self.db, Table::Conversions).await?;
-        // Conversions of one referrer whose plugins read statistics are computed and
-        // written one at a time on this host: each sees the one before it, instead of
-        // all computing from the same sums and all but one computing again.
-        let _turn = match plan::stats_key(&prepared) {
-            Some(key) => Some(self.turns[turn_of(key)].lock().await),
-            None => None,
-        };
+        let turn = plan::stats_key(&prepared).map(|key| &self.turns[turn_of(key)]);
         for _ in 0..REPLANS {
+            // Conversions of one referrer whose plugins read statistics are computed one
+            // at a time on this host, each handed to the writer before the next starts
+            // and seen by it as in flight: none computes from sums the one before it
+            // makes stale.
+            let guard = match turn {
+                Some(turn) => Some(turn.lock().await),
+                None => None,
+            };
             let plan = self.plan(prepared.clone(), id).await?;
-            if let Some(recorded) = self.writer.record(plan).await? {
+            let (conversion, reads) = (plan.conversion.clone(), plan.reads.clone());
+            self.in_flight.add(&conversion, &reads, &plan.commissions);
+            let written = self.writer.enqueue(plan);
+            drop(guard);
+            let written = match written {
+                Ok(written) => written.await,
+                Err(err) => Err(err),
+            };
+            self.in_flight.remove(&conversion, &reads);
+            if let Some(recorded) = written? {
                 let status = recorded.conversion.status.clone();
                 metrics::counter!("upline_conversions_total", "status" => status).increment(1);
                 return Ok(recorded);
@@ -296,6 +317,7 @@ impl Engine {
     }
 
     async fn plan(&self, prepared: Prepared, conversion_id: i64) -> Result<Plan> {
-        plan::plan(&self.plugins, &self.ids, &self.db, self.registry.clone(), prepared, conversion_id).await
+        let dbs = (&self.db, &self.reader);
+        plan::plan(&self.plugins, &self.ids, dbs, &self.in_flight, self.registry.clone(), prepared, conversion_id).await
     }
 }

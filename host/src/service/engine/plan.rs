@@ -24,7 +24,7 @@ use crate::plugin::{
 use crate::service::audit::{entry, json};
 use crate::service::blocking::BlockingPool;
 use crate::service::ids::{Ids, Table};
-use crate::service::stats::{Snapshot, contribution};
+use crate::service::stats::{InFlight, Snapshot, contribution};
 
 /// The status of a conversion whose plan succeeded.
 pub(super) const PROCESSED: &str = "processed";
@@ -81,6 +81,9 @@ pub(super) struct Plan {
     /// The affiliates whose statistics its plugins asked about, with the version of
     /// those statistics they saw: stored only if it is still current.
     pub(super) reads: Vec<(i64, i64)>,
+    /// Its campaign's plugins read statistics: storing it moves on the statistics
+    /// version of each affiliate it pays.
+    pub(super) versioned: bool,
 }
 
 impl Plan {
@@ -91,8 +94,7 @@ impl Plan {
         conversion.error = Some(flagged.reason);
         (conversion.failed_plugin, conversion.failed_version) = flagged.plugin.unzip();
         let subscription = prepared.subscription.clone().map(|row| (row, None));
-        let parent = parent_of(prepared);
-        Self { conversion, commissions: vec![], moves: vec![], audits: vec![], subscription, parent, reads: vec![] }
+        Self::without_commissions(conversion, subscription, parent_of(prepared))
     }
 
     /// The conversion rejected by a screen plugin: stored with the plugin and its
@@ -101,16 +103,16 @@ impl Plan {
         conversion.status = REJECTED.into();
         conversion.error = Some(rejected.reason);
         (conversion.failed_plugin, conversion.failed_version) = rejected.plugin.unzip();
-        let subscription = None;
-        Self {
-            conversion,
-            commissions: vec![],
-            moves: vec![],
-            audits: vec![],
-            subscription,
-            parent: None,
-            reads: vec![],
-        }
+        Self::without_commissions(conversion, None, None)
+    }
+
+    fn without_commissions(
+        conversion: conversion::Model,
+        subscription: Option<(subscription::Model, Option<job::Model>)>,
+        parent: Option<i64>,
+    ) -> Self {
+        let (commissions, moves, audits, reads) = (vec![], vec![], vec![], vec![]);
+        Self { conversion, commissions, moves, audits, subscription, parent, reads, versioned: false }
     }
 
     /// With `job` paying its subscription.
@@ -144,7 +146,8 @@ impl Plan {
 pub(super) async fn plan(
     pool: &BlockingPool,
     ids: &Ids,
-    db: &DatabaseConnection,
+    (db, reader): (&DatabaseConnection, &DatabaseConnection),
+    in_flight: &InFlight,
     registry: Arc<Registry>,
     prepared: Prepared,
     conversion_id: i64,
@@ -170,10 +173,13 @@ pub(super) async fn plan(
         subscription_job = crate::service::jobs::paying(&prepared.context.campaign, subscription)?;
     }
     let prepared = Arc::new(prepared);
-    let stats = match reads_stats(&prepared) {
+    let versioned = reads_stats(&prepared);
+    let stats = match versioned {
         true => {
             let upline: Vec<i64> = prepared.context.upline.iter().map(|m| m.affiliate.get() as i64).collect();
-            Some(Arc::new(Snapshot::load(db, &prepared.context.campaign, &upline, prepared.now).await?))
+            let snapshot = Snapshot::load(reader, &prepared.context.campaign, &upline, prepared.now).await?;
+            snapshot.overlay(in_flight);
+            Some(Arc::new(snapshot))
         }
         false => None,
     };
@@ -205,7 +211,8 @@ pub(super) async fn plan(
     }
     let subscription = prepared.subscription.clone().map(|row| (row, subscription_job));
     let parent = parent_of(&prepared);
-    Ok(Plan { conversion: row, commissions, moves: draft.moves, audits: draft.audits, subscription, parent, reads })
+    let (moves, audits) = (draft.moves, draft.audits);
+    Ok(Plan { conversion: row, commissions, moves, audits, subscription, parent, reads, versioned })
 }
 
 /// The parent of the affiliate the conversion is credited to.

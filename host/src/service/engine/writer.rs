@@ -20,11 +20,11 @@
 //! one bad row cannot fail the others; a conversion that fails alone fails its
 //! request with a 5xx and leaves nothing behind.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, IntoActiveModel, QueryFilter,
     QuerySelect, Set, SqlErr, TransactionTrait, TryInsertResult,
@@ -69,10 +69,11 @@ impl ConversionWriter {
         Self(sender)
     }
 
-    /// Stores a plan; returns once it is committed, or `None`, storing nothing, when
-    /// the statistics its plugins read changed meanwhile. When the queue is full it
-    /// is refused at once (503 with `Retry-After`), nothing stored.
-    pub(super) async fn record(&self, plan: Plan) -> Result<Option<Recorded>> {
+    /// Hands a plan to the writer, behind the plans handed before it; the returned
+    /// future resolves once it is committed, or to `None`, storing nothing, when the
+    /// statistics its plugins read changed meanwhile. When the queue is full it is
+    /// refused at once (503 with `Retry-After`), nothing stored.
+    pub(super) fn enqueue(&self, plan: Plan) -> Result<impl Future<Output = Result<Option<Recorded>>> + use<>> {
         let stopped = || Error::Internal("the conversion writer has stopped".into());
         let (done, wait) = oneshot::channel();
         self.0.try_send(Job { plan, done }).map_err(|err| match err {
@@ -82,7 +83,7 @@ impl ConversionWriter {
             },
             mpsc::error::TrySendError::Closed(_) => stopped(),
         })?;
-        wait.await.map_err(|_| stopped())?
+        Ok(async move { wait.await.map_err(|_| stopped())? })
     }
 }
 
@@ -134,8 +135,13 @@ async fn write_and_reply(db: DatabaseConnection, batch: Vec<Job>) {
 async fn write_batch(db: &DatabaseConnection, plans: &[&Plan]) -> Result<(HashSet<i64>, HashSet<i64>)> {
     let txn = db.begin().await?;
     let stale = stale(&txn, plans).await?;
-    let fresh = plans.iter().filter(|plan| !stale.contains(&plan.conversion.id));
-    let stored: HashSet<i64> = insert_new(&txn, fresh.map(|plan| plan.conversion_row())).await?;
+    let fresh: Vec<&Plan> = plans.iter().copied().filter(|plan| !stale.contains(&plan.conversion.id)).collect();
+    let stored: HashSet<i64> = insert_new(&txn, fresh.iter().map(|plan| plan.conversion_row())).await?;
+    // The versions counted every fresh plan as stored: one whose order id was taken
+    // fails the batch, and each of its plans is stored alone, with versions of its own.
+    if fresh.iter().any(|plan| plan.versioned && !stored.contains(&plan.conversion.id)) {
+        return Err(Error::Conflict { field: "order-id".into(), message: "an order id in the batch is taken".into() });
+    }
     let written: Vec<&Plan> = plans.iter().copied().filter(|plan| stored.contains(&plan.conversion.id)).collect();
     write_rows(&txn, &written).await?;
     txn.commit().await?;
@@ -143,49 +149,79 @@ async fn write_batch(db: &DatabaseConnection, plans: &[&Plan]) -> Result<(HashSe
 }
 
 /// The plans (by conversion id) whose plugins read statistics that changed since:
-/// an affiliate they asked about has another version now, or a plan before them in
-/// `plans` writes commissions of that affiliate. The others claim the versions they
-/// read (a conditional update, which on PostgreSQL holds the row until the commit),
-/// so a concurrent transaction that read the same version finds it changed.
+/// at its turn in `plans`, an affiliate they asked about has another version than
+/// the one they expect. In campaigns whose plugins read statistics, each plan that
+/// is stored moves on the version of every affiliate it pays; the versions are read
+/// `FOR UPDATE` on PostgreSQL, so a concurrent transaction waits for these and then
+/// finds them moved on.
 async fn stale(txn: &DatabaseTransaction, plans: &[&Plan]) -> Result<HashSet<i64>> {
-    let (mut touched, mut stale) = (HashSet::new(), HashSet::new());
-    for plan in plans {
+    let versioned: Vec<&Plan> = plans.iter().copied().filter(|plan| plan.versioned).collect();
+    let mut stale = HashSet::new();
+    if versioned.is_empty() {
+        return Ok(stale);
+    }
+    let paid = |plan: &Plan| -> HashSet<i64> { plan.commissions.iter().map(|row| row.affiliate_id).collect() };
+    let mut keys: HashSet<(i64, i64)> = HashSet::new();
+    for plan in &versioned {
         let campaign = plan.conversion.campaign_id;
-        let mut fresh = !plan.reads.iter().any(|(affiliate, _)| touched.contains(&(campaign, *affiliate)));
-        for &(affiliate, version) in &plan.reads {
-            fresh = fresh && claim(txn, campaign, affiliate, version).await?;
-        }
-        if fresh {
-            touched.extend(plan.commissions.iter().map(|row| (row.campaign_id, row.affiliate_id)));
-        } else {
+        keys.extend(plan.reads.iter().map(|(affiliate, _)| (campaign, *affiliate)));
+        keys.extend(paid(plan).into_iter().map(|affiliate| (campaign, affiliate)));
+    }
+    let mut versions = lock_versions(txn, &keys).await?;
+    let before = versions.clone();
+    for plan in versioned {
+        let campaign = plan.conversion.campaign_id;
+        let fresh =
+            plan.reads.iter().all(|(affiliate, expected)| versions.get(&(campaign, *affiliate)) == Some(expected));
+        if !fresh {
             stale.insert(plan.conversion.id);
+            continue;
         }
+        for affiliate in paid(plan) {
+            *versions.entry((campaign, affiliate)).or_default() += 1;
+        }
+    }
+    let moved: Vec<stats_version::ActiveModel> = versions
+        .into_iter()
+        .filter(|(key, version)| before.get(key) != Some(version))
+        .map(|((campaign, affiliate), version)| stats_version::ActiveModel {
+            campaign_id: Set(campaign),
+            affiliate_id: Set(affiliate),
+            version: Set(version),
+        })
+        .collect();
+    // One statement for the batch: every row exists (`lock_versions` made them).
+    let upsert = OnConflict::columns([stats_version::Column::CampaignId, stats_version::Column::AffiliateId])
+        .update_column(stats_version::Column::Version)
+        .to_owned();
+    if !moved.is_empty() {
+        stats_version::Entity::insert_many(moved).on_conflict(upsert).exec_without_returning(txn).await?;
     }
     Ok(stale)
 }
 
-/// Moves the version of an affiliate's statistics on from `version`; false when it
-/// is no longer `version` (0: the affiliate had none).
-async fn claim(txn: &DatabaseTransaction, campaign: i64, affiliate: i64, version: i64) -> Result<bool> {
-    use sea_orm::sea_query::ExprTrait;
-    let claimed = if version == 0 {
-        let row =
-            stats_version::ActiveModel { campaign_id: Set(campaign), affiliate_id: Set(affiliate), version: Set(1) };
-        match stats_version::Entity::insert(row).on_conflict_do_nothing().exec_without_returning(txn).await? {
-            TryInsertResult::Inserted(rows) => rows,
-            TryInsertResult::Conflicted | TryInsertResult::Empty => 0,
-        }
-    } else {
-        stats_version::Entity::update_many()
-            .col_expr(stats_version::Column::Version, Expr::col(stats_version::Column::Version).add(1))
-            .filter(stats_version::Column::CampaignId.eq(campaign))
-            .filter(stats_version::Column::AffiliateId.eq(affiliate))
-            .filter(stats_version::Column::Version.eq(version))
-            .exec(txn)
-            .await?
-            .rows_affected
-    };
-    Ok(claimed == 1)
+/// The statistics versions of `keys` (campaign, affiliate), created at 0 where
+/// missing and locked until the commit (on SQLite the one writer is the lock).
+async fn lock_versions(txn: &DatabaseTransaction, keys: &HashSet<(i64, i64)>) -> Result<HashMap<(i64, i64), i64>> {
+    let rows = keys.iter().map(|&(campaign, affiliate)| stats_version::ActiveModel {
+        campaign_id: Set(campaign),
+        affiliate_id: Set(affiliate),
+        version: Set(0),
+    });
+    stats_version::Entity::insert_many(rows).on_conflict_do_nothing().exec_without_returning(txn).await?;
+    let campaigns: HashSet<i64> = keys.iter().map(|key| key.0).collect();
+    let affiliates: HashSet<i64> = keys.iter().map(|key| key.1).collect();
+    let rows = stats_version::Entity::find()
+        .filter(stats_version::Column::CampaignId.is_in(campaigns))
+        .filter(stats_version::Column::AffiliateId.is_in(affiliates))
+        .lock_exclusive()
+        .all(txn)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|row| ((row.campaign_id, row.affiliate_id), row.version))
+        .filter(|(key, _)| keys.contains(key))
+        .collect())
 }
 
 /// The refusal of a plan whose statistics changed, where it cannot be computed again

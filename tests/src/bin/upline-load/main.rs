@@ -66,6 +66,11 @@ struct Args {
     /// Kill the server (SIGKILL) during the sales and check what it stored.
     #[arg(long)]
     crash: bool,
+    /// Also enable a rule plugin granted `stats` that queries the referrer's
+    /// statistics three times per sale (the `sales-ladder` test fixture, whose
+    /// package must be among `--plugins`).
+    #[arg(long)]
+    stats: bool,
     /// With `--crash`: seconds of sales before the kill.
     #[arg(long, default_value_t = 5)]
     kill_after: u64,
@@ -110,10 +115,12 @@ async fn main() -> anyhow::Result<()> {
     let url = database.clone().unwrap_or_else(|| upline_host::db::default_url(data_dir.path()));
     let server = start(&args, database.as_deref(), data_dir.path()).await?;
     let backend = if database.is_some() { "PostgreSQL" } else { "SQLite" };
-    let setup = setup(&server.address, args.leaves).await?;
+    let setup = setup(&server.address, args.leaves, args.stats).await?;
+    let rules =
+        if args.stats { "multi-tier + sale-bonus + sales-ladder, 3 stats queries" } else { "multi-tier + sale-bonus" };
     println!(
-        "upline-load: {backend}, {} connections, {} s per phase, sales pay a 5-tier upline (multi-tier + sale-bonus)",
-        args.connections, args.seconds
+        "upline-load: {backend}, {} connections, {} s per phase, {} leaves, sales pay a 5-tier upline ({rules})",
+        args.connections, args.seconds, args.leaves
     );
     println!(
         "upline-load: rate limiter on, the generator ({GENERATOR}) exempt by --rate-limit-exempt; every click from \
@@ -219,9 +226,11 @@ struct Setup {
 }
 
 /// A campaign paying 10/5/3/2/1 % over five tiers (multi-tier) and a 5 EUR bonus on
-/// sales of 100 EUR or more (sale-bonus); a chain of four affiliates with `leaves`
-/// affiliates under the last, so every sale has a 5-tier upline.
-async fn setup(address: &str, leaves: usize) -> anyhow::Result<Setup> {
+/// sales of 100 EUR or more (sale-bonus), with `stats` also a rule that asks for the
+/// referrer's sales count, sales total and commissions this month on every sale
+/// (sales-ladder, its threshold out of reach); a chain of four affiliates with
+/// `leaves` affiliates under the last, so every sale has a 5-tier upline.
+async fn setup(address: &str, leaves: usize, stats: bool) -> anyhow::Result<Setup> {
     let client = reqwest::Client::new();
     let call = |method: reqwest::Method, path: &str, body: Value| {
         let request = client.request(method, format!("{address}/api/v1{path}")).bearer_auth(OPERATOR_KEY).json(&body);
@@ -247,6 +256,11 @@ async fn setup(address: &str, leaves: usize) -> anyhow::Result<Setup> {
     call(Method::PUT, &format!("/campaigns/{id}/plugins/multi-tier"), json!({"enabled": true})).await?;
     let bonus = json!({"enabled": true, "config": {"minimum": "100", "bonus": "5"}});
     call(Method::PUT, &format!("/campaigns/{id}/plugins/sale-bonus"), bonus).await?;
+    if stats {
+        let config = json!({"threshold": u32::MAX, "bonus": "1.00", "level": "Out of reach"});
+        let ladder = json!({"enabled": true, "config": config, "grants": ["stats"]});
+        call(Method::PUT, &format!("/campaigns/{id}/plugins/sales-ladder"), ladder).await?;
+    }
     let mut parent = Value::Null;
     let mut affiliates = Vec::new();
     for n in 0..4 + leaves {
