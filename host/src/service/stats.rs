@@ -134,11 +134,48 @@ impl Snapshot {
         affiliates: &[i64],
         now: DateTime<Utc>,
     ) -> Result<Self> {
+        let snapshot = Self::empty(campaign, now)?;
+        let state = snapshot.read(db, affiliates).await?;
+        *snapshot.lock() = state;
+        Ok(snapshot)
+    }
+
+    /// [`load`](Self::load) for a conversion: the sums this host knows from a read
+    /// less than [`KNOWN_FOR`] ago (kept up to date with its own conversions as they
+    /// are written) are not read again; then the conversions in flight are added.
+    pub async fn load_known(
+        db: &DatabaseConnection,
+        campaign: &campaign::Model,
+        affiliates: &[i64],
+        now: DateTime<Utc>,
+        known: &InFlight,
+    ) -> Result<Self> {
+        let snapshot = Self::empty(campaign, now)?;
+        let (mut state, missing) = known.cached(campaign.id, affiliates, snapshot.window);
+        if !missing.is_empty() {
+            let read = snapshot.read(db, &missing).await?;
+            known.cache(campaign.id, &read, snapshot.window);
+            state.versions.extend(read.versions);
+            state.days.extend(read.days);
+        }
+        *snapshot.lock() = state;
+        snapshot.overlay(known);
+        Ok(snapshot)
+    }
+
+    /// A snapshot with no sums yet.
+    fn empty(campaign: &campaign::Model, now: DateTime<Utc>) -> Result<Self> {
         let zone = Zone::stored(&campaign.time_zone)?;
         let currency = Currency::from_code(&campaign.currency).map_err(|err| Error::Database(err.to_string()))?;
         let this_year = PeriodKind::Year.containing(&zone, now)?;
         let last_year = PeriodKind::Year.containing(&zone, this_year.start - chrono::Duration::milliseconds(1))?;
         let window = zone.day(last_year.start);
+        Ok(Self { campaign: campaign.id, zone, currency, now, window, state: Mutex::default() })
+    }
+
+    /// The sums and counters of `affiliates` as stored.
+    async fn read(&self, db: &DatabaseConnection, affiliates: &[i64]) -> Result<State> {
+        let (campaign, window) = (self.campaign, self.window);
         // Written out, not bound: PostgreSQL groups by an expression only when it
         // reads the same as the selected one, and two bound copies would not.
         let bucket: SimpleExpr = Expr::cust(format!("CASE WHEN day >= {window} THEN day ELSE {BEFORE} END"));
@@ -148,7 +185,7 @@ impl Snapshot {
             .expr_as(bucket.clone(), Alias::new("day"))
             .column(AffiliateStats::Status)
             .from(AffiliateStats::Table)
-            .and_where(Expr::col(AffiliateStats::CampaignId).eq(campaign.id));
+            .and_where(Expr::col(AffiliateStats::CampaignId).eq(campaign));
         for (i, column) in COLUMNS.into_iter().enumerate() {
             query.expr_as(Expr::col(column).sum().cast_as(Alias::new("text")), Alias::new(format!("c{i}")));
         }
@@ -163,7 +200,7 @@ impl Snapshot {
             .expr_as(Expr::cust(format!("'{VERSION}'")), Alias::new("status"))
             .expr_as(Expr::col(stats_version::Column::Version).cast_as(Alias::new("text")), Alias::new("c0"))
             .from(stats_version::Entity)
-            .and_where(Expr::col(stats_version::Column::CampaignId).eq(campaign.id));
+            .and_where(Expr::col(stats_version::Column::CampaignId).eq(campaign));
         for i in 1..COLUMNS.len() {
             versions.expr_as(Expr::cust("'0'"), Alias::new(format!("c{i}")));
         }
@@ -190,7 +227,7 @@ impl Snapshot {
             let status = row.status.parse().map_err(Error::Database)?;
             state.days.entry(row.affiliate_id).or_default().push(Day { day: row.day, status, sums });
         }
-        Ok(Self { campaign: campaign.id, zone, currency, now, window, state: Mutex::new(state) })
+        Ok(state)
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
@@ -206,7 +243,7 @@ impl Snapshot {
 
     /// Adds the conversions of `in_flight` this snapshot's sums do not show yet, with
     /// the counters they will leave.
-    pub fn overlay(&self, in_flight: &InFlight) {
+    fn overlay(&self, in_flight: &InFlight) {
         let pending = in_flight.lock();
         let mut state = self.lock();
         let State { days, versions, .. } = &mut *state;
@@ -270,10 +307,13 @@ impl Snapshot {
     }
 }
 
-/// One conversion computed with an affiliate's statistics and not yet written.
+/// One conversion computed with an affiliate's statistics and not yet folded into
+/// what the host knows of them.
 #[derive(Debug, Clone)]
 struct Pending {
     conversion: i64,
+    /// Written (its counter moved on); folded once those before it are.
+    written: bool,
     /// The affiliate's counter it expects to find.
     expected: i64,
     /// The counter once it is written.
@@ -282,15 +322,68 @@ struct Pending {
     days: Vec<Day>,
 }
 
-/// This host's conversions computed with statistics and handed to the writer, not
-/// yet written, per campaign and affiliate they read, in the order handed over.
+/// How long this host trusts sums it read: a decision, release, refund or payout (on
+/// any host) shows in the statistics within this time. Another host's conversions
+/// are seen at once: they move the counters the writer checks.
+pub const KNOWN_FOR: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// An affiliate's sums as this host last read them, with its own conversions since.
+#[derive(Debug, Clone)]
+struct Known {
+    version: i64,
+    days: Vec<Day>,
+    window: i32,
+    read_at: std::time::Instant,
+}
+
+/// What this host knows of affiliates' statistics beyond the database: its
+/// conversions computed with statistics and handed to the writer, per campaign and
+/// affiliate they read, in the order handed over; and the sums it read recently,
+/// kept up to date with those conversions as they are written.
 #[derive(Debug, Default)]
-pub struct InFlight(Mutex<HashMap<(i64, i64), Vec<Pending>>>);
+pub struct InFlight {
+    pending: Mutex<HashMap<(i64, i64), Vec<Pending>>>,
+    known: Mutex<HashMap<(i64, i64), Known>>,
+}
 
 impl InFlight {
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<(i64, i64), Vec<Pending>>> {
-        // Every update is a push or a retain: a panic cannot leave it torn.
-        self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        // Every update is a push, a retain or an assignment: a panic cannot leave it torn.
+        self.pending.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn known(&self) -> std::sync::MutexGuard<'_, HashMap<(i64, i64), Known>> {
+        self.known.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// The sums known of `affiliates` (read less than [`KNOWN_FOR`] ago), and the
+    /// affiliates to read.
+    fn cached(&self, campaign: i64, affiliates: &[i64], window: i32) -> (State, Vec<i64>) {
+        let known = self.known();
+        let (mut state, mut missing) = (State::default(), vec![]);
+        for &affiliate in affiliates {
+            match known.get(&(campaign, affiliate)) {
+                Some(k) if k.window == window && k.read_at.elapsed() < KNOWN_FOR => {
+                    state.versions.insert(affiliate, k.version);
+                    state.days.insert(affiliate, k.days.clone());
+                }
+                _ => missing.push(affiliate),
+            }
+        }
+        (state, missing)
+    }
+
+    /// Keeps sums just read.
+    fn cache(&self, campaign: i64, read: &State, window: i32) {
+        let mut known = self.known();
+        let read_at = std::time::Instant::now();
+        // Forget what is too old to be used (bounds the memory to the affiliates of
+        // the last second).
+        known.retain(|_, k| k.read_at.elapsed() < KNOWN_FOR);
+        for (&affiliate, &version) in &read.versions {
+            let days = read.days.get(&affiliate).cloned().unwrap_or_default();
+            known.insert((campaign, affiliate), Known { version, days, window, read_at });
+        }
     }
 
     /// Records a conversion handed to the writer: for each affiliate it read (with
@@ -307,20 +400,40 @@ impl InFlight {
                 .collect();
             let after = expected + i64::from(!days.is_empty());
             let queue = pending.entry((conversion.campaign_id, affiliate)).or_default();
-            queue.push(Pending { conversion: conversion.id, expected, after, days });
+            queue.push(Pending { conversion: conversion.id, written: false, expected, after, days });
         }
     }
 
-    /// Forgets a conversion once the writer has answered for it.
-    pub fn remove(&self, conversion: &conversion::Model, reads: &[(i64, i64)]) {
+    /// Records the writer's answer for a conversion: written, its commissions join
+    /// the known sums (in the order the conversions were handed over); else it is
+    /// dropped, and so are the known sums of the affiliates it read (something else
+    /// changed them).
+    pub fn answered(&self, conversion: &conversion::Model, reads: &[(i64, i64)], written: bool) {
         let mut pending = self.lock();
+        let mut known = self.known();
         for (affiliate, _) in reads {
             let key = (conversion.campaign_id, *affiliate);
-            if let Some(queue) = pending.get_mut(&key) {
+            let Some(queue) = pending.get_mut(&key) else { continue };
+            if written {
+                queue.iter_mut().filter(|p| p.conversion == conversion.id).for_each(|p| p.written = true);
+            } else {
                 queue.retain(|p| p.conversion != conversion.id);
-                if queue.is_empty() {
-                    pending.remove(&key);
+                known.remove(&key);
+            }
+            while queue.first().is_some_and(|p| p.written) {
+                let folded = queue.remove(0);
+                match known.get_mut(&key) {
+                    Some(k) if k.version == folded.expected => {
+                        k.days.extend(folded.days);
+                        k.version = folded.after;
+                    }
+                    _ => {
+                        known.remove(&key);
+                    }
                 }
+            }
+            if queue.is_empty() {
+                pending.remove(&key);
             }
         }
     }

@@ -255,7 +255,7 @@ impl Engine {
                 Ok(written) => written.await,
                 Err(err) => Err(err),
             };
-            self.in_flight.remove(&conversion, &reads);
+            self.in_flight.answered(&conversion, &reads, matches!(written, Ok(Some(_))));
             if let Some(recorded) = written? {
                 let status = recorded.conversion.status.clone();
                 metrics::counter!("upline_conversions_total", "status" => status).increment(1);

@@ -177,9 +177,8 @@ pub(super) async fn plan(
     let stats = match versioned {
         true => {
             let upline: Vec<i64> = prepared.context.upline.iter().map(|m| m.affiliate.get() as i64).collect();
-            let snapshot = Snapshot::load(reader, &prepared.context.campaign, &upline, prepared.now).await?;
-            snapshot.overlay(in_flight);
-            Some(Arc::new(snapshot))
+            let campaign = &prepared.context.campaign;
+            Some(Arc::new(Snapshot::load_known(reader, campaign, &upline, prepared.now, in_flight).await?))
         }
         false => None,
     };
