@@ -3,9 +3,11 @@
 //! The database keeps per-affiliate daily sums by commission status
 //! (`affiliate_stats`), moved by a trigger in the transaction of every change to the
 //! ledger (migration `m20261202_000013_stats`). Before a conversion's plugins run,
-//! one query reads the sums of its upline in its campaign ([`Snapshot::load`]): from
-//! the start of last year day by day, older days summed per status. Every `stats`
-//! query of the plugins is then answered from memory.
+//! the sums of its upline in its campaign are taken ([`Snapshot::load_known`]): those
+//! the host read less than [`KNOWN_FOR`] ago, kept up to date with its own
+//! conversions, else one query (from the start of last year day by day, older days
+//! summed per status). Every `stats` query of the plugins is then answered from
+//! memory.
 //!
 //! Consistency: the snapshot also reads each affiliate's `stats_versions` counter,
 //! which the conversion writer moves on for every conversion it stores with
