@@ -391,6 +391,9 @@ impl InFlight {
     /// Records a conversion handed to the writer: for each affiliate it read (with
     /// the counter it expects), its commissions of that affiliate.
     pub fn add(&self, conversion: &conversion::Model, reads: &[(i64, i64)], commissions: &[commission::Model]) {
+        if reads.is_empty() {
+            return;
+        }
         let mut pending = self.lock();
         for &(affiliate, expected) in reads {
             let days: Vec<Day> = commissions
@@ -411,6 +414,9 @@ impl InFlight {
     /// dropped, and so are the known sums of the affiliates it read (something else
     /// changed them).
     pub fn answered(&self, conversion: &conversion::Model, reads: &[(i64, i64)], written: bool) {
+        if reads.is_empty() {
+            return;
+        }
         let mut pending = self.lock();
         let mut known = self.known();
         for (affiliate, _) in reads {

@@ -191,6 +191,12 @@ fn turn_of(key: (i64, i64)) -> usize {
     BuildHasherDefault::<DefaultHasher>::default().hash_one(key) as usize % TURNS
 }
 
+/// A stored conversion, counted in the metrics by its status.
+fn counted(recorded: Recorded) -> Recorded {
+    metrics::counter!("upline_conversions_total", "status" => recorded.conversion.status.clone()).increment(1);
+    recorded
+}
+
 /// Conversions waiting for a plan beyond those being planned (past it, 503).
 const PLANS_QUEUED: usize = 4096;
 
@@ -236,16 +242,21 @@ impl Engine {
     /// planned again with fresh ones, up to [`REPLANS`] times (then a 503).
     pub async fn record(&self, prepared: Prepared) -> Result<Recorded> {
         let id = self.ids.one(&self.db, Table::Conversions).await?;
-        let turn = plan::stats_key(&prepared).map(|key| &self.turns[turn_of(key)]);
+        let Some(key) = plan::stats_key(&prepared) else {
+            // No plugin reads statistics: the plan cannot go stale.
+            let plan = self.plan(prepared, id).await?;
+            let written = self.writer.enqueue(plan)?.await?;
+            return written
+                .map(counted)
+                .ok_or_else(|| Error::Internal("a plan reading no statistics went stale".into()));
+        };
+        let turn = &self.turns[turn_of(key)];
         for _ in 0..REPLANS {
             // Conversions of one referrer whose plugins read statistics are computed one
             // at a time on this host, each handed to the writer before the next starts
             // and seen by it as in flight: none computes from sums the one before it
             // makes stale.
-            let guard = match turn {
-                Some(turn) => Some(turn.lock().await),
-                None => None,
-            };
+            let guard = turn.lock().await;
             let plan = self.plan(prepared.clone(), id).await?;
             let (conversion, reads) = (plan.conversion.clone(), plan.reads.clone());
             self.in_flight.add(&conversion, &reads, &plan.commissions);
@@ -257,9 +268,7 @@ impl Engine {
             };
             self.in_flight.answered(&conversion, &reads, matches!(written, Ok(Some(_))));
             if let Some(recorded) = written? {
-                let status = recorded.conversion.status.clone();
-                metrics::counter!("upline_conversions_total", "status" => status).increment(1);
-                return Ok(recorded);
+                return Ok(counted(recorded));
             }
             metrics::counter!("upline_conversions_replanned_total").increment(1);
         }
