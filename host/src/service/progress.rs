@@ -5,7 +5,6 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use rust_decimal::Decimal;
 use sea_orm::{DatabaseConnection, EntityTrait, QueryOrder};
 use serde::Serialize;
 use upline_types as sdk;
@@ -30,25 +29,14 @@ pub struct CampaignProgress {
     pub level: Option<String>,
     /// The next level, if there is one above.
     pub next_level: Option<String>,
-    /// What is missing to reach it.
-    pub missing: Vec<Shortfall>,
+    /// What is missing to reach it: each `{"metric": "sales-total", "amount": "200.00"}`
+    /// (an amount for totals, a number for counts).
+    #[schema(value_type = Vec<Object>)]
+    pub missing: Vec<sdk::Shortfall>,
     /// In words, e.g. `200.00 EUR of sales to Gold`.
     pub summary: String,
     /// Why the plugin could not say (its other fields are then empty).
     pub error: Option<String>,
-}
-
-/// How much more of a metric the next level needs.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "kebab-case")]
-pub struct Shortfall {
-    /// What is measured, e.g. `sales-total`.
-    #[schema(value_type = String)]
-    pub metric: sdk::Metric,
-    /// How much more (an amount for totals, a number for counts).
-    #[schema(value_type = String)]
-    #[serde(with = "rust_decimal::serde::str")]
-    pub amount: Decimal,
 }
 
 /// The progress of `affiliate` in every campaign with an enabled rule plugin that
@@ -107,10 +95,7 @@ pub async fn of(
             };
             progress.push(match answer.map(|outcome| outcome.value) {
                 Ok(None) => continue,
-                Ok(Some(p)) => {
-                    let missing = p.missing.into_iter().map(|s| Shortfall { metric: s.metric, amount: s.amount });
-                    entry(p.level, p.next_level, missing.collect(), p.summary, None)
-                }
+                Ok(Some(p)) => entry(p.level, p.next_level, p.missing, p.summary, None),
                 Err(err) => entry(None, None, vec![], String::new(), Some(err.to_string())),
             });
         }
