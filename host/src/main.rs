@@ -114,22 +114,25 @@ impl DatabaseArgs {
 
 #[derive(Subcommand)]
 enum PluginCommand {
-    /// Builds a plugin crate (with its plugin.toml) into a package.
+    /// Builds a plugin crate (with its plugin.toml) into a package, written to
+    /// TARGET_DIR/packages/ID-VERSION.wasm (the path is printed). A changed plugin
+    /// needs a new version, unless it is a development version (e.g. 0.2.0-dev).
     Build {
         /// The plugin crate's directory.
         #[arg(default_value = ".")]
         dir: PathBuf,
-        /// Cargo target directory for the wasm build.
-        #[arg(long, default_value = "target/plugins")]
-        target_dir: PathBuf,
+        /// Cargo target directory for the wasm build (default: DIR/target).
+        #[arg(long)]
+        target_dir: Option<PathBuf>,
     },
-    /// Packs an already built module (or component) with a plugin.toml.
+    /// Packs a core module built with the SDK (by your own `cargo build --target
+    /// wasm32-unknown-unknown`) with the plugin.toml and version of the crate in DIR.
     Pack {
-        /// The core module or component.
+        /// The core module.
         wasm: PathBuf,
-        /// The manifest.
-        #[arg(long, default_value = "plugin.toml")]
-        manifest: PathBuf,
+        /// The plugin crate's directory (its plugin.toml and Cargo.toml).
+        #[arg(long, default_value = ".")]
+        dir: PathBuf,
         /// Where to write the package.
         #[arg(long, short)]
         output: PathBuf,
@@ -239,13 +242,15 @@ fn serve(settings: Settings) -> anyhow::Result<()> {
 fn plugin(command: PluginCommand) -> anyhow::Result<()> {
     match command {
         PluginCommand::Build { dir, target_dir } => {
-            let built = build::build(&dir, &target_dir)?;
-            println!("{}", built.path.display());
+            let target_dir = target_dir.unwrap_or_else(|| dir.join("target"));
+            let built = build::build(&dir, &target_dir, build::SameVersion::Refuse)?;
+            println!("{}", std::path::absolute(&built.path).unwrap_or(built.path).display());
         }
-        PluginCommand::Pack { wasm, manifest, output } => {
-            let manifest = build::read_manifest_file(&manifest)?;
+        PluginCommand::Pack { wasm, dir, output } => {
             let module = std::fs::read(&wasm).with_context(|| wasm.display().to_string())?;
-            std::fs::write(&output, pack(&module, &manifest)?).with_context(|| output.display().to_string())?;
+            let version = build::CrateInfo::read(&dir)?.version;
+            let package = pack(&module, build::read_plugin_toml(&dir)?, version)?;
+            std::fs::write(&output, package.bytes).with_context(|| output.display().to_string())?;
             println!("{}", output.display());
         }
         PluginCommand::Install { package, database } => {

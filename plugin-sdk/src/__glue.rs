@@ -27,9 +27,9 @@ pub mod wit {
     pub use crate::bindings::exports::upline::plugin::screen::{ScreenInput, Verdict};
 }
 
-/// The API version as the bytes of the `upline:api-version` custom section.
-pub const fn api_version_bytes<const N: usize>() -> [u8; N] {
-    let src = crate::API_VERSION.as_bytes();
+/// `text` as the bytes of a custom section of `N` bytes (`N` is `text.len()`).
+pub const fn section_bytes<const N: usize>(text: &str) -> [u8; N] {
+    let src = text.as_bytes();
     let mut out = [0u8; N];
     let mut i = 0;
     while i < N {
@@ -39,72 +39,41 @@ pub const fn api_version_bytes<const N: usize>() -> [u8; N] {
     out
 }
 
-/// The hooks a plugin type exports; `export_plugin!` overrides the listed ones.
-pub trait Exports {
-    /// The `screen` export.
-    fn screen(_: wit::ScreenInput) -> Result<wit::Verdict, String> {
-        Err(not_exported("screen"))
-    }
-    /// The `distribute` export.
-    fn distribute(_: wit::DistributeInput) -> Result<Vec<wit::CommissionLine>, String> {
-        Err(not_exported("distribute"))
-    }
-    /// The `approve` export.
-    fn approve(_: wit::ApprovalInput) -> Result<wit::Decision, String> {
-        Err(not_exported("approve"))
-    }
-    /// The `carryover` export.
-    fn close_period(_: wit::CarryoverInput) -> Result<Vec<wit::Adjustment>, String> {
-        Err(not_exported("carryover"))
-    }
-    /// The `bonus-rules` export.
-    fn evaluate(_: wit::BonusInput) -> Result<Vec<wit::Action>, String> {
-        Err(not_exported("bonus-rules"))
-    }
-    /// The `progress` export of `bonus-rules`.
-    fn progress(_: wit::ProgressInput) -> Result<Option<wit::Progress>, String> {
-        Err(not_exported("bonus-rules"))
-    }
-}
-
-fn not_exported(hook: &str) -> String {
-    format!("this plugin does not implement the `{hook}` hook")
-}
-
-/// Implements the generated export traits for any [`Exports`] type.
+/// Implements the generated export traits of the hooks a plugin type implements;
+/// `export_plugin!` exports only those.
 pub struct Adapter<T>(PhantomData<T>);
 
-impl<T: Exports> screen::Guest for Adapter<T> {
+impl<T: Screen> screen::Guest for Adapter<T> {
     fn screen(input: wit::ScreenInput) -> Result<wit::Verdict, String> {
-        T::screen(input)
+        self::screen::<T>(input)
     }
 }
 
-impl<T: Exports> distribute::Guest for Adapter<T> {
+impl<T: Distribute> distribute::Guest for Adapter<T> {
     fn distribute(input: wit::DistributeInput) -> Result<Vec<wit::CommissionLine>, String> {
-        T::distribute(input)
+        self::distribute::<T>(input)
     }
 }
 
-impl<T: Exports> approve::Guest for Adapter<T> {
+impl<T: Approve> approve::Guest for Adapter<T> {
     fn approve(input: wit::ApprovalInput) -> Result<wit::Decision, String> {
-        T::approve(input)
+        self::approve::<T>(input)
     }
 }
 
-impl<T: Exports> carryover::Guest for Adapter<T> {
+impl<T: Carryover> carryover::Guest for Adapter<T> {
     fn close_period(input: wit::CarryoverInput) -> Result<Vec<wit::Adjustment>, String> {
-        T::close_period(input)
+        self::close_period::<T>(input)
     }
 }
 
-impl<T: Exports> bonus_rules::Guest for Adapter<T> {
+impl<T: BonusRules> bonus_rules::Guest for Adapter<T> {
     fn evaluate(input: wit::BonusInput) -> Result<Vec<wit::Action>, String> {
-        T::evaluate(input)
+        self::evaluate::<T>(input)
     }
 
     fn progress(input: wit::ProgressInput) -> Result<Option<wit::Progress>, String> {
-        T::progress(input)
+        self::progress::<T>(input)
     }
 }
 
@@ -121,7 +90,7 @@ fn run<P: Plugin, T>(config: &str, hook: impl FnOnce(&P::Config, &WasmHost) -> R
 }
 
 /// The `screen` export of a [`Screen`] plugin.
-pub fn screen<P: Screen>(input: wit::ScreenInput) -> Result<wit::Verdict, String> {
+fn screen<P: Screen>(input: wit::ScreenInput) -> Result<wit::Verdict, String> {
     run::<P, _>(&input.config, |config, host| {
         let input = ScreenInput {
             now: Timestamp::from_millis(input.now),
@@ -140,7 +109,7 @@ pub fn screen<P: Screen>(input: wit::ScreenInput) -> Result<wit::Verdict, String
 }
 
 /// The `distribute` export of a [`Distribute`] plugin.
-pub fn distribute<P: Distribute>(input: wit::DistributeInput) -> Result<Vec<wit::CommissionLine>, String> {
+fn distribute<P: Distribute>(input: wit::DistributeInput) -> Result<Vec<wit::CommissionLine>, String> {
     run::<P, _>(&input.config, |config, host| {
         let input = DistributeInput {
             now: Timestamp::from_millis(input.now),
@@ -164,7 +133,7 @@ pub fn distribute<P: Distribute>(input: wit::DistributeInput) -> Result<Vec<wit:
 }
 
 /// The `approve` export of an [`Approve`] plugin.
-pub fn approve<P: Approve>(input: wit::ApprovalInput) -> Result<wit::Decision, String> {
+fn approve<P: Approve>(input: wit::ApprovalInput) -> Result<wit::Decision, String> {
     run::<P, _>(&input.config, |config, host| {
         let input = ApprovalInput {
             now: Timestamp::from_millis(input.now),
@@ -196,7 +165,7 @@ pub fn approve<P: Approve>(input: wit::ApprovalInput) -> Result<wit::Decision, S
 }
 
 /// The `close-period` export of a [`Carryover`] plugin.
-pub fn close_period<P: Carryover>(input: wit::CarryoverInput) -> Result<Vec<wit::Adjustment>, String> {
+fn close_period<P: Carryover>(input: wit::CarryoverInput) -> Result<Vec<wit::Adjustment>, String> {
     run::<P, _>(&input.config, |config, host| {
         let input = CarryoverInput {
             now: Timestamp::from_millis(input.now),
@@ -233,7 +202,7 @@ pub fn close_period<P: Carryover>(input: wit::CarryoverInput) -> Result<Vec<wit:
 }
 
 /// The `evaluate` export of a [`BonusRules`] plugin.
-pub fn evaluate<P: BonusRules>(input: wit::BonusInput) -> Result<Vec<wit::Action>, String> {
+fn evaluate<P: BonusRules>(input: wit::BonusInput) -> Result<Vec<wit::Action>, String> {
     run::<P, _>(&input.config, |config, host| {
         let input = BonusInput {
             now: Timestamp::from_millis(input.now),
@@ -251,7 +220,7 @@ pub fn evaluate<P: BonusRules>(input: wit::BonusInput) -> Result<Vec<wit::Action
 }
 
 /// The `progress` export of a [`BonusRules`] plugin.
-pub fn progress<P: BonusRules>(input: wit::ProgressInput) -> Result<Option<wit::Progress>, String> {
+fn progress<P: BonusRules>(input: wit::ProgressInput) -> Result<Option<wit::Progress>, String> {
     run::<P, _>(&input.config, |config, host| {
         let input = ProgressInput {
             now: Timestamp::from_millis(input.now),

@@ -77,9 +77,10 @@ pub mod prelude {
 
 /// Exports a plugin type's hooks from the component.
 ///
-/// List the hook traits the type implements; the host calls only those (they must
-/// match `hooks` in the plugin's manifest). The other exports answer with an error.
-/// `BonusRules` exports both `evaluate` and `progress`.
+/// List the hook traits the type implements: the component exports those hooks and
+/// no others, and the package records them (with [`API_VERSION`]), so the hooks a
+/// plugin offers are written once, here. A listed hook the type does not implement
+/// is a compile error. `BonusRules` exports both `evaluate` and `progress`.
 ///
 /// ```
 /// # use upline_plugin_sdk::prelude::*;
@@ -94,17 +95,26 @@ pub mod prelude {
 /// }
 /// upline_plugin_sdk::export_plugin!(MyPlugin: Distribute, Approve);
 /// ```
+///
+/// Listing a hook the type does not implement does not compile:
+///
+/// ```compile_fail
+/// # use upline_plugin_sdk::prelude::*;
+/// struct Undecided;
+/// impl Plugin for Undecided { type Config = NoConfig; }
+/// upline_plugin_sdk::export_plugin!(Undecided: Approve);
+/// ```
 #[macro_export]
 macro_rules! export_plugin {
     ($plugin:ty: $($hook:ident),+ $(,)?) => {
-        impl $crate::__glue::Exports for $plugin {
-            $( $crate::__export_hook!($hook); )+
-        }
+        const _: fn() = || {
+            $( { fn implemented<T: $crate::$hook>() {} implemented::<$plugin>(); } )+
+        };
 
         #[cfg(target_arch = "wasm32")]
         const _: () = {
             type __UplineExports = $crate::__glue::Adapter<$plugin>;
-            $crate::bindings::__export_plugin_world!(__UplineExports with_types_in $crate::bindings);
+            $( $crate::__export_hook!($hook); )+
 
             #[global_allocator]
             static __UPLINE_ALLOCATOR: $crate::alloc::BumpAllocator = $crate::alloc::BumpAllocator::new();
@@ -112,7 +122,12 @@ macro_rules! export_plugin {
             #[unsafe(link_section = "upline:api-version")]
             #[used]
             static __UPLINE_API_VERSION: [u8; $crate::API_VERSION.len()] =
-                $crate::__glue::api_version_bytes();
+                $crate::__glue::section_bytes($crate::API_VERSION);
+
+            const __UPLINE_HOOK_LIST: &str = concat!($(stringify!($hook), " "),+);
+            #[unsafe(link_section = "upline:hooks")]
+            #[used]
+            static __UPLINE_HOOKS: [u8; __UPLINE_HOOK_LIST.len()] = $crate::__glue::section_bytes(__UPLINE_HOOK_LIST);
         };
     };
 }
@@ -121,43 +136,28 @@ macro_rules! export_plugin {
 #[macro_export]
 macro_rules! __export_hook {
     (Screen) => {
-        fn screen(
-            input: $crate::__glue::wit::ScreenInput,
-        ) -> ::core::result::Result<$crate::__glue::wit::Verdict, ::std::string::String> {
-            $crate::__glue::screen::<Self>(input)
-        }
+        $crate::__export_upline_plugin_screen_0_2_0_cabi!(
+            __UplineExports with_types_in $crate::bindings::exports::upline::plugin::screen
+        );
     };
     (Distribute) => {
-        fn distribute(
-            input: $crate::__glue::wit::DistributeInput,
-        ) -> ::core::result::Result<::std::vec::Vec<$crate::__glue::wit::CommissionLine>, ::std::string::String> {
-            $crate::__glue::distribute::<Self>(input)
-        }
+        $crate::__export_upline_plugin_distribute_0_2_0_cabi!(
+            __UplineExports with_types_in $crate::bindings::exports::upline::plugin::distribute
+        );
     };
     (Approve) => {
-        fn approve(
-            input: $crate::__glue::wit::ApprovalInput,
-        ) -> ::core::result::Result<$crate::__glue::wit::Decision, ::std::string::String> {
-            $crate::__glue::approve::<Self>(input)
-        }
+        $crate::__export_upline_plugin_approve_0_2_0_cabi!(
+            __UplineExports with_types_in $crate::bindings::exports::upline::plugin::approve
+        );
     };
     (Carryover) => {
-        fn close_period(
-            input: $crate::__glue::wit::CarryoverInput,
-        ) -> ::core::result::Result<::std::vec::Vec<$crate::__glue::wit::Adjustment>, ::std::string::String> {
-            $crate::__glue::close_period::<Self>(input)
-        }
+        $crate::__export_upline_plugin_carryover_0_2_0_cabi!(
+            __UplineExports with_types_in $crate::bindings::exports::upline::plugin::carryover
+        );
     };
     (BonusRules) => {
-        fn evaluate(
-            input: $crate::__glue::wit::BonusInput,
-        ) -> ::core::result::Result<::std::vec::Vec<$crate::__glue::wit::Action>, ::std::string::String> {
-            $crate::__glue::evaluate::<Self>(input)
-        }
-        fn progress(
-            input: $crate::__glue::wit::ProgressInput,
-        ) -> ::core::result::Result<::core::option::Option<$crate::__glue::wit::Progress>, ::std::string::String> {
-            $crate::__glue::progress::<Self>(input)
-        }
+        $crate::__export_upline_plugin_bonus_rules_0_2_0_cabi!(
+            __UplineExports with_types_in $crate::bindings::exports::upline::plugin::bonus_rules
+        );
     };
 }

@@ -68,7 +68,7 @@ async fn a_sale_pays_the_domain_example_10_10_0_30() {
         .collect();
     assert_eq!(paid, [(d, "10.00".into()), (c, "10.00".into()), (b, "0.00".into()), (a, "30.00".into())]);
     assert!(recorded["commissions"].as_array().expect("list").iter().all(|c| c["status"] == "pending"));
-    assert_eq!(recorded["commissions"][0]["plugin"], "variable-tier@0.1.0");
+    assert_eq!(recorded["commissions"][0]["plugin"], plugin_ref("plugins/variable-tier").as_str());
 
     let (_, listed) = send(app.operator(Method::GET, &format!("/api/v1/commissions?affiliate={a}"))).await;
     assert_eq!(listed[0]["amount"], json!({"amount": "30.00", "currency": "EUR"}));
@@ -382,7 +382,7 @@ async fn bonus_rule_plugins_add_bonus_commissions() {
     let bonus = big["commissions"].as_array().expect("list").iter().find(|c| c["commission-type"] == "bonus").cloned();
     let bonus = bonus.unwrap_or_else(|| panic!("a bonus commission: {big}"));
     assert_eq!((bonus["affiliate"].as_i64(), &bonus["amount"]["amount"]), (Some(d), &json!("5.00")));
-    assert_eq!(bonus["plugin"], "sale-bonus@0.1.0");
+    assert_eq!(bonus["plugin"], plugin_ref("plugins/sale-bonus").as_str());
     assert!(small["commissions"].as_array().expect("list").iter().all(|c| c["commission-type"] != "bonus"));
 }
 

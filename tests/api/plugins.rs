@@ -2,7 +2,7 @@
 
 use reqwest::Method;
 use serde_json::{Value, json};
-use upline_host::plugin::{Hook, PluginEngine};
+use upline_host::plugin::{Hook, PluginEngine, PluginToml};
 use upline_tests::*;
 
 async fn error_of(response: reqwest::Response) -> (u16, Value) {
@@ -139,9 +139,8 @@ async fn an_installed_version_is_refused_and_nothing_is_written() {
     let app = spawn_app().await;
     let installed: Value = app.install(hostile()).await.json().await.expect("json");
 
-    let mut manifest = hostile_manifest();
-    manifest.description = "changed, same version".into();
-    for (bytes, says) in [(hostile(), "same contents"), (hostile_with(&manifest), "needs a new version")] {
+    let about = PluginToml { description: "changed, same version".into(), ..hostile_toml() };
+    for (bytes, says) in [(hostile(), "same contents"), (hostile_with(about, "0.1.0"), "needs a new version")] {
         let (status, error) = error_of(app.install(bytes).await).await;
         assert_eq!((status, error["field"].as_str()), (409, Some("version")), "{error}");
         assert!(error["message"].as_str().is_some_and(|m| m.contains(says)), "{error}");
@@ -165,9 +164,7 @@ async fn a_plugin_s_limits_survive_activating_another_version() {
     let (status, _) = send(app.operator(Method::PUT, "/api/v1/plugins/hostile/limits").json(&limits)).await;
     assert_eq!(status, 204);
 
-    let mut manifest = hostile_manifest();
-    manifest.version = "0.2.0".parse().expect("version");
-    let (status, v2) = send(app.install_request(hostile_with(&manifest))).await;
+    let (status, v2) = send(app.install_request(hostile_with(hostile_toml(), "0.2.0"))).await;
     assert_eq!((status, v2["limits"]["fuel"].as_u64()), (201, Some(1_000_000)), "{v2}");
     let (status, _) =
         send(app.operator(Method::POST, "/api/v1/plugins/hostile/activate").json(&json!({"version": "0.1.0"}))).await;
@@ -215,11 +212,9 @@ async fn a_package_installed_at_every_start_is_kept_once_installed() {
 async fn two_hosts_installing_one_version_at_once_store_it_once() {
     let first = spawn_app().await;
     let second = spawn_host_of(&first).await;
-    let mut manifest = hostile_manifest();
     let mut answers = Vec::new();
     for version in ["0.3.0", "0.4.0"] {
-        manifest.version = version.parse().expect("version");
-        let package = hostile_with(&manifest);
+        let package = hostile_with(hostile_toml(), version);
         let (a, b) = tokio::join!(first.install(package.clone()), second.install(package));
         answers.push((a.status().as_u16(), b.status().as_u16()));
     }

@@ -5,7 +5,8 @@ use std::sync::Arc;
 
 use upline_host::Error;
 use upline_host::plugin::{
-    API_VERSION_SECTION, Capability, Distribute, Hook, Invocation, MANIFEST_SECTION, Registry, pack,
+    API_VERSION_SECTION, Capability, Distribute, Hook, Invocation, MANIFEST_SECTION, Manifest, PluginToml, Registry,
+    pack,
 };
 use upline_package::Error as PackageError;
 use upline_tests::*;
@@ -19,6 +20,11 @@ fn install_err(bytes: Vec<u8>) -> Error {
 fn with_section(mut component: Vec<u8>, name: &str, data: &[u8]) -> Vec<u8> {
     CustomSection { name: name.into(), data: data.into() }.append_to(&mut component);
     component
+}
+
+/// `component` with `manifest` attached, as a package.
+fn packed(component: Vec<u8>, manifest: &Manifest) -> Vec<u8> {
+    with_section(component, MANIFEST_SECTION, &manifest.to_json())
 }
 
 /// A component written in WAT, with an API version section.
@@ -36,21 +42,25 @@ fn a_core_module_is_not_a_component() {
     assert!(matches!(install_err(hostile_module()), Error::Package(PackageError::NotAComponent)));
 }
 
+/// `bytes` with the API version section's text replaced by 9.0.0.
+fn api_version_9(mut bytes: Vec<u8>) -> Vec<u8> {
+    let marker = [API_VERSION_SECTION.as_bytes(), upline_plugin_sdk::API_VERSION.as_bytes()].concat();
+    let at = bytes.windows(marker.len()).position(|w| w == marker.as_slice()).expect("api version section");
+    bytes[at + API_VERSION_SECTION.len()..at + marker.len()].copy_from_slice(b"9.0.0");
+    bytes
+}
+
 #[test]
 fn an_unsupported_api_version_is_refused_before_compiling() {
-    let module = hostile_module();
-    let marker = [API_VERSION_SECTION.as_bytes(), upline_plugin_sdk::API_VERSION.as_bytes()].concat();
-    let at = module.windows(marker.len()).position(|w| w == marker.as_slice()).expect("api version section");
-    let mut patched = module;
-    patched[at + API_VERSION_SECTION.len()..at + marker.len()].copy_from_slice(b"9.0.0");
-    let mut manifest = hostile_manifest();
-    manifest.api_version = "9.0.0".parse().expect("version");
-    match install_err(pack(&patched, &manifest).expect("pack")) {
+    let unsupported = |err| match err {
         Error::Package(PackageError::UnsupportedApiVersion { found, supported }) => {
             assert_eq!((found.as_str(), supported.as_str()), ("9.0.0", "0.1.x, 0.2.x"))
         }
         other => panic!("expected an unsupported API version, got {other}"),
-    }
+    };
+    unsupported(install_err(api_version_9(hostile())));
+    let packing = pack(&api_version_9(hostile_module()), hostile_toml(), "1.0.0".parse().expect("version"));
+    unsupported(Error::Package(packing.expect_err("packing a module of contract 9")));
 }
 
 #[test]
@@ -72,8 +82,7 @@ fn an_invalid_manifest_names_the_field() {
 
 #[test]
 fn a_declared_hook_without_its_export_is_refused() {
-    let manifest = hostile_manifest();
-    let err = install_err(pack(&wat_component("(component)"), &manifest).expect("pack"));
+    let err = install_err(packed(wat_component("(component)"), &hostile_manifest()));
     match err {
         Error::MissingExport { hook, export } => {
             assert_eq!(hook, Hook::Distribute);
@@ -86,7 +95,7 @@ fn a_declared_hook_without_its_export_is_refused() {
 #[test]
 fn an_import_outside_the_contract_is_refused() {
     let component = wat_component(r#"(component (import "wasi:filesystem/types@0.2.0" (instance)))"#);
-    match install_err(pack(&component, &hostile_manifest()).expect("pack")) {
+    match install_err(packed(component, &hostile_manifest())) {
         Error::UndeclaredImport { import, .. } => assert_eq!(import, "wasi:filesystem/types@0.2.0"),
         other => panic!("expected an undeclared import, got {other}"),
     }
@@ -94,9 +103,9 @@ fn an_import_outside_the_contract_is_refused() {
 
 #[test]
 fn a_stats_import_needs_the_stats_capability() {
-    let mut manifest = hostile_manifest();
-    manifest.capabilities.retain(|c| *c != Capability::Stats);
-    match install_err(hostile_with(&manifest)) {
+    let mut about = hostile_toml();
+    about.capabilities.retain(|c| *c != Capability::Stats);
+    match install_err(hostile_with(about, "0.1.0")) {
         Error::UndeclaredImport { import, reason } => {
             assert!(import.starts_with("upline:plugin/stats@"), "{import}");
             assert!(reason.contains("stats"), "{reason}");
@@ -142,9 +151,7 @@ fn a_new_version_swaps_in_while_calls_in_flight_keep_the_old_one() {
     let v1 = registry.install(hostile()).expect("install v1");
     let in_flight = registry.get(&v1.id).expect("v1");
 
-    let mut manifest = hostile_manifest();
-    manifest.version = "0.2.0".parse().expect("version");
-    let v2 = registry.install(hostile_with(&manifest)).expect("install v2");
+    let v2 = registry.install(hostile_with(hostile_toml(), "0.2.0")).expect("install v2");
 
     assert_eq!(registry.get(&v1.id).expect("active").manifest.version, v2.version);
     assert_eq!(in_flight.manifest.version, v1.version, "a call holding v1 keeps v1");
@@ -185,9 +192,8 @@ fn a_new_version_swaps_in_while_calls_in_flight_keep_the_old_one() {
 fn the_same_version_with_other_contents_is_refused_and_leaves_nothing_behind() {
     let (_dir, registry) = registry();
     let installed = registry.install(hostile()).expect("install");
-    let mut manifest = hostile_manifest();
-    manifest.description = "changed".into();
-    let err = registry.install(hostile_with(&manifest)).expect_err("same version, new bytes");
+    let about = PluginToml { description: "changed".into(), ..hostile_toml() };
+    let err = registry.install(hostile_with(about, "0.1.0")).expect_err("same version, new bytes");
     assert!(
         matches!(err, Error::Package(PackageError::InvalidManifest { ref field, .. }) if field == "version"),
         "{err}"
@@ -196,4 +202,19 @@ fn the_same_version_with_other_contents_is_refused_and_leaves_nothing_behind() {
     // The refused package left the installed one as it was.
     let listed: Vec<_> = registry.list().into_iter().map(|info| (info.version.to_string(), info.digest)).collect();
     assert_eq!(listed, [("0.1.0".to_owned(), installed.digest)]);
+}
+
+#[test]
+fn a_package_exports_just_the_hooks_its_code_lists() {
+    let package = hostile();
+    let mut exports = Vec::new();
+    for payload in wasmparser::Parser::new(0).parse_all(&package) {
+        if let Ok(wasmparser::Payload::ComponentExportSection(section)) = payload {
+            exports.extend(section.into_iter().filter_map(Result::ok).map(|export| export.name.name.to_owned()));
+        }
+    }
+    let hooks: Vec<&str> = exports.iter().filter_map(|name| name.strip_prefix("upline:plugin/")).collect();
+    // `export_plugin!(Hostile: Distribute, Approve, BonusRules)`.
+    assert_eq!(hooks, ["distribute@0.2.0", "approve@0.2.0", "bonus-rules@0.2.0"]);
+    assert_eq!(hostile_manifest().hooks, [Hook::Distribute, Hook::Approve, Hook::BonusRules]);
 }

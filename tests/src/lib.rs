@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use upline_host::clock::{Clock, FakeClock};
-use upline_host::plugin::{Manifest, Registry, pack};
+use upline_host::plugin::{Package, PluginToml, Registry, pack};
 use upline_package::build::{self, Built};
 use upline_plugin_sdk::{
     CommissionGroup, CommissionType, Conversion, Currency, DistributeInput, Money, Rate, TierRule, TierSetting,
@@ -32,7 +32,7 @@ pub fn built(dir: &str) -> Built {
     if let Some(found) = built.get(dir) {
         return found.clone();
     }
-    let result = build::build(&workspace_root().join(dir), &plugin_target_dir())
+    let result = build::build(&workspace_root().join(dir), &plugin_target_dir(), build::SameVersion::Replace)
         .unwrap_or_else(|err| panic!("building the plugin in {dir}: {err}"));
     built.insert(dir.to_owned(), result.clone());
     result
@@ -53,11 +53,25 @@ pub fn package(dir: &str) -> Vec<u8> {
 }
 
 fn prebuilt(dir: &str) -> Option<Vec<u8>> {
-    let folder = std::env::var_os(PACKAGES_ENV)?;
-    let manifest = build::read_manifest_file(&workspace_root().join(dir).join("plugin.toml"))
-        .unwrap_or_else(|err| panic!("reading the manifest in {dir}: {err}"));
-    let path = workspace_root().join(folder).join(format!("{}-{}.wasm", manifest.id, manifest.version));
+    let folder = workspace_root().join(std::env::var_os(PACKAGES_ENV)?);
+    let about = build::read_plugin_toml(&workspace_root().join(dir))
+        .unwrap_or_else(|err| panic!("reading the plugin.toml in {dir}: {err}"));
+    let prefix = format!("{}-", about.id);
+    let entries = std::fs::read_dir(&folder).unwrap_or_else(|err| panic!("reading {}: {err}", folder.display()));
+    let path = entries.filter_map(|entry| entry.ok().map(|entry| entry.path())).find(|path| {
+        path.file_name()
+            .and_then(|name| name.to_str()?.strip_prefix(&prefix))
+            .is_some_and(|version| version.starts_with(|c: char| c.is_ascii_digit()))
+    })?;
     std::fs::read(path).ok()
+}
+
+/// `id@version` of the package [`package`] gives for the crate at `dir`, as the
+/// API names the plugin that made a commission.
+pub fn plugin_ref(dir: &str) -> String {
+    let manifest =
+        Package::parse(package(dir)).unwrap_or_else(|err| panic!("reading the package of {dir}: {err}")).manifest;
+    format!("{}@{}", manifest.id, manifest.version)
 }
 
 /// The hostile fixture plugin's package.
@@ -72,14 +86,21 @@ pub fn hostile_module() -> Vec<u8> {
     std::fs::read(&path).unwrap_or_else(|err| panic!("reading {}: {err}", path.display()))
 }
 
-/// The hostile fixture's manifest, for variations.
-pub fn hostile_manifest() -> Manifest {
+/// The hostile fixture's manifest, to attach to hand-made components.
+pub fn hostile_manifest() -> upline_host::plugin::Manifest {
     built("tests/fixtures/hostile-plugin").manifest
 }
 
-/// The hostile module packed with another manifest.
-pub fn hostile_with(manifest: &Manifest) -> Vec<u8> {
-    pack(&hostile_module(), manifest).unwrap_or_else(|err| panic!("packing: {err}"))
+/// The hostile fixture's `plugin.toml`, for variations.
+pub fn hostile_toml() -> PluginToml {
+    build::read_plugin_toml(&workspace_root().join("tests/fixtures/hostile-plugin"))
+        .unwrap_or_else(|err| panic!("reading the hostile plugin.toml: {err}"))
+}
+
+/// The hostile module packed with another `plugin.toml` as `version`.
+pub fn hostile_with(about: PluginToml, version: &str) -> Vec<u8> {
+    let version = version.parse().unwrap_or_else(|err| panic!("version {version}: {err}"));
+    pack(&hostile_module(), about, version).unwrap_or_else(|err| panic!("packing: {err}")).bytes
 }
 
 /// A registry over a fresh data directory (kept alive by the returned guard).

@@ -10,7 +10,7 @@ use std::process::{Command, Stdio};
 
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
-use upline_package::build::{self, Toolchain};
+use upline_package::build::{self, SameVersion, Toolchain};
 
 /// Where the PostgreSQL test databases are created (`upline-tests` reads it too).
 const POSTGRES_ENV: &str = "UPLINE_TEST_POSTGRES";
@@ -130,7 +130,11 @@ fn main() -> anyhow::Result<()> {
 fn load(root: &Path, sqlite_only: bool, args: &[String]) -> anyhow::Result<()> {
     build_plugins(root)?;
     // The rule of `--stats` runs, a test fixture.
-    build::build(&root.join("tests/fixtures/sales-ladder"), &root.join("target").join("plugins"))?;
+    build::build(
+        &root.join("tests/fixtures/sales-ladder"),
+        &root.join("target").join("plugins"),
+        SameVersion::Replace,
+    )?;
     eprintln!("xtask: building the release server and upline-load (the first build takes minutes)");
     let build = ["build", "--release", "--package", "upline-host", "--bin", "upline"];
     run(cargo(root, &build).args(["--package", "upline-tests", "--bin", "upline-load"]))?;
@@ -158,7 +162,7 @@ fn build_plugins(root: &Path) -> anyhow::Result<Vec<PathBuf>> {
     let mut packages = Vec::new();
     for dir in dirs {
         eprintln!("xtask: building the plugin in {} to wasm", dir.display());
-        let built = build::build(&dir, &target_dir)?;
+        let built = build::build(&dir, &target_dir, SameVersion::Replace)?;
         eprintln!("xtask: built {} {} -> {}", built.manifest.id, built.manifest.version, built.path.display());
         packages.push(built.path);
     }

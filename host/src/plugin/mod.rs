@@ -24,5 +24,6 @@ pub use engine::{LoadedPlugin, PluginEngine};
 pub use hooks::{Approve, BonusRules, Carryover, Distribute, HookKind, OVER_TOTAL, Progress, Screen};
 pub use registry::{PluginInfo, Registry};
 pub use upline_package::{
-    API_VERSION_SECTION, Capability, Digest, Hook, Limit, Limits, MANIFEST_SECTION, Manifest, Package, PluginId, pack,
+    API_VERSION_SECTION, Capability, Digest, HOOKS_SECTION, Hook, Limit, Limits, MANIFEST_SECTION, Manifest, Package,
+    PluginId, PluginToml, pack,
 };

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use crate::error::{Error, Result};
-use crate::manifest::Manifest;
+use crate::manifest::{Manifest, PluginToml};
 use crate::package::pack;
 
 const TARGET: &str = "wasm32-unknown-unknown";
@@ -94,11 +94,21 @@ fn debian_wasm_toolchain() -> Option<PathBuf> {
     (14..=30).rev().map(|v| PathBuf::from(format!("/usr/bin/wasm-ld-{v}"))).find(|p| p.exists())
 }
 
+/// What [`build`] does when the package it writes exists with other contents.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SameVersion {
+    /// Refuse, unless the version is a development build (`upline plugin build`):
+    /// a changed plugin needs a new version.
+    Refuse,
+    /// Replace it (`cargo xtask`, which rebuilds this repository's plugins as they change).
+    Replace,
+}
+
 /// Builds the plugin crate at `crate_dir` (with its `plugin.toml`) and writes the
 /// package to `<target_dir>/packages/<id>-<version>.wasm`.
-pub fn build(crate_dir: &Path, target_dir: &Path) -> Result<Built> {
-    let manifest = read_manifest(crate_dir)?;
-    let lib_name = lib_name(crate_dir)?;
+pub fn build(crate_dir: &Path, target_dir: &Path, same_version: SameVersion) -> Result<Built> {
+    let about = read_plugin_toml(crate_dir)?;
+    let krate = CrateInfo::read(crate_dir)?;
     let toolchain = Toolchain::detect()?;
     let mut cargo = toolchain.cargo();
     cargo
@@ -124,48 +134,90 @@ pub fn build(crate_dir: &Path, target_dir: &Path) -> Result<Built> {
     if !status.success() {
         return Err(Error::Build(format!("cargo build of {} failed ({status})", crate_dir.display())));
     }
-    let module_path = target_dir.join(TARGET).join("release").join(format!("{lib_name}.wasm"));
+    let module_path = target_dir.join(TARGET).join("release").join(format!("{}.wasm", krate.lib_name));
     let module = std::fs::read(&module_path).map_err(Error::io(&module_path))?;
-    let package = pack(&module, &manifest)?;
+    let package = pack(&module, about, krate.version)?;
+    let manifest = package.manifest;
     let out_dir = target_dir.join("packages");
     std::fs::create_dir_all(&out_dir).map_err(Error::io(&out_dir))?;
     let path = out_dir.join(format!("{}-{}.wasm", manifest.id, manifest.version));
-    std::fs::write(&path, package).map_err(Error::io(&path))?;
+    let differs = std::fs::read(&path).is_ok_and(|old| old != package.bytes);
+    if differs && same_version == SameVersion::Refuse && !manifest.is_development() {
+        return Err(Error::Build(format!(
+            "{} holds {} {} with other contents: a changed plugin needs a new version (bump `version` in \
+             Cargo.toml), or use a development version such as {}-dev while you work on it",
+            path.display(),
+            manifest.id,
+            manifest.version,
+            manifest.version
+        )));
+    }
+    std::fs::write(&path, package.bytes).map_err(Error::io(&path))?;
     Ok(Built { path, manifest })
 }
 
 /// Reads `plugin.toml` in `crate_dir`, inlining a schema given as a path.
-pub fn read_manifest(crate_dir: &Path) -> Result<Manifest> {
-    read_manifest_file(&crate_dir.join("plugin.toml"))
-}
-
-/// Reads a `plugin.toml` at `path`, inlining a schema given as a path relative to it.
-pub fn read_manifest_file(path: &Path) -> Result<Manifest> {
-    let text = std::fs::read_to_string(path).map_err(Error::io(path))?;
-    let dir = path.parent().unwrap_or(Path::new("."));
-    Manifest::from_toml(&text, |schema| {
-        let schema = dir.join(schema);
+pub fn read_plugin_toml(crate_dir: &Path) -> Result<PluginToml> {
+    let path = crate_dir.join("plugin.toml");
+    let text = std::fs::read_to_string(&path).map_err(Error::io(&path))?;
+    PluginToml::parse(&text, |schema| {
+        let schema = crate_dir.join(schema);
         std::fs::read(&schema).map_err(Error::io(schema))
     })
 }
 
-/// The crate's library name: `[lib] name`, or the package name with `-` as `_`.
-fn lib_name(crate_dir: &Path) -> Result<String> {
-    #[derive(serde::Deserialize)]
-    struct CargoToml {
-        package: Option<NamedSection>,
-        lib: Option<NamedSection>,
+/// What cargo says of the plugin crate: its version and its library's file name.
+pub struct CrateInfo {
+    /// `version` in Cargo.toml (or the workspace's, when inherited).
+    pub version: semver::Version,
+    /// The library target's name with `-` as `_`, as the `.wasm` file is named.
+    pub lib_name: String,
+}
+
+impl CrateInfo {
+    /// Asks `cargo metadata` about the crate at `crate_dir`.
+    pub fn read(crate_dir: &Path) -> Result<Self> {
+        #[derive(serde::Deserialize)]
+        struct Metadata {
+            packages: Vec<CargoPackage>,
+        }
+        #[derive(serde::Deserialize)]
+        struct CargoPackage {
+            version: semver::Version,
+            manifest_path: PathBuf,
+            targets: Vec<Target>,
+        }
+        #[derive(serde::Deserialize)]
+        struct Target {
+            name: String,
+            kind: Vec<String>,
+        }
+        let manifest_path = crate_dir.join("Cargo.toml");
+        let wanted = manifest_path.canonicalize().map_err(Error::io(&manifest_path))?;
+        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+        let output = Command::new(cargo)
+            .args(["metadata", "--no-deps", "--format-version", "1", "--manifest-path"])
+            .arg(&wanted)
+            .output()
+            .map_err(|err| Error::Build(format!("running cargo metadata: {err}")))?;
+        if !output.status.success() {
+            return Err(Error::Build(format!(
+                "cargo metadata of {} failed: {}",
+                manifest_path.display(),
+                String::from_utf8_lossy(&output.stderr).trim()
+            )));
+        }
+        let metadata: Metadata = serde_json::from_slice(&output.stdout)
+            .map_err(|err| Error::Build(format!("reading cargo metadata: {err}")))?;
+        let package = metadata
+            .packages
+            .into_iter()
+            .find(|package| package.manifest_path == wanted)
+            .ok_or_else(|| Error::Build(format!("cargo metadata does not list {}", manifest_path.display())))?;
+        let lib =
+            package.targets.iter().find(|target| target.kind.iter().any(|kind| kind == "cdylib")).ok_or_else(|| {
+                Error::Build(format!("{} has no `crate-type = [\"cdylib\"]` library", manifest_path.display()))
+            })?;
+        Ok(Self { version: package.version, lib_name: lib.name.replace('-', "_") })
     }
-    #[derive(serde::Deserialize)]
-    struct NamedSection {
-        name: Option<String>,
-    }
-    let path = crate_dir.join("Cargo.toml");
-    let text = std::fs::read_to_string(&path).map_err(Error::io(&path))?;
-    let cargo: CargoToml = toml::from_str(&text).map_err(|err| Error::Build(format!("{}: {err}", path.display())))?;
-    cargo
-        .lib
-        .and_then(|lib| lib.name)
-        .or_else(|| cargo.package.and_then(|package| package.name).map(|name| name.replace('-', "_")))
-        .ok_or_else(|| Error::Build(format!("{} names no package", path.display())))
 }

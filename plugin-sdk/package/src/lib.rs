@@ -13,5 +13,5 @@ pub mod versions;
 
 pub use error::{Error, Result};
 pub use limits::{Limit, Limits};
-pub use manifest::{Capability, Hook, Manifest, PluginId};
-pub use package::{API_VERSION_SECTION, Digest, MANIFEST_SECTION, Package, pack};
+pub use manifest::{Capability, Hook, Manifest, PluginId, PluginToml};
+pub use package::{API_VERSION_SECTION, Digest, HOOKS_SECTION, MANIFEST_SECTION, Package, pack};

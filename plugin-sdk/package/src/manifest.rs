@@ -1,9 +1,12 @@
 //! The plugin manifest: what a plugin is, which hooks it implements, what it asks
 //! for, and the JSON Schema of its per-campaign configuration.
 //!
-//! Authors write `plugin.toml` beside their crate (the schema may be a path to a JSON
-//! file); `upline plugin build` embeds it in the component as JSON, with the schema
-//! inlined, in the `upline:manifest` custom section.
+//! Each fact has one home: authors write in `plugin.toml` ([`PluginToml`]) only what
+//! has no other (id, name, description, capabilities, limits, the configuration
+//! schema, which may be a path to a JSON file); the version comes from `Cargo.toml`,
+//! the contract version and the hooks from `export_plugin!` in the code. `upline
+//! plugin build` joins them into a [`Manifest`] and embeds it in the component as
+//! JSON, with the schema inlined, in the `upline:manifest` custom section.
 
 use std::fmt;
 use std::str::FromStr;
@@ -82,6 +85,17 @@ impl Hook {
     /// Every hook.
     pub const ALL: [Hook; 5] = [Hook::Screen, Hook::Distribute, Hook::Approve, Hook::Carryover, Hook::BonusRules];
 
+    /// The SDK trait that implements it, as `export_plugin!` lists it.
+    pub fn sdk_trait(self) -> &'static str {
+        match self {
+            Hook::Screen => "Screen",
+            Hook::Distribute => "Distribute",
+            Hook::Approve => "Approve",
+            Hook::Carryover => "Carryover",
+            Hook::BonusRules => "BonusRules",
+        }
+    }
+
     /// The hook's WIT interface name.
     pub fn interface(self) -> &'static str {
         match self {
@@ -121,6 +135,55 @@ pub enum Capability {
     ExceedTotal,
 }
 
+/// What a plugin's author writes in `plugin.toml`: what has no other home.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct PluginToml {
+    /// Unique id.
+    pub id: PluginId,
+    /// Display name.
+    pub name: String,
+    /// What it does, for operators.
+    #[serde(default)]
+    pub description: String,
+    /// What it asks for beyond logging.
+    #[serde(default)]
+    pub capabilities: Vec<Capability>,
+    /// JSON Schema of its per-campaign configuration, or a path (relative to the file)
+    /// to a JSON file holding it.
+    pub config_schema: serde_json::Value,
+    /// Its default limits per call; the host caps them.
+    #[serde(default)]
+    pub limits: Limits,
+}
+
+/// Keys of earlier `plugin.toml` files whose facts now live elsewhere, and where.
+const MOVED: [(&str, &str); 3] = [
+    ("version", "the version is the crate's, in Cargo.toml"),
+    ("api-version", "the contract version is the SDK's the plugin is built with"),
+    ("hooks", "the hooks are the ones `export_plugin!` lists in the code"),
+];
+
+impl PluginToml {
+    /// Parses an author's `plugin.toml`, reading `config-schema` from `read_schema`
+    /// when it is a path.
+    pub fn parse(text: &str, read_schema: impl FnOnce(&str) -> Result<Vec<u8>>) -> Result<Self> {
+        let invalid = |field: &str, message: String| Error::InvalidManifest { field: field.into(), message };
+        let table: toml::Table = toml::from_str(text).map_err(|err| invalid("", err.to_string()))?;
+        if let Some((key, home)) = MOVED.iter().find(|(key, _)| table.contains_key(*key)) {
+            return Err(invalid(key, format!("remove it from plugin.toml: {home}")));
+        }
+        let mut about: PluginToml = serde_path_to_error::deserialize(toml::Value::Table(table))
+            .map_err(|err| invalid(&err.path().to_string(), err.inner().to_string()))?;
+        if let serde_json::Value::String(path) = &about.config_schema {
+            let bytes = read_schema(path)?;
+            about.config_schema =
+                serde_json::from_slice(&bytes).map_err(|err| invalid("config-schema", format!("{path}: {err}")))?;
+        }
+        Ok(about)
+    }
+}
+
 /// A plugin's manifest, as embedded in its package.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
@@ -141,8 +204,7 @@ pub struct Manifest {
     /// What it asks for beyond logging.
     #[serde(default)]
     pub capabilities: Vec<Capability>,
-    /// JSON Schema of its per-campaign configuration. In `plugin.toml` this may be a
-    /// path (relative to the file) to a JSON file.
+    /// JSON Schema of its per-campaign configuration.
     pub config_schema: serde_json::Value,
     /// Its default limits per call; the host caps them.
     #[serde(default)]
@@ -150,6 +212,21 @@ pub struct Manifest {
 }
 
 impl Manifest {
+    /// Joins what `plugin.toml` says with the facts from the crate and the code, and
+    /// checks the whole.
+    pub fn new(
+        about: PluginToml,
+        version: semver::Version,
+        api_version: semver::Version,
+        hooks: Vec<Hook>,
+    ) -> Result<Self> {
+        let PluginToml { id, name, description, capabilities, config_schema, limits } = about;
+        let manifest =
+            Manifest { id, name, version, api_version, description, hooks, capabilities, config_schema, limits };
+        manifest.check()?;
+        Ok(manifest)
+    }
+
     /// Parses an embedded (JSON) manifest and checks it.
     pub fn from_json(bytes: &[u8]) -> Result<Self> {
         let mut de = serde_json::Deserializer::from_slice(bytes);
@@ -161,24 +238,10 @@ impl Manifest {
         Ok(manifest)
     }
 
-    /// Parses an author's `plugin.toml`, reading `config-schema` from `read_schema`
-    /// when it is a path, and checks it.
-    pub fn from_toml(text: &str, read_schema: impl FnOnce(&str) -> Result<Vec<u8>>) -> Result<Self> {
-        let de = toml::Deserializer::parse(text)
-            .map_err(|err| Error::InvalidManifest { field: String::new(), message: err.to_string() })?;
-        let mut manifest: Manifest = serde_path_to_error::deserialize(de).map_err(|err| Error::InvalidManifest {
-            field: err.path().to_string(),
-            message: err.inner().to_string(),
-        })?;
-        if let serde_json::Value::String(path) = &manifest.config_schema {
-            let bytes = read_schema(path)?;
-            manifest.config_schema = serde_json::from_slice(&bytes).map_err(|err| Error::InvalidManifest {
-                field: "config-schema".into(),
-                message: format!("{path}: {err}"),
-            })?;
-        }
-        manifest.check()?;
-        Ok(manifest)
+    /// True when this version is a development build (a pre-release starting with
+    /// `dev`, e.g. `0.3.0-dev`), which may be rebuilt and reinstalled without a bump.
+    pub fn is_development(&self) -> bool {
+        self.version.pre.as_str().starts_with("dev")
     }
 
     /// The manifest as embedded in a package.
@@ -227,9 +290,6 @@ mod tests {
     const GOOD: &str = r#"
         id = "flat-fee"
         name = "Flat fee"
-        version = "1.2.3"
-        api-version = "0.1.0"
-        hooks = ["distribute"]
         config-schema = "schema.json"
     "#;
 
@@ -237,39 +297,67 @@ mod tests {
         Ok(br#"{"type":"object"}"#.to_vec())
     }
 
+    fn version(text: &str) -> semver::Version {
+        text.parse().expect("version")
+    }
+
+    fn manifest(toml: &str, hooks: Vec<Hook>) -> Result<Manifest> {
+        Manifest::new(PluginToml::parse(toml, schema)?, version("1.2.3"), version("0.2.0"), hooks)
+    }
+
     #[test]
-    fn reads_toml_and_inlines_the_schema() {
-        let manifest = Manifest::from_toml(GOOD, schema).expect("valid manifest");
+    fn joins_plugin_toml_with_the_code_s_facts_and_inlines_the_schema() {
+        let manifest = manifest(GOOD, vec![Hook::Distribute]).expect("valid manifest");
         assert_eq!(manifest.id.as_str(), "flat-fee");
+        assert_eq!(manifest.version, version("1.2.3"));
         assert_eq!(manifest.config_schema, serde_json::json!({"type": "object"}));
         let round_trip = Manifest::from_json(&manifest.to_json()).expect("round trip");
         assert_eq!(round_trip, manifest);
+        assert!(!manifest.is_development());
+        assert!(Manifest { version: version("1.2.4-dev.3"), ..manifest }.is_development());
     }
 
     #[test]
     fn errors_name_the_field() {
+        let distribute = || vec![Hook::Distribute];
         let cases = [
-            (GOOD.replace("flat-fee", "Flat Fee"), "id"),
-            (GOOD.replace("1.2.3", "one"), "version"),
-            (GOOD.replace(r#"["distribute"]"#, r#"["distribute", "pay-everyone"]"#), "hooks[1]"),
-            (GOOD.replace(r#"["distribute"]"#, "[]"), "hooks"),
-            // `screen` came with contract 0.2.
-            (GOOD.replace(r#"["distribute"]"#, r#"["screen"]"#), "hooks"),
-            (format!("{GOOD}\ncolour = \"red\""), "colour"),
-            (format!("{GOOD}\n[limits]\nfuel = 0"), "limits.fuel"),
+            (GOOD.replace("flat-fee", "Flat Fee"), distribute(), "id"),
+            (format!("{GOOD}\ncolour = \"red\""), distribute(), "colour"),
+            (format!("{GOOD}\n[limits]\nfuel = 0"), distribute(), "limits.fuel"),
+            (GOOD.into(), vec![], "hooks"),
+            (GOOD.into(), vec![Hook::Approve, Hook::Approve], "hooks"),
         ];
-        for (text, field) in cases {
-            match Manifest::from_toml(&text, schema) {
+        for (text, hooks, field) in cases {
+            match manifest(&text, hooks) {
                 Err(Error::InvalidManifest { field: got, message }) => assert_eq!(got, field, "{message}"),
                 other => panic!("expected an invalid manifest for `{field}`, got {other:?}"),
             }
+        }
+        // `screen` came with contract 0.2.
+        let about = PluginToml::parse(GOOD, schema).expect("plugin.toml");
+        let err = Manifest::new(about, version("1.0.0"), version("0.1.0"), vec![Hook::Screen]).expect_err("0.1");
+        assert!(err.to_string().contains("`screen` is a hook of a later contract than 0.1.0"), "{err}");
+    }
+
+    #[test]
+    fn a_fact_with_another_home_is_refused_with_where_it_lives() {
+        let cases = [
+            ("version = \"1.0.0\"", "version", "Cargo.toml"),
+            ("api-version = \"0.2.0\"", "api-version", "SDK"),
+            ("hooks = [\"distribute\"]", "hooks", "export_plugin!"),
+        ];
+        for (line, field, home) in cases {
+            let err = PluginToml::parse(&format!("{line}\n{GOOD}"), schema).expect_err(field);
+            let text = err.to_string();
+            assert!(text.contains(&format!("`{field}`: remove it from plugin.toml")) && text.contains(home), "{text}");
         }
     }
 
     #[test]
     fn rejects_a_schema_that_is_not_one() {
         let bad = |_: &str| Ok(br#"{"type": 12}"#.to_vec());
-        let err = Manifest::from_toml(GOOD, bad).expect_err("bad schema");
+        let about = PluginToml::parse(GOOD, bad).expect("plugin.toml");
+        let err = Manifest::new(about, version("1.0.0"), version("0.2.0"), vec![Hook::Distribute]).expect_err("schema");
         assert!(matches!(err, Error::InvalidManifest { ref field, .. } if field == "config-schema"), "{err}");
     }
 }
