@@ -189,7 +189,11 @@ pub struct CallError {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Failure {
     /// The plugin went over one of its limits and was stopped.
-    #[error("{limit} limit of {allowed} exceeded")]
+    #[error(
+        "{limit} limit of {allowed} exceeded: raise `{}` under [limits] in plugin.toml, or for the installed \
+         plugin with PUT /api/v1/plugins/{{id}}/limits (the host caps every limit)",
+        limit.field()
+    )]
     LimitExceeded {
         /// The limit.
         limit: Limit,

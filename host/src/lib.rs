@@ -2,6 +2,7 @@
 //! runtime that runs the business rules.
 
 pub mod app;
+pub mod authoring;
 pub mod clock;
 pub mod db;
 pub mod domain;

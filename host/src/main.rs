@@ -150,21 +150,82 @@ enum PluginCommand {
         #[command(flatten)]
         database: DatabaseArgs,
     },
-    /// Runs one hook of a package on a JSON input file and prints the result, the
-    /// fuel used, the peak memory and the time.
+    /// Runs one hook of a package on a JSON run file and prints the result, the
+    /// plugin's logs, the fuel used, the peak memory and the time.
     Run {
         /// The package.
         package: PathBuf,
-        /// The hook: distribute, approve, carryover or bonus-rules.
+        /// The hook (default: the file's "hook", or the plugin's only hook).
         #[arg(long)]
-        hook: Hook,
-        /// The input file (see docs/plugin-guide.md).
+        hook: Option<Hook>,
+        /// The run file (`upline plugin example-input HOOK` prints one).
         #[arg(long)]
         input: PathBuf,
+        /// Print the whole report as JSON, for machines.
+        #[arg(long)]
+        json: bool,
+        /// Run again whenever the package or the input file changes (Ctrl-C stops).
+        #[arg(long)]
+        watch: bool,
+    },
+    /// Writes a new plugin crate in NAME/ (a directory; its last component is the
+    /// plugin id) that builds, tests and runs as it is.
+    New {
+        /// The new crate's directory, e.g. `my-bonus`.
+        name: PathBuf,
+        /// The hook it implements.
+        #[arg(long)]
+        hook: Hook,
+        /// The SDK's source (plugin-sdk/ of an Upline checkout), until the SDK is on
+        /// crates.io (default: the one this binary was built from).
+        #[arg(long, default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/../plugin-sdk"))]
+        sdk_path: PathBuf,
+    },
+    /// Prints a complete, valid run file for HOOK.
+    ExampleInput {
+        /// The hook.
+        hook: Hook,
+    },
+    /// Runs every X.json in DIR on the package and compares the result with
+    /// X.expected.json.
+    Test {
+        /// The package.
+        package: PathBuf,
+        /// The folder of example run files.
+        dir: PathBuf,
+        /// Record the current results as the expected ones.
+        #[arg(long)]
+        bless: bool,
     },
 }
 
-fn main() -> anyhow::Result<()> {
+fn main() -> std::process::ExitCode {
+    match run() {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {}", message(&err));
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+/// The error and its causes, each said once: a cause whose text the message already
+/// holds is left out.
+fn message(err: &anyhow::Error) -> String {
+    let mut message = String::new();
+    for cause in err.chain() {
+        let text = cause.to_string();
+        if !message.contains(&text) {
+            if !message.is_empty() {
+                message.push_str(": ");
+            }
+            message.push_str(&text);
+        }
+    }
+    message
+}
+
+fn run() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,wasmtime=warn".into()),
@@ -223,6 +284,22 @@ fn main() -> anyhow::Result<()> {
     }
 }
 
+/// Prints a runner report for people: the result, the plugin's logs, the usage.
+fn print_report(report: &serde_json::Value) -> anyhow::Result<()> {
+    println!("{}", serde_json::to_string_pretty(&report["value"])?);
+    for log in report["logs"].as_array().into_iter().flatten() {
+        eprintln!("[{}] {}", log["level"].as_str().unwrap_or("?"), log["message"].as_str().unwrap_or(""));
+    }
+    let usage = &report["usage"];
+    eprintln!(
+        "fuel used: {}  peak memory: {} KiB  time: {} us",
+        usage["fuel"],
+        usage["peak_memory"].as_u64().unwrap_or(0) / 1024,
+        usage["elapsed_us"]
+    );
+    Ok(())
+}
+
 fn generated_key() -> String {
     let key = hex::encode(rand::random::<[u8; 24]>());
     eprintln!("operator API key (set UPLINE_OPERATOR_KEY to choose one): {key}");
@@ -274,18 +351,58 @@ fn plugin(command: PluginCommand) -> anyhow::Result<()> {
                 println!("{} {}{active}  hooks: {}  {}", info.id, info.version, hooks.join(", "), info.digest);
             }
         }
-        PluginCommand::Run { package, hook, input } => {
+        PluginCommand::Run { package, hook, input, json, watch } => {
+            let engine = PluginEngine::new()?;
+            let run_once = || -> anyhow::Result<()> {
+                let bytes = std::fs::read(&package).with_context(|| package.display().to_string())?;
+                let text = std::fs::read_to_string(&input).with_context(|| input.display().to_string())?;
+                let report = upline_host::runner::run(&engine, bytes, hook, &text)?;
+                if json {
+                    println!("{}", serde_json::to_string_pretty(&report)?);
+                } else {
+                    print_report(&report)?;
+                }
+                Ok(())
+            };
+            if !watch {
+                return run_once();
+            }
+            let stamp = || [&package, &input].map(|path| std::fs::metadata(path).and_then(|m| m.modified()).ok());
+            let mut seen = None;
+            loop {
+                let now = stamp();
+                if seen != Some(now) {
+                    seen = Some(now);
+                    if let Err(err) = run_once() {
+                        eprintln!("error: {}", message(&err));
+                    }
+                    eprintln!("-- watching {} and {} (Ctrl-C stops)", package.display(), input.display());
+                }
+                std::thread::sleep(std::time::Duration::from_millis(300));
+            }
+        }
+        PluginCommand::New { name, hook, sdk_path } => {
+            for path in upline_host::authoring::new_plugin(&name, hook, &sdk_path)? {
+                println!("{}", path.display());
+            }
+            eprintln!("next: cd {} && cargo test && upline plugin build (see its README.md)", name.display());
+        }
+        PluginCommand::ExampleInput { hook } => print!("{}", upline_host::authoring::example_input(hook)),
+        PluginCommand::Test { package, dir, bless } => {
             let bytes = std::fs::read(&package).with_context(|| package.display().to_string())?;
-            let input = std::fs::read_to_string(&input).with_context(|| input.display().to_string())?;
-            let report = upline_host::runner::run(&PluginEngine::new()?, bytes, hook, &input)?;
-            println!("{}", serde_json::to_string_pretty(&report)?);
-            let usage = &report["usage"];
-            eprintln!(
-                "fuel used: {}  peak memory: {} KiB  time: {} us",
-                usage["fuel"],
-                usage["peak_memory"].as_u64().unwrap_or(0) / 1024,
-                usage["elapsed_us"]
-            );
+            let cases = upline_host::authoring::golden(&PluginEngine::new()?, &bytes, &dir, bless)?;
+            let failed = cases.iter().filter(|case| case.failure.is_some()).count();
+            for case in &cases {
+                match &case.failure {
+                    None if bless => println!("recorded {}", case.input.display()),
+                    None => println!("ok      {}", case.input.display()),
+                    Some(failure) => println!("FAILED  {}\n{failure}", case.input.display()),
+                }
+            }
+            println!("{} passed, {failed} failed", cases.len() - failed);
+            if failed > 0 {
+                anyhow::bail!("{failed} of {} examples did not give their expected result", cases.len());
+            }
         }
     }
     Ok(())

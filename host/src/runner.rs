@@ -13,8 +13,10 @@
 //! }
 //! ```
 //! `config`, `grants` and `stats` are optional; `input` is the hook's input as the
-//! SDK's types serialize it (see `docs/plugin-guide.md`). A `bonus-rules` input whose
-//! trigger is a period end also needs `"currency"`, the campaign's.
+//! SDK's types serialize it (`upline plugin example-input HOOK` prints one for each
+//! hook). `"hook"` names the hook to run when the plugin has several and the command
+//! line names none. A `bonus-rules` input whose trigger is a period end also needs
+//! `"currency"`, the campaign's.
 
 use std::sync::Arc;
 
@@ -32,6 +34,8 @@ use crate::plugin::{
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RunFile {
+    #[serde(default)]
+    hook: Option<Hook>,
     #[serde(default = "empty_object")]
     config: serde_json::Value,
     #[serde(default)]
@@ -68,11 +72,44 @@ impl StatsSource for RecordedStats {
     }
 }
 
-/// Runs `hook` of the package `bytes` on the run file `input` (JSON text) and returns
-/// a JSON report: `result`, `logs` and `usage` (fuel, peak memory bytes, elapsed µs).
-pub fn run(engine: &PluginEngine, bytes: Vec<u8>, hook: Hook, input: &str) -> Result<serde_json::Value> {
+/// Runs `hook` of the package `bytes` (or the hook the run file names, or the
+/// plugin's only one) on the run file `input` (JSON text) and returns a JSON report:
+/// `result`, `logs` and `usage` (fuel, peak memory bytes, elapsed µs).
+pub fn run(engine: &PluginEngine, bytes: Vec<u8>, hook: Option<Hook>, input: &str) -> Result<serde_json::Value> {
     let file: RunFile = crate::http::parse_json(input.as_bytes())?;
-    let plugin = engine.load(&Package::parse(bytes)?, None)?;
+    let package = Package::parse(bytes)?;
+    let manifest = &package.manifest;
+    let implemented = || manifest.hooks.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ");
+    let hook = match (hook.or(file.hook), manifest.hooks.as_slice()) {
+        (Some(hook), hooks) if hooks.contains(&hook) => hook,
+        (Some(hook), _) => {
+            return Err(Error::InvalidInput {
+                field: "hook".into(),
+                message: format!("{} has no `{hook}` hook; it implements {}", manifest.id, implemented()),
+            });
+        }
+        (None, [only]) => *only,
+        (None, _) => {
+            return Err(Error::InvalidInput {
+                field: "hook".into(),
+                message: format!(
+                    "{} implements {}: name one with --hook or \"hook\" in the file",
+                    manifest.id,
+                    implemented()
+                ),
+            });
+        }
+    };
+    if let Some((i, grant)) = file.grants.iter().enumerate().find(|(_, grant)| !manifest.requests(**grant)) {
+        return Err(Error::InvalidInput {
+            field: format!("grants[{i}]"),
+            message: format!(
+                "{} does not ask for `{grant}` (`capabilities` in its plugin.toml), so the server would refuse this grant",
+                manifest.id
+            ),
+        });
+    }
+    let plugin = engine.load(&package, None)?;
     let invocation = Invocation {
         config: plugin.configure(&file.config)?,
         grants: Grants {

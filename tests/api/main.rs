@@ -3,6 +3,7 @@
 mod accounts;
 mod affiliates;
 mod approval;
+mod authoring;
 mod browser;
 mod campaigns;
 mod carryover;

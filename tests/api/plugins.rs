@@ -43,7 +43,7 @@ fn the_guide_example_runs_in_the_local_runner() {
     let engine = PluginEngine::new().expect("engine");
 
     let report =
-        upline_host::runner::run(&engine, package("plugins/sale-bonus"), Hook::BonusRules, &input).expect("run");
+        upline_host::runner::run(&engine, package("plugins/sale-bonus"), Some(Hook::BonusRules), &input).expect("run");
 
     assert_eq!(report["value"][0]["bonus"]["amount"], json!({"amount": "25.00", "currency": "EUR"}));
     assert_eq!(report["value"][0]["bonus"]["affiliate"], 4);
@@ -56,8 +56,8 @@ fn the_guide_example_runs_in_the_local_runner() {
 fn the_runner_names_a_bad_input_field() {
     let engine = PluginEngine::new().expect("engine");
     let input = r#"{"config": {"minimum": "1", "bonus": "1"}, "input": {"now": "yesterday"}}"#;
-    let err =
-        upline_host::runner::run(&engine, package("plugins/sale-bonus"), Hook::BonusRules, input).expect_err("bad");
+    let err = upline_host::runner::run(&engine, package("plugins/sale-bonus"), Some(Hook::BonusRules), input)
+        .expect_err("bad");
     assert!(matches!(err, upline_host::Error::InvalidInput { ref field, .. } if field == "input.now"), "{err}");
 }
 

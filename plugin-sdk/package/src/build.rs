@@ -145,11 +145,13 @@ pub fn build(crate_dir: &Path, target_dir: &Path, same_version: SameVersion) -> 
     if differs && same_version == SameVersion::Refuse && !manifest.is_development() {
         return Err(Error::Build(format!(
             "{} holds {} {} with other contents: a changed plugin needs a new version (bump `version` in \
-             Cargo.toml), or use a development version such as {}-dev while you work on it",
+             Cargo.toml), or use a development version such as {}.{}.{}-dev while you work on it",
             path.display(),
             manifest.id,
             manifest.version,
-            manifest.version
+            manifest.version.major,
+            manifest.version.minor,
+            manifest.version.patch + 1
         )));
     }
     std::fs::write(&path, package.bytes).map_err(Error::io(&path))?;

@@ -101,7 +101,8 @@ pub enum Limit {
 }
 
 impl Limit {
-    fn field(self) -> &'static str {
+    /// Its key in `[limits]` of `plugin.toml` and in the limits endpoint's body.
+    pub fn field(self) -> &'static str {
         match self {
             Limit::Fuel => "fuel",
             Limit::Timeout => "timeout-ms",

@@ -135,6 +135,15 @@ pub enum Capability {
     ExceedTotal,
 }
 
+impl fmt::Display for Capability {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Capability::Stats => "stats",
+            Capability::ExceedTotal => "exceed-total",
+        })
+    }
+}
+
 /// What a plugin's author writes in `plugin.toml`: what has no other home.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
