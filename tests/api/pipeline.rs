@@ -60,7 +60,10 @@ async fn a_plugin_at_its_deadline_holds_up_no_other_campaign() {
         assert!(status == 201 || status == 200, "{flagged}");
         assert_eq!(flagged["conversion"]["status"], "failed", "{flagged}");
         // Stopped by its deadline or its fuel, whichever this machine reaches first.
-        assert!(flagged["conversion"]["error"].as_str().unwrap_or("").contains("limit of"), "{flagged}");
+        let error = flagged["conversion"]["error"].as_str().unwrap_or("");
+        assert!(error.contains("limit of"), "{flagged}");
+        // And says where the limit is raised.
+        assert!(error.contains("under [limits] in plugin.toml") && error.contains("/limits"), "{flagged}");
     }
 }
 

@@ -61,6 +61,26 @@ fn the_runner_names_a_bad_input_field() {
     assert!(matches!(err, upline_host::Error::InvalidInput { ref field, .. } if field == "input.now"), "{err}");
 }
 
+#[test]
+fn the_runner_says_when_the_plugin_lacks_the_hook_or_the_grant() {
+    let engine = PluginEngine::new().expect("engine");
+    let input =
+        std::fs::read_to_string(workspace_root().join("plugins/sale-bonus/examples/big-sale.json")).expect("example");
+    let run = |hook, input: &str| upline_host::runner::run(&engine, package("plugins/sale-bonus"), hook, input);
+
+    let err = run(Some(Hook::Approve), &input).expect_err("no approve hook");
+    assert_eq!(err.to_string(), "invalid input: `hook`: sale-bonus has no `approve` hook; it implements bonus-rules");
+    let granted = input.replacen('{', r#"{"grants": ["stats"],"#, 1);
+    let err = run(None, &granted).expect_err("a grant not asked for");
+    assert_eq!(
+        err.to_string(),
+        "invalid input: `grants[0]`: sale-bonus does not ask for `stats` (`capabilities` in its plugin.toml), so \
+         the server would refuse this grant"
+    );
+    // Without --hook, the plugin's only hook runs.
+    assert!(run(None, &input).is_ok());
+}
+
 #[tokio::test]
 async fn installing_needs_the_operator_key() {
     let app = spawn_app().await;
