@@ -95,12 +95,7 @@ async fn a_distribute_plugin_goes_from_nothing_to_a_paid_commission_outside_the_
     let sale = json!({"campaign": campaign, "affiliate": referrer, "order-id": "guide-1", "total": "80.00"});
     let (status, recorded) = send(app.operator(Method::POST, "/api/v1/conversions").json(&sale)).await;
     assert_eq!(status, 201, "{recorded}");
-    let paid: Vec<(i64, String)> = recorded["commissions"]
-        .as_array()
-        .expect("commissions")
-        .iter()
-        .map(|c| (c["affiliate"].as_i64().unwrap_or(0), c["amount"]["amount"].as_str().unwrap_or("").to_owned()))
-        .collect();
+    let paid = paid(&recorded);
     assert_eq!(paid, [(referrer, "10.00".to_owned()), (parent, "1.00".to_owned())], "{recorded}");
     assert_eq!(recorded["commissions"][0]["plugin"], "loyalty-fee@0.1.0-dev");
     eprintln!("from nothing to a paid commission: {:.0?}", started.elapsed());

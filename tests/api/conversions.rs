@@ -60,12 +60,7 @@ async fn a_sale_pays_the_domain_example_10_10_0_30() {
 
     assert_eq!(status, 201, "{recorded}");
     assert_eq!(recorded["conversion"]["status"], "processed");
-    let paid: Vec<(i64, String)> = recorded["commissions"]
-        .as_array()
-        .expect("commissions")
-        .iter()
-        .map(|c| (c["affiliate"].as_i64().unwrap_or(0), c["amount"]["amount"].as_str().unwrap_or("").to_owned()))
-        .collect();
+    let paid = paid(&recorded);
     assert_eq!(paid, [(d, "10.00".into()), (c, "10.00".into()), (b, "0.00".into()), (a, "30.00".into())]);
     assert!(recorded["commissions"].as_array().expect("list").iter().all(|c| c["status"] == "pending"));
     assert_eq!(recorded["commissions"][0]["plugin"], plugin_ref("plugins/variable-tier").as_str());

@@ -383,3 +383,13 @@ impl TestApp {
         (id, affiliate["id"].as_i64().expect("affiliate id"))
     }
 }
+
+/// (affiliate, amount) of each commission in a `POST /conversions` answer, in order.
+pub fn paid(recorded: &serde_json::Value) -> Vec<(i64, String)> {
+    recorded["commissions"]
+        .as_array()
+        .expect("commissions")
+        .iter()
+        .map(|c| (c["affiliate"].as_i64().unwrap_or(0), c["amount"]["amount"].as_str().unwrap_or("").to_owned()))
+        .collect()
+}
