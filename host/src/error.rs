@@ -183,6 +183,10 @@ pub struct CallError {
     pub hook: Hook,
     /// What went wrong.
     pub failure: Failure,
+    /// What the plugin logged before it failed.
+    pub logs: Vec<crate::plugin::LogRecord>,
+    /// What the call cost, when it ran.
+    pub usage: Option<crate::plugin::Usage>,
 }
 
 /// Why a plugin call failed.

@@ -142,6 +142,10 @@ enum PluginCommand {
     Install {
         /// The package.
         package: PathBuf,
+        /// A development install: a rebuilt development version (`x.y.z-dev`)
+        /// replaces the installed one of the same version.
+        #[arg(long)]
+        dev: bool,
         #[command(flatten)]
         database: DatabaseArgs,
     },
@@ -330,15 +334,15 @@ fn plugin(command: PluginCommand) -> anyhow::Result<()> {
             std::fs::write(&output, package.bytes).with_context(|| output.display().to_string())?;
             println!("{}", output.display());
         }
-        PluginCommand::Install { package, database } => {
+        PluginCommand::Install { package, dev, database } => {
+            let existing = if dev { Existing::ReplaceDevelopment } else { Existing::Refuse };
             let bytes = std::fs::read(&package).with_context(|| package.display().to_string())?;
             let info = tokio::runtime::Runtime::new()?.block_on(async {
                 // Only the new package is compiled: the installed ones are not needed.
                 let db = database.connect().await?;
                 let registry = Arc::new(Registry::open(&database.data_dir)?);
                 anyhow::Ok(
-                    packages::install(&db, &registry, bytes, Existing::Refuse, upline_host::clock::Clock::System.now())
-                        .await?,
+                    packages::install(&db, &registry, bytes, existing, upline_host::clock::Clock::System.now()).await?,
                 )
             })?;
             println!("installed {} {} ({})", info.id, info.version, info.digest);

@@ -111,7 +111,7 @@ pub fn run(engine: &PluginEngine, bytes: Vec<u8>, hook: Option<Hook>, input: &st
     }
     let plugin = engine.load(&package, None)?;
     let invocation = Invocation {
-        config: plugin.configure(&file.config)?,
+        config: engine.configure(&plugin, &file.config)?,
         grants: Grants {
             stats: file.grants.contains(&Capability::Stats).then(|| Arc::new(RecordedStats(file.stats)) as _),
             exceed_total: file.grants.contains(&Capability::ExceedTotal),

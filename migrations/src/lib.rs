@@ -21,6 +21,7 @@ mod m20261130_000010_plugin_limits;
 mod m20261201_000011_time;
 mod m20261202_000012_customers;
 mod m20261202_000013_stats;
+mod m20261203_000014_plugin_calls;
 
 /// Runs the migrations.
 pub struct Migrator;
@@ -42,6 +43,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000011_time::Migration),
             Box::new(m20261202_000012_customers::Migration),
             Box::new(m20261202_000013_stats::Migration),
+            Box::new(m20261203_000014_plugin_calls::Migration),
         ]
     }
 }

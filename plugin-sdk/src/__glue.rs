@@ -8,7 +8,7 @@ use std::sync::Once;
 
 use rust_decimal::Decimal;
 
-use crate::bindings::exports::upline::plugin::{approve, bonus_rules, carryover, distribute, screen};
+use crate::bindings::exports::upline::plugin::{approve, bonus_rules, carryover, config, distribute, screen};
 use crate::bindings::upline::plugin::{log, stats, types as w};
 use crate::*;
 use crate::{
@@ -42,6 +42,34 @@ pub const fn section_bytes<const N: usize>(text: &str) -> [u8; N] {
 /// Implements the generated export traits of the hooks a plugin type implements;
 /// `export_plugin!` exports only those.
 pub struct Adapter<T>(PhantomData<T>);
+
+impl<T: Plugin> config::Guest for Adapter<T> {
+    fn schema() -> String {
+        // A schema is plain JSON data: serializing it cannot fail.
+        serde_json::to_string(&schemars::schema_for!(T::Config)).unwrap_or_default()
+    }
+
+    fn check(config: String) -> Result<(), config::ConfigError> {
+        parse_config::<T>(&config).map(drop)
+    }
+}
+
+/// Deserializes a configuration, saying where it is wrong (as a JSON Pointer).
+fn parse_config<P: Plugin>(config: &str) -> Result<P::Config, config::ConfigError> {
+    let mut de = serde_json::Deserializer::from_str(config);
+    serde_path_to_error::deserialize(&mut de).map_err(|err| {
+        let field = err
+            .path()
+            .iter()
+            .filter_map(|segment| match segment {
+                serde_path_to_error::Segment::Seq { index } => Some(index.to_string()),
+                serde_path_to_error::Segment::Map { key } => Some(key.replace('~', "~0").replace('/', "~1")),
+                serde_path_to_error::Segment::Enum { .. } | serde_path_to_error::Segment::Unknown => None,
+            })
+            .fold(String::new(), |pointer, token| format!("{pointer}/{token}"));
+        config::ConfigError { field, message: err.into_inner().to_string() }
+    })
+}
 
 impl<T: Screen> screen::Guest for Adapter<T> {
     fn screen(input: wit::ScreenInput) -> Result<wit::Verdict, String> {
@@ -84,8 +112,8 @@ fn run<P: Plugin, T>(config: &str, hook: impl FnOnce(&P::Config, &WasmHost) -> R
     PANIC_HOOK.call_once(|| {
         std::panic::set_hook(Box::new(|info| log::report_panic(&info.to_string())));
     });
-    let config: P::Config =
-        serde_json::from_str(config).map_err(|err| format!("invalid plugin configuration: {err}"))?;
+    let config = parse_config::<P>(config)
+        .map_err(|err| format!("invalid plugin configuration at `{}`: {}", err.field, err.message))?;
     hook(&config, &WasmHost).map_err(|err| err.to_string())
 }
 

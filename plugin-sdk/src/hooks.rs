@@ -1,5 +1,6 @@
 //! One trait per hook. A plugin type implements [`Plugin`] and the hooks it offers.
 
+use schemars::JsonSchema;
 use serde::de::DeserializeOwned;
 
 use crate::{
@@ -10,16 +11,18 @@ use crate::{Host, Result};
 
 /// What every plugin declares: the type of its per-campaign configuration.
 ///
-/// The host validates the operator's configuration against the JSON Schema in the
-/// plugin's manifest, then hands it over as JSON; the SDK deserializes it into
-/// `Config` before calling a hook.
+/// The type is the one source of the configuration's shape: the host shows
+/// operators the JSON Schema derived from it (`#[derive(JsonSchema)]`, doc comments
+/// become descriptions), and before it stores an operator's configuration it asks
+/// the plugin to deserialize it, so a configuration the plugin cannot read is
+/// refused when it is saved. The SDK deserializes it into `Config` before each hook.
 pub trait Plugin {
     /// The per-campaign configuration. Use [`NoConfig`] when there is none.
-    type Config: DeserializeOwned;
+    type Config: DeserializeOwned + JsonSchema;
 }
 
 /// The configuration of a plugin that takes none: accepts only `{}`.
-#[derive(Debug, Clone, Copy, Default, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, Default, serde::Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NoConfig {}
 

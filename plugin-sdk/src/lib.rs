@@ -79,7 +79,8 @@ pub mod prelude {
 ///
 /// List the hook traits the type implements: the component exports those hooks and
 /// no others, and the package records them (with [`API_VERSION`]), so the hooks a
-/// plugin offers are written once, here. A listed hook the type does not implement
+/// plugin offers are written once, here. The component also exports the schema of
+/// the plugin's [`Plugin::Config`] and a check that a configuration deserializes. A listed hook the type does not implement
 /// is a compile error. `BonusRules` exports both `evaluate` and `progress`.
 ///
 /// ```
@@ -114,6 +115,9 @@ macro_rules! export_plugin {
         #[cfg(target_arch = "wasm32")]
         const _: () = {
             type __UplineExports = $crate::__glue::Adapter<$plugin>;
+            $crate::__export_upline_plugin_config_0_2_0_cabi!(
+                __UplineExports with_types_in $crate::bindings::exports::upline::plugin::config
+            );
             $( $crate::__export_hook!($hook); )+
 
             #[global_allocator]

@@ -23,12 +23,12 @@ pub fn example_input(hook: Hook) -> &'static str {
     }
 }
 
-/// What a new plugin of each hook does, and its configuration: each field a decimal,
-/// with its description and the value the example uses.
+/// What a new plugin of each hook does, and the configuration its example uses (each
+/// field a decimal, described in the template's `Config`).
 struct Template {
     description: &'static str,
     source: &'static str,
-    config: &'static [(&'static str, &'static str, &'static str)],
+    config: &'static [(&'static str, &'static str)],
     expected: &'static str,
 }
 
@@ -37,26 +37,26 @@ fn template(hook: Hook) -> Template {
         Hook::Screen => Template {
             description: "Rejects sales below a minimum total.",
             source: include_str!("template/screen.rs.tmpl"),
-            config: &[("minimum", "Sales below this total earn no commission.", "50")],
+            config: &[("minimum", "50")],
             expected: r#""accept""#,
         },
         Hook::Distribute => Template {
             description: "Pays the referring affiliate a percentage of each sale.",
             source: include_str!("template/distribute.rs.tmpl"),
-            config: &[("percent", "The percentage of the sale's total the referring affiliate earns.", "12.5")],
+            config: &[("percent", "12.5")],
             expected: r#"[{"affiliate": 4, "tier": 1, "amount": {"amount": "12.50", "currency": "EUR"},
                           "explanation": "12.5 % of the sale"}]"#,
         },
         Hook::Approve => Template {
             description: "Approves small commissions at once and leaves larger ones to an operator.",
             source: include_str!("template/approve.rs.tmpl"),
-            config: &[("automatic-up-to", "Commissions up to this amount are approved at once.", "25")],
+            config: &[("automatic-up-to", "25")],
             expected: r#""approve""#,
         },
         Hook::Carryover => Template {
             description: "Carries negative balances into the next period, forgiving small ones.",
             source: include_str!("template/carryover.rs.tmpl"),
-            config: &[("forgive-below", "Negative balances smaller than this are forgiven.", "10")],
+            config: &[("forgive-below", "10")],
             expected: r#"[{"affiliate": 4, "campaign": 1, "amount": {"amount": "35.50", "currency": "EUR"},
                           "product-id": "carryover", "booking": "closing-period", "explanation": "-35.50 EUR closed"},
                          {"affiliate": 4, "campaign": 1, "amount": {"amount": "-35.50", "currency": "EUR"},
@@ -65,10 +65,7 @@ fn template(hook: Hook) -> Template {
         Hook::BonusRules => Template {
             description: "Pays a one-off bonus for each sale of at least a minimum total.",
             source: include_str!("template/bonus-rules.rs.tmpl"),
-            config: &[
-                ("minimum", "Smallest sale total that earns the bonus.", "50"),
-                ("bonus", "The bonus, in the sale's currency.", "5"),
-            ],
+            config: &[("minimum", "50"), ("bonus", "5")],
             expected: r#"[{"bonus": {"affiliate": 4, "amount": {"amount": "5.00", "currency": "EUR"},
                           "explanation": "bonus for a sale of at least 50"}}]"#,
         },
@@ -104,13 +101,12 @@ pub fn new_plugin(dir: &Path, hook: Hook, sdk: &Path) -> Result<Vec<PathBuf>> {
             )
     };
     let mut example: Value = serde_json::from_str(example_input(hook)).map_err(internal)?;
-    example["config"] = template.config.iter().map(|(key, _, value)| (key.to_string(), json!(value))).collect();
+    example["config"] = template.config.iter().map(|(key, value)| (key.to_string(), json!(value))).collect();
     let expected: Value = serde_json::from_str(template.expected).map_err(internal)?;
     let files = [
         ("Cargo.toml", render(include_str!("template/Cargo.toml.tmpl"))),
         ("plugin.toml", render(include_str!("template/plugin.toml.tmpl"))),
         ("README.md", render(include_str!("template/README.md.tmpl"))),
-        ("config.schema.json", pretty(&config_schema(&title, template.config))?),
         ("src/lib.rs", render(template.source)),
         ("examples/example.json", pretty(&example)?),
         ("examples/example.expected.json", pretty(&expected)?),
@@ -131,25 +127,6 @@ pub fn new_plugin(dir: &Path, hook: Hook, sdk: &Path) -> Result<Vec<PathBuf>> {
 fn capitalized(word: &str) -> String {
     let mut chars = word.chars();
     chars.next().map(|first| first.to_uppercase().chain(chars).collect()).unwrap_or_default()
-}
-
-/// The JSON Schema of a configuration whose fields are all required decimals.
-fn config_schema(title: &str, fields: &[(&str, &str, &str)]) -> Value {
-    let properties: serde_json::Map<String, Value> = fields
-        .iter()
-        .map(|(key, description, _)| {
-            let field = json!({"description": description, "type": "string", "pattern": "^[0-9]+(\\.[0-9]+)?$"});
-            (key.to_string(), field)
-        })
-        .collect();
-    json!({
-        "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "title": title,
-        "type": "object",
-        "additionalProperties": false,
-        "required": fields.iter().map(|(key, ..)| key).collect::<Vec<_>>(),
-        "properties": properties,
-    })
 }
 
 fn pretty(value: &Value) -> Result<String> {

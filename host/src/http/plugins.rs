@@ -4,12 +4,12 @@ use axum::extract::{DefaultBodyLimit, Path, Request, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use serde::Deserialize;
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
 use utoipa_axum::routes;
 
 use super::error::ErrorBody;
-use super::{AppState, Json};
+use super::{AppState, Json, Query};
 use crate::error::{Error, Result};
 use crate::plugin::{Limits, PluginId, PluginInfo};
 use crate::service::packages::{self, Existing};
@@ -24,26 +24,43 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(set_limits))
 }
 
+/// How to install a package.
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+struct InstallOptions {
+    /// A development install: the package, of a development version (`x.y.z-dev...`),
+    /// replaces the installed one of the same version (default false).
+    #[serde(default)]
+    dev: bool,
+}
+
 /// Installs the package in the body (`application/wasm`) and makes it active.
 #[utoipa::path(
     post,
     path = "/",
     tag = "plugins",
+    params(InstallOptions),
     request_body(description = "A plugin package, at most 32 MiB", content(("application/wasm"))),
     responses(
         (status = 201, description = "The installed version, now active", body = PluginInfo),
-        (status = 409, description = "This version of the plugin is installed already (code `conflict`, field `version`)", body = ErrorBody),
+        (status = 409, description = "This version of the plugin is installed already, or `dev` with a release version (code `conflict`, field `version`)", body = ErrorBody),
         (status = 413, description = "The package is larger than 32 MiB", body = ErrorBody),
         (status = 422, description = "The package is not a valid plugin (code `invalid_wasm`, `invalid_manifest`, ...)", body = ErrorBody),
     )
 )]
-async fn install(State(state): State<AppState>, request: Request) -> Result<impl IntoResponse> {
+async fn install(
+    State(state): State<AppState>,
+    Query(options): Query<InstallOptions>,
+    request: Request,
+) -> Result<impl IntoResponse> {
+    let existing = if options.dev { Existing::ReplaceDevelopment } else { Existing::Refuse };
     let body = super::body(request, &state, MAX_PACKAGE_BYTES).await?;
     let failed = |err: tokio::task::JoinError| Error::Internal(err.to_string());
     // A task of its own: if the client gives up (or the handler times out), the
     // install still finishes and is stored, never half-done.
     let install = tokio::spawn(async move {
-        packages::install(&state.db, &state.registry, body.to_vec(), Existing::Refuse, state.clock.now()).await
+        packages::install(&state.db, &state.registry, body.to_vec(), existing, state.clock.now()).await
     });
     Ok((StatusCode::CREATED, axum::Json(install.await.map_err(failed)??)))
 }

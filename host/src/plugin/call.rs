@@ -83,28 +83,39 @@ impl Default for Invocation {
 }
 
 /// A log record a plugin wrote during a call.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct LogRecord {
-    /// Its level.
+    /// Its level: `trace`, `debug`, `info`, `warn` or `error`.
+    #[schema(value_type = String)]
     pub level: Level,
     /// Its message.
     pub message: String,
 }
 
 /// What a call cost.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct Usage {
     /// Fuel (instructions) consumed.
     pub fuel: u64,
     /// Largest linear memory size reached, in bytes.
     pub peak_memory: usize,
     /// Wall-clock time from store creation to the result, instantiation included.
-    #[serde(rename = "elapsed_us", serialize_with = "micros")]
+    #[serde(rename = "elapsed_us", with = "micros")]
+    #[schema(value_type = u64)]
     pub elapsed: Duration,
 }
 
-fn micros<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_u128(d.as_micros())
+/// A duration as whole microseconds.
+mod micros {
+    use std::time::Duration;
+
+    pub fn serialize<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_u128(d.as_micros())
+    }
+
+    pub fn deserialize<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+        <u64 as serde::Deserialize>::deserialize(d).map(Duration::from_micros)
+    }
 }
 
 /// A successful call's result, with what it cost and what the plugin logged.
@@ -116,6 +127,40 @@ pub struct Outcome<T> {
     pub usage: Usage,
     /// What the plugin logged.
     pub logs: Vec<LogRecord>,
+}
+
+/// One plugin call as an operator sees it (in `/simulate`'s answer and on a flagged
+/// conversion): which plugin and hook, what it logged, what it cost, and why it
+/// failed if it did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct CallReport {
+    /// The plugin, `id@version`.
+    pub plugin: String,
+    /// The hook called.
+    #[schema(value_type = String)]
+    pub hook: Hook,
+    /// What the plugin logged, in order.
+    pub logs: Vec<LogRecord>,
+    /// What the call cost; none when it was refused before it ran.
+    pub usage: Option<Usage>,
+    /// Why the call failed, if it did.
+    pub error: Option<String>,
+}
+
+impl CallReport {
+    /// The report of `plugin`'s call of `hook` that ended with `result`, and the
+    /// result's value.
+    pub fn of<T>(plugin: &LoadedPlugin, hook: Hook, result: Result<Outcome<T>>) -> (Self, Result<T>) {
+        let report = |logs, usage, error| CallReport { plugin: plugin.label.to_string(), hook, logs, usage, error };
+        match result {
+            Ok(Outcome { value, usage, logs }) => (report(logs, Some(usage), None), Ok(value)),
+            Err(Error::PluginCall(mut failed)) => {
+                let (logs, usage) = (std::mem::take(&mut failed.logs), failed.usage);
+                (report(logs, usage, Some(failed.failure.to_string())), Err(Error::PluginCall(failed)))
+            }
+            Err(err) => (report(vec![], None, Some(err.to_string())), Err(err)),
+        }
+    }
 }
 
 /// The data of one call's store.
@@ -136,7 +181,15 @@ impl CallState {
         if self.log_bytes > self.max_log_bytes {
             return Err(LimitTrap(Limit::Log).into());
         }
-        tracing::event!(target: "plugin", tracing::Level::DEBUG, plugin = %self.label, ?level, "{message}");
+        // At the plugin's own level, so the server's log filter treats it like the host's.
+        let plugin = &*self.label;
+        match level {
+            Level::Trace => tracing::trace!(target: "plugin", plugin, "{message}"),
+            Level::Debug => tracing::debug!(target: "plugin", plugin, "{message}"),
+            Level::Info => tracing::info!(target: "plugin", plugin, "{message}"),
+            Level::Warn => tracing::warn!(target: "plugin", plugin, "{message}"),
+            Level::Error => tracing::error!(target: "plugin", plugin, "{message}"),
+        }
         self.logs.push(LogRecord { level, message });
         Ok(())
     }
@@ -162,6 +215,7 @@ impl CallState {
 ///
 /// `run` calls the instance; its outer error is a trap, its inner one the plugin's
 /// own error. The result is size-checked and handed to `check` for the invariants.
+/// A failed call's error carries what the plugin logged and what the call cost.
 pub(super) fn call<I: Serialize, T: Serialize>(
     engine: &Engine,
     plugin: &LoadedPlugin,
@@ -171,23 +225,55 @@ pub(super) fn call<I: Serialize, T: Serialize>(
     run: impl FnOnce(&mut Store<CallState>, &Instance) -> wasmtime::Result<Result<T, String>>,
     check: impl FnOnce(&T) -> Result<(), String>,
 ) -> Result<Outcome<T>> {
-    let fail = |failure| {
+    if !plugin.manifest.hooks.contains(&hook) {
+        return Err(Error::HookNotImplemented { plugin: plugin.manifest.id.clone(), hook });
+    }
+    let fail = |failure, logs, usage| {
         Error::PluginCall(CallError {
             plugin: plugin.manifest.id.clone(),
             version: plugin.manifest.version.clone(),
             hook,
             failure,
+            logs,
+            usage,
         })
     };
-    if !plugin.manifest.hooks.contains(&hook) {
-        return Err(Error::HookNotImplemented { plugin: plugin.manifest.id.clone(), hook });
-    }
     let limits = plugin.limits;
-    check_size(Limit::Input, &limits, json_size(input) + invocation.config.len()).map_err(fail)?;
+    check_size(Limit::Input, &limits, json_size(input) + invocation.config.len())
+        .map_err(|failure| fail(failure, vec![], None))?;
+    let stats = invocation.grants.stats.clone().filter(|_| plugin.manifest.requests(super::Capability::Stats));
+    let Ran { result, usage, logs } = run_export(engine, plugin, &hook.to_string(), stats, run);
+    let checked = result.and_then(|value| {
+        check_size(Limit::Output, &limits, json_size(&value))?;
+        check(&value).map_err(Failure::InvalidOutput)?;
+        Ok(value)
+    });
+    match checked {
+        Ok(value) => Ok(Outcome { value, usage, logs }),
+        Err(failure) => Err(fail(failure, logs, Some(usage))),
+    }
+}
 
-    let _span = tracing::debug_span!("hook", plugin = %plugin.label, %hook).entered();
+/// What running one export produced: its value or why it failed, what it cost, and
+/// what the plugin logged.
+pub(super) struct Ran<T> {
+    pub result: Result<T, Failure>,
+    pub usage: Usage,
+    pub logs: Vec<LogRecord>,
+}
+
+/// Runs one export of `plugin` (a hook, or its configuration's) in a fresh store
+/// with the plugin's limits, answering `stats` queries from `stats`.
+pub(super) fn run_export<T>(
+    engine: &Engine,
+    plugin: &LoadedPlugin,
+    export: &str,
+    stats: Option<Arc<dyn StatsSource>>,
+    run: impl FnOnce(&mut Store<CallState>, &Instance) -> wasmtime::Result<Result<T, String>>,
+) -> Ran<T> {
+    let limits = plugin.limits;
+    let _span = tracing::debug_span!("plugin call", plugin = %plugin.label, export).entered();
     let started = Instant::now();
-    let granted_stats = invocation.grants.stats.clone().filter(|_| plugin.manifest.requests(super::Capability::Stats));
     let mut store = Store::new(
         engine,
         CallState {
@@ -197,11 +283,12 @@ pub(super) fn call<I: Serialize, T: Serialize>(
             log_bytes: 0,
             max_log_bytes: usize::try_from(limits.max_log_kib * 1024).unwrap_or(usize::MAX),
             panic: None,
-            stats: granted_stats,
+            stats,
         },
     );
     store.limiter(|state| &mut state.limiter);
-    store.set_fuel(limits.fuel).map_err(|err| Error::Internal(err.to_string()))?;
+    // Fuel and an epoch deadline both fit any store: setting them cannot fail.
+    let _ = store.set_fuel(limits.fuel);
     // The ticker advances the epoch every millisecond; one extra tick absorbs the
     // partial tick already under way.
     store.set_epoch_deadline(limits.timeout_ms + 1);
@@ -219,17 +306,15 @@ pub(super) fn call<I: Serialize, T: Serialize>(
         Err(_) => "trapped",
     };
     let labels =
-        [("plugin", plugin.manifest.id.to_string()), ("hook", hook.to_string()), ("outcome", outcome.to_owned())];
+        [("plugin", plugin.manifest.id.to_string()), ("hook", export.to_owned()), ("outcome", outcome.to_owned())];
     metrics::counter!("upline_plugin_calls_total", &labels).increment(1);
     metrics::histogram!("upline_plugin_call_seconds", &labels[..2]).record(usage.elapsed.as_secs_f64());
-    let value = match result {
-        Ok(Ok(value)) => value,
-        Ok(Err(message)) => return Err(fail(Failure::Returned(message))),
-        Err(trap) => return Err(fail(classify(&trap, &limits, state.panic))),
+    let result = match result {
+        Ok(Ok(value)) => Ok(value),
+        Ok(Err(message)) => Err(Failure::Returned(message)),
+        Err(trap) => Err(classify(&trap, &limits, state.panic)),
     };
-    check_size(Limit::Output, &limits, json_size(&value)).map_err(fail)?;
-    check(&value).map_err(|violation| fail(Failure::InvalidOutput(violation)))?;
-    Ok(Outcome { value, usage, logs: state.logs })
+    Ran { result, usage, logs: state.logs }
 }
 
 /// A result that does not convert to the host's types: the call fails as invalid output.

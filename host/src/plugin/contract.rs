@@ -5,7 +5,8 @@
 
 use upline_package::Hook;
 use upline_package::versions::ApiVersion;
-use wasmtime::component::{InstancePre, Linker};
+use wasmtime::Store;
+use wasmtime::component::{Instance, InstancePre, Linker};
 
 use super::call::CallState;
 use super::{v0_1, v0_2};
@@ -33,4 +34,37 @@ impl Exports {
             ApiVersion::V0_2 => Exports::V0_2(v0_2::Exports::new(pre, hooks)?),
         })
     }
+
+    /// True when the plugin describes and checks its configuration itself (the
+    /// `config` export); a 0.1 plugin's schema is in its manifest.
+    pub fn has_config(&self) -> bool {
+        matches!(self, Exports::V0_2(_))
+    }
+
+    /// Calls `config.schema`.
+    pub fn config_schema(
+        &self,
+        store: &mut Store<CallState>,
+        instance: &Instance,
+    ) -> wasmtime::Result<Result<String, String>> {
+        match self {
+            Exports::V0_1(_) => Ok(Err(NO_CONFIG_EXPORT.into())),
+            Exports::V0_2(exports) => exports.config_schema(store, instance),
+        }
+    }
+
+    /// Calls `config.check`: Ok, or the field (a JSON Pointer) and why.
+    pub fn check_config(
+        &self,
+        store: &mut Store<CallState>,
+        instance: &Instance,
+        config: &str,
+    ) -> wasmtime::Result<Result<Result<(), (String, String)>, String>> {
+        match self {
+            Exports::V0_1(_) => Ok(Err(NO_CONFIG_EXPORT.into())),
+            Exports::V0_2(exports) => exports.check_config(store, instance, config),
+        }
+    }
 }
+
+const NO_CONFIG_EXPORT: &str = "contract 0.1 has no `config` export";

@@ -10,7 +10,7 @@ use wasmtime::component::{Component, InstancePre, Linker};
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
 
 use super::cache::ArtifactCache;
-use super::call::{CallState, Invocation, Outcome, call};
+use super::call::{CallState, Invocation, Outcome, call, run_export};
 use super::contract::{self, Exports};
 use super::hooks::HookKind;
 use super::{Capability, Limits, Manifest};
@@ -29,7 +29,22 @@ pub struct LoadedPlugin {
     pub(super) label: Arc<str>,
     pub(super) pre: InstancePre<CallState>,
     exports: Exports,
-    schema: Arc<jsonschema::Validator>,
+    schema: Arc<ConfigSchema>,
+}
+
+/// The JSON Schema of a plugin's configuration, and its compiled validator.
+struct ConfigSchema {
+    json: serde_json::Value,
+    validator: jsonschema::Validator,
+}
+
+impl ConfigSchema {
+    fn new(json: serde_json::Value) -> Result<Self> {
+        upline_package::check_config_schema(&json)?;
+        let validator = jsonschema::validator_for(&json)
+            .map_err(|err| Error::invalid_manifest("config-schema", err.to_string()))?;
+        Ok(Self { json, validator })
+    }
 }
 
 impl LoadedPlugin {
@@ -51,10 +66,16 @@ impl LoadedPlugin {
         })
     }
 
+    /// The JSON Schema of its per-campaign configuration.
+    pub fn config_schema(&self) -> &serde_json::Value {
+        &self.schema.json
+    }
+
     /// Checks a per-campaign configuration against the plugin's JSON Schema and
-    /// returns it as the JSON text the plugin receives.
+    /// returns it as the JSON text the plugin receives. [`PluginEngine::configure`]
+    /// also asks the plugin whether it can read it.
     pub fn configure(&self, config: &serde_json::Value) -> Result<String> {
-        if let Some(err) = self.schema.iter_errors(config).next() {
+        if let Some(err) = self.schema.validator.iter_errors(config).next() {
             return Err(Error::InvalidConfig {
                 plugin: self.manifest.id.clone(),
                 field: err.instance_path().to_string(),
@@ -124,18 +145,52 @@ impl PluginEngine {
         self.check_imports(&component, &package.manifest)?;
         let pre = self.linker.instantiate_pre(&component).map_err(|err| Error::Compile(format!("{err:#}")))?;
         let exports = Exports::new(api, &pre, &package.manifest.hooks)?;
-        let schema = jsonschema::validator_for(&package.manifest.config_schema)
-            .map_err(|err| Error::invalid_manifest("config-schema", err.to_string()))?;
+        // A 0.1 manifest carries the schema; a later plugin is asked for it below.
+        let schema = package.manifest.config_schema.clone().unwrap_or_else(|| serde_json::json!({}));
         let manifest = package.manifest.clone();
-        Ok(LoadedPlugin {
+        let mut plugin = LoadedPlugin {
             label: format!("{}@{}", manifest.id, manifest.version).into(),
             limits: manifest.limits,
             manifest,
             digest: package.digest.clone(),
             pre,
             exports,
-            schema: Arc::new(schema),
-        })
+            schema: Arc::new(ConfigSchema::new(schema)?),
+        };
+        if plugin.exports.has_config() {
+            plugin.schema = Arc::new(ConfigSchema::new(self.describe_config(&plugin)?)?);
+        }
+        Ok(plugin)
+    }
+
+    /// Asks the plugin for its configuration's JSON Schema (`config.schema`).
+    fn describe_config(&self, plugin: &LoadedPlugin) -> Result<serde_json::Value> {
+        let ran = run_export(&self.engine, plugin, "config.schema", None, |store, instance| {
+            plugin.exports.config_schema(store, instance)
+        });
+        let failed = |message: String| Error::invalid_manifest("config-schema", message);
+        let text = ran.result.map_err(|failure| failed(format!("the plugin's `config.schema` failed: {failure}")))?;
+        serde_json::from_str(&text).map_err(|err| failed(format!("the plugin's `config.schema` is not JSON: {err}")))
+    }
+
+    /// Checks a per-campaign configuration against the plugin's JSON Schema, then
+    /// asks the plugin whether it can read it (`config.check`), so a configuration
+    /// is refused when it is saved rather than at the next conversion. Returns it
+    /// as the JSON text the plugin receives.
+    pub fn configure(&self, plugin: &LoadedPlugin, config: &serde_json::Value) -> Result<String> {
+        let text = plugin.configure(config)?;
+        if !plugin.exports.has_config() {
+            return Ok(text);
+        }
+        let ran = run_export(&self.engine, plugin, "config.check", None, |store, instance| {
+            plugin.exports.check_config(store, instance, &text)
+        });
+        let refused = |field, message| Error::InvalidConfig { plugin: plugin.manifest.id.clone(), field, message };
+        match ran.result {
+            Ok(Ok(())) => Ok(text),
+            Ok(Err((field, message))) => Err(refused(field, format!("the plugin cannot read it: {message}"))),
+            Err(failure) => Err(refused(String::new(), format!("the plugin failed to check it: {failure}"))),
+        }
     }
 
     /// Only the contract's interfaces may be imported, and `stats` only when the

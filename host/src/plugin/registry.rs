@@ -105,17 +105,25 @@ impl Registry {
     }
 
     /// Adds a loaded version, as the active one if `active` (or if it is its plugin's
-    /// first); refused when the version is there with other bytes.
+    /// first, or replaces the active one); refused when the version is there with
+    /// other bytes, unless it is a development version, which the new bytes replace.
     pub fn add(&self, plugin: Arc<LoadedPlugin>, active: bool) -> Result<PluginInfo> {
         let id = plugin.manifest.id.clone();
         let mut plugins = self.write();
-        if let Some(existing) = plugins.get(&id).and_then(|versions| versions.all.get(&plugin.manifest.version))
-            && existing.digest != plugin.digest
-        {
-            let message =
-                format!("{id} {} is already installed with other contents: bump the version", plugin.manifest.version);
-            return Err(Error::invalid_manifest("version", message));
-        }
+        let version = &plugin.manifest.version;
+        // The installed bytes of this version, if other, and whether it is active.
+        let replaced = plugins.get(&id).and_then(|versions| {
+            let existing = versions.all.get(version)?;
+            (existing.digest != plugin.digest).then_some(versions.active.manifest.version == *version)
+        });
+        let active = match replaced {
+            Some(_) if !plugin.manifest.is_development() => {
+                let message = format!("{id} {version} is already installed with other contents: bump the version");
+                return Err(Error::invalid_manifest("version", message));
+            }
+            Some(was_active) => active || was_active,
+            None => active,
+        };
         let versions = plugins.entry(id.clone()).or_insert_with(|| Versions {
             active: plugin.clone(),
             all: BTreeMap::new(),
@@ -219,6 +227,6 @@ fn info(plugin: &LoadedPlugin, active: bool) -> PluginInfo {
         limits: plugin.limits,
         digest: plugin.digest.clone(),
         active,
-        config_schema: m.config_schema.clone(),
+        config_schema: plugin.config_schema().clone(),
     }
 }

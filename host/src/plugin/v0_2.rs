@@ -18,7 +18,7 @@ wasmtime::component::bindgen!({
     imports: { "upline:plugin/log.log": trappable, "upline:plugin/log.report-panic": trappable },
 });
 
-use exports::upline::plugin::{approve, bonus_rules, carryover, distribute, screen};
+use exports::upline::plugin::{approve, bonus_rules, carryover, config, distribute, screen};
 use upline::plugin::{log, stats, types as w};
 
 /// The contract version of the bindings, as export names spell it.
@@ -31,6 +31,7 @@ pub struct Exports {
     approve: Option<approve::GuestIndices>,
     carryover: Option<carryover::GuestIndices>,
     bonus_rules: Option<bonus_rules::GuestIndices>,
+    config: config::GuestIndices,
 }
 
 impl Exports {
@@ -42,6 +43,13 @@ impl Exports {
             approve: find(Hook::Approve, hooks, || approve::GuestIndices::new(pre))?,
             carryover: find(Hook::Carryover, hooks, || carryover::GuestIndices::new(pre))?,
             bonus_rules: find(Hook::BonusRules, hooks, || bonus_rules::GuestIndices::new(pre))?,
+            config: config::GuestIndices::new(pre).map_err(|_| {
+                let message = format!(
+                    "the component does not export `upline:plugin/config@{VERSION}`, where a contract {VERSION} \
+                     plugin describes its configuration: build it with the current SDK (`export_plugin!` exports it)"
+                );
+                Error::invalid_manifest("config-schema", message)
+            })?,
         })
     }
 }
@@ -91,6 +99,26 @@ impl stats::Host for CallState {
 }
 
 impl Exports {
+    /// Calls `config.schema`: the JSON Schema of the plugin's configuration.
+    pub fn config_schema(
+        &self,
+        store: &mut Store<CallState>,
+        instance: &Instance,
+    ) -> wasmtime::Result<Result<String, String>> {
+        Ok(Ok(self.config.load(&mut *store, instance)?.call_schema(&mut *store)?))
+    }
+
+    /// Calls `config.check`: whether the plugin can read `config`, or where and why not.
+    pub fn check_config(
+        &self,
+        store: &mut Store<CallState>,
+        instance: &Instance,
+        config: &str,
+    ) -> wasmtime::Result<Result<Result<(), (String, String)>, String>> {
+        let checked = self.config.load(&mut *store, instance)?.call_check(&mut *store, config)?;
+        Ok(Ok(checked.map_err(|err| (err.field, err.message))))
+    }
+
     /// Calls `screen`.
     pub fn screen(
         &self,

@@ -84,7 +84,7 @@ pub async fn set(
     let grants = setting.grants.or_else(|| existing.as_ref().map(grants_of)).unwrap_or_default();
     let position = setting.position.or_else(|| existing.as_ref().map(|row| row.position)).unwrap_or(0);
     if setting.enabled {
-        loaded.configure(&config)?;
+        registry.engine().configure(&loaded, &config)?;
         for grant in &grants {
             let refused = |message: String| Error::InvalidInput { field: "grants".into(), message };
             if !loaded.manifest.requests(*grant) {

@@ -28,6 +28,10 @@ pub enum Existing {
     /// Keep the installed one when the bytes are the same (`upline serve --install`,
     /// run again at every start); other bytes are still refused.
     Keep,
+    /// A development install (`upline plugin install --dev`, `POST /api/v1/plugins?dev=true`):
+    /// a rebuilt development version (`x.y.z-dev...`) replaces the installed one
+    /// of the same version; a release version is still refused.
+    ReplaceDevelopment,
 }
 
 /// Installs a package as its plugin's active version, for every host. A version
@@ -42,8 +46,17 @@ pub async fn install(
 ) -> Result<PluginInfo> {
     let package = blocking(move || Ok(Package::parse(bytes)?)).await?;
     let (id, version) = (package.manifest.id.clone(), package.manifest.version.clone());
-    if let Some(installed) = installed(db, &package).await? {
-        return installed.kept(db, registry, existing).await;
+    let replace = existing == Existing::ReplaceDevelopment;
+    if replace && !package.manifest.is_development() {
+        let message = format!(
+            "{id} {version} is not a development version: only `x.y.z-dev` versions are replaced in place (a \
+             release needs a new version), so install it without `dev`"
+        );
+        return Err(Error::Conflict { field: "version".into(), message });
+    }
+    match installed(db, &package).await? {
+        Some(installed) if !(replace && !installed.same) => return installed.kept(db, registry, existing).await,
+        _ => {}
     }
     let plugin = {
         let registry = registry.clone();
@@ -55,6 +68,13 @@ pub async fn install(
     // turns and each sees the others' active versions.
     super::config::changed(&txn).await?;
     deactivate(&txn, &id).await?;
+    if replace {
+        plugin_package::Entity::delete_many()
+            .filter(plugin_package::Column::PluginId.eq(id.to_string()))
+            .filter(plugin_package::Column::Version.eq(version.to_string()))
+            .exec(&txn)
+            .await?;
+    }
     let row = plugin_package::ActiveModel {
         digest: Set(package.digest.as_str().to_owned()),
         plugin_id: Set(id.to_string()),
@@ -110,6 +130,10 @@ impl Installed {
         let Installed { id, version, same } = self;
         if same && existing == Existing::Keep {
             sync(db, registry).await?;
+            return registry.info(&id, &version);
+        }
+        if same && existing == Existing::ReplaceDevelopment {
+            activate(db, registry, &id, &version).await?;
             return registry.info(&id, &version);
         }
         let message = if same {

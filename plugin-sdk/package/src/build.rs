@@ -158,14 +158,11 @@ pub fn build(crate_dir: &Path, target_dir: &Path, same_version: SameVersion) -> 
     Ok(Built { path, manifest })
 }
 
-/// Reads `plugin.toml` in `crate_dir`, inlining a schema given as a path.
+/// Reads `plugin.toml` in `crate_dir`.
 pub fn read_plugin_toml(crate_dir: &Path) -> Result<PluginToml> {
     let path = crate_dir.join("plugin.toml");
     let text = std::fs::read_to_string(&path).map_err(Error::io(&path))?;
-    PluginToml::parse(&text, |schema| {
-        let schema = crate_dir.join(schema);
-        std::fs::read(&schema).map_err(Error::io(schema))
-    })
+    PluginToml::parse(&text)
 }
 
 /// What cargo says of the plugin crate: its version and its library's file name.

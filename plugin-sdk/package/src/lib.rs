@@ -13,5 +13,5 @@ pub mod versions;
 
 pub use error::{Error, Result};
 pub use limits::{Limit, Limits};
-pub use manifest::{Capability, Hook, Manifest, PluginId, PluginToml};
+pub use manifest::{Capability, Hook, Manifest, PluginId, PluginToml, check_config_schema};
 pub use package::{API_VERSION_SECTION, Digest, HOOKS_SECTION, MANIFEST_SECTION, Package, pack};

@@ -158,38 +158,29 @@ pub struct PluginToml {
     /// What it asks for beyond logging.
     #[serde(default)]
     pub capabilities: Vec<Capability>,
-    /// JSON Schema of its per-campaign configuration, or a path (relative to the file)
-    /// to a JSON file holding it.
-    pub config_schema: serde_json::Value,
     /// Its default limits per call; the host caps them.
     #[serde(default)]
     pub limits: Limits,
 }
 
 /// Keys of earlier `plugin.toml` files whose facts now live elsewhere, and where.
-const MOVED: [(&str, &str); 3] = [
+const MOVED: [(&str, &str); 4] = [
     ("version", "the version is the crate's, in Cargo.toml"),
     ("api-version", "the contract version is the SDK's the plugin is built with"),
     ("hooks", "the hooks are the ones `export_plugin!` lists in the code"),
+    ("config-schema", "the configuration schema is derived from the plugin's `Config` type (`#[derive(JsonSchema)]`)"),
 ];
 
 impl PluginToml {
-    /// Parses an author's `plugin.toml`, reading `config-schema` from `read_schema`
-    /// when it is a path.
-    pub fn parse(text: &str, read_schema: impl FnOnce(&str) -> Result<Vec<u8>>) -> Result<Self> {
+    /// Parses an author's `plugin.toml`.
+    pub fn parse(text: &str) -> Result<Self> {
         let invalid = |field: &str, message: String| Error::InvalidManifest { field: field.into(), message };
         let table: toml::Table = toml::from_str(text).map_err(|err| invalid("", err.to_string()))?;
         if let Some((key, home)) = MOVED.iter().find(|(key, _)| table.contains_key(*key)) {
             return Err(invalid(key, format!("remove it from plugin.toml: {home}")));
         }
-        let mut about: PluginToml = serde_path_to_error::deserialize(toml::Value::Table(table))
-            .map_err(|err| invalid(&err.path().to_string(), err.inner().to_string()))?;
-        if let serde_json::Value::String(path) = &about.config_schema {
-            let bytes = read_schema(path)?;
-            about.config_schema =
-                serde_json::from_slice(&bytes).map_err(|err| invalid("config-schema", format!("{path}: {err}")))?;
-        }
-        Ok(about)
+        serde_path_to_error::deserialize(toml::Value::Table(table))
+            .map_err(|err| invalid(&err.path().to_string(), err.inner().to_string()))
     }
 }
 
@@ -213,8 +204,11 @@ pub struct Manifest {
     /// What it asks for beyond logging.
     #[serde(default)]
     pub capabilities: Vec<Capability>,
-    /// JSON Schema of its per-campaign configuration.
-    pub config_schema: serde_json::Value,
+    /// JSON Schema of its per-campaign configuration: in the manifest of a contract
+    /// 0.1 plugin only; later plugins describe their configuration in code (the
+    /// `config` export).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config_schema: Option<serde_json::Value>,
     /// Its default limits per call; the host caps them.
     #[serde(default)]
     pub limits: Limits,
@@ -229,7 +223,8 @@ impl Manifest {
         api_version: semver::Version,
         hooks: Vec<Hook>,
     ) -> Result<Self> {
-        let PluginToml { id, name, description, capabilities, config_schema, limits } = about;
+        let PluginToml { id, name, description, capabilities, limits } = about;
+        let config_schema = None;
         let manifest =
             Manifest { id, name, version, api_version, description, hooks, capabilities, config_schema, limits };
         manifest.check()?;
@@ -275,21 +270,38 @@ impl Manifest {
         if let Some(hook) = self.hooks.iter().enumerate().find_map(|(i, h)| self.hooks[..i].contains(h).then_some(h)) {
             return Err(invalid("hooks", format!("lists `{hook}` twice")));
         }
-        if let Ok(api) = crate::versions::check(&self.api_version)
-            && let Some(hook) = self.hooks.iter().find(|hook| !api.hooks().contains(hook))
-        {
-            let message = format!("`{hook}` is a hook of a later contract than {}", self.api_version);
-            return Err(invalid("hooks", message));
+        if let Ok(api) = crate::versions::check(&self.api_version) {
+            if let Some(hook) = self.hooks.iter().find(|hook| !api.hooks().contains(hook)) {
+                let message = format!("`{hook}` is a hook of a later contract than {}", self.api_version);
+                return Err(invalid("hooks", message));
+            }
+            match (api.config_in_manifest(), &self.config_schema) {
+                (true, Some(schema)) => check_config_schema(schema)?,
+                (true, None) => return Err(invalid("config-schema", "a contract 0.1 manifest must have one".into())),
+                (false, Some(_)) => {
+                    let message = format!(
+                        "a contract {} plugin's configuration schema comes from its code (the `config` export), \
+                         not its manifest",
+                        self.api_version
+                    );
+                    return Err(invalid("config-schema", message));
+                }
+                (false, None) => {}
+            }
         }
-        if !self.config_schema.is_object() {
-            return Err(invalid("config-schema", "must be a JSON Schema object".into()));
-        }
-        jsonschema::meta::validate(&self.config_schema)
-            .map_err(|err| invalid("config-schema", format!("not a valid JSON Schema: {err}")))?;
-        jsonschema::validator_for(&self.config_schema)
-            .map_err(|err| invalid("config-schema", format!("not a usable JSON Schema: {err}")))?;
         self.limits.check().map_err(|(field, message)| invalid(&format!("limits.{field}"), message))
     }
+}
+
+/// Checks that `schema` is a usable JSON Schema for a plugin's configuration.
+pub fn check_config_schema(schema: &serde_json::Value) -> Result<()> {
+    let invalid = |message: String| Error::InvalidManifest { field: "config-schema".into(), message };
+    if !schema.is_object() {
+        return Err(invalid("must be a JSON Schema object".into()));
+    }
+    jsonschema::meta::validate(schema).map_err(|err| invalid(format!("not a valid JSON Schema: {err}")))?;
+    jsonschema::validator_for(schema).map_err(|err| invalid(format!("not a usable JSON Schema: {err}")))?;
+    Ok(())
 }
 
 #[cfg(test)]
@@ -299,27 +311,22 @@ mod tests {
     const GOOD: &str = r#"
         id = "flat-fee"
         name = "Flat fee"
-        config-schema = "schema.json"
     "#;
-
-    fn schema(_: &str) -> Result<Vec<u8>> {
-        Ok(br#"{"type":"object"}"#.to_vec())
-    }
 
     fn version(text: &str) -> semver::Version {
         text.parse().expect("version")
     }
 
     fn manifest(toml: &str, hooks: Vec<Hook>) -> Result<Manifest> {
-        Manifest::new(PluginToml::parse(toml, schema)?, version("1.2.3"), version("0.2.0"), hooks)
+        Manifest::new(PluginToml::parse(toml)?, version("1.2.3"), version("0.2.0"), hooks)
     }
 
     #[test]
-    fn joins_plugin_toml_with_the_code_s_facts_and_inlines_the_schema() {
+    fn joins_plugin_toml_with_the_code_s_facts() {
         let manifest = manifest(GOOD, vec![Hook::Distribute]).expect("valid manifest");
         assert_eq!(manifest.id.as_str(), "flat-fee");
         assert_eq!(manifest.version, version("1.2.3"));
-        assert_eq!(manifest.config_schema, serde_json::json!({"type": "object"}));
+        assert_eq!(manifest.config_schema, None, "the code describes the configuration");
         let round_trip = Manifest::from_json(&manifest.to_json()).expect("round trip");
         assert_eq!(round_trip, manifest);
         assert!(!manifest.is_development());
@@ -343,7 +350,7 @@ mod tests {
             }
         }
         // `screen` came with contract 0.2.
-        let about = PluginToml::parse(GOOD, schema).expect("plugin.toml");
+        let about = PluginToml::parse(GOOD).expect("plugin.toml");
         let err = Manifest::new(about, version("1.0.0"), version("0.1.0"), vec![Hook::Screen]).expect_err("0.1");
         assert!(err.to_string().contains("`screen` is a hook of a later contract than 0.1.0"), "{err}");
     }
@@ -354,19 +361,28 @@ mod tests {
             ("version = \"1.0.0\"", "version", "Cargo.toml"),
             ("api-version = \"0.2.0\"", "api-version", "SDK"),
             ("hooks = [\"distribute\"]", "hooks", "export_plugin!"),
+            ("config-schema = \"schema.json\"", "config-schema", "`Config` type"),
         ];
         for (line, field, home) in cases {
-            let err = PluginToml::parse(&format!("{line}\n{GOOD}"), schema).expect_err(field);
+            let err = PluginToml::parse(&format!("{line}\n{GOOD}")).expect_err(field);
             let text = err.to_string();
             assert!(text.contains(&format!("`{field}`: remove it from plugin.toml")) && text.contains(home), "{text}");
         }
     }
 
     #[test]
-    fn rejects_a_schema_that_is_not_one() {
-        let bad = |_: &str| Ok(br#"{"type": 12}"#.to_vec());
-        let about = PluginToml::parse(GOOD, bad).expect("plugin.toml");
-        let err = Manifest::new(about, version("1.0.0"), version("0.2.0"), vec![Hook::Distribute]).expect_err("schema");
+    fn the_schema_lives_in_a_0_1_manifest_and_in_the_code_of_later_ones() {
+        let about = || PluginToml::parse(GOOD).expect("plugin.toml");
+        let with_schema = |api: &str, schema: serde_json::Value| {
+            let manifest =
+                Manifest::new(about(), version("1.0.0"), version("0.2.0"), vec![Hook::Distribute]).expect("manifest");
+            let manifest = Manifest { api_version: version(api), config_schema: Some(schema), ..manifest };
+            Manifest::from_json(&manifest.to_json())
+        };
+        with_schema("0.1.0", serde_json::json!({"type": "object"})).expect("0.1 keeps its schema in the manifest");
+        let err = with_schema("0.2.0", serde_json::json!({"type": "object"})).expect_err("0.2");
+        assert!(err.to_string().contains("comes from its code"), "{err}");
+        let err = with_schema("0.1.0", serde_json::json!({"type": 12})).expect_err("not a schema");
         assert!(matches!(err, Error::InvalidManifest { ref field, .. } if field == "config-schema"), "{err}");
     }
 }

@@ -19,6 +19,9 @@ pub const API_VERSION_SECTION: &str = "upline:api-version";
 /// export macro.
 pub const HOOKS_SECTION: &str = "upline:hooks";
 
+/// The interface through which a plugin describes and checks its configuration.
+const CONFIG_INTERFACE: &str = "config";
+
 /// The contract version the SDK builds plugins against, and its WIT: [`pack`] narrows
 /// its world to the hooks a plugin exports.
 const BUILT_CONTRACT: (&str, &str) = ("0.2.0", include_str!("../../wit/since_v0.2.0/plugin.wit"));
@@ -154,7 +157,8 @@ pub fn pack(module: &[u8], about: PluginToml, version: semver::Version) -> Resul
     Package::parse(component)
 }
 
-/// The component of `module` whose world exports just the manifest's hooks.
+/// The component of `module` whose world exports just the manifest's hooks, and
+/// `config` (which every SDK plugin exports).
 fn component_exporting(module: &[u8], manifest: &Manifest) -> Result<Vec<u8>> {
     let (contract, wit) = BUILT_CONTRACT;
     if manifest.api_version.to_string() != contract {
@@ -171,7 +175,7 @@ fn component_exporting(module: &[u8], manifest: &Manifest) -> Result<Vec<u8>> {
     let mut resolve = wit_parser::Resolve::default();
     let package = resolve.push_source("plugin.wit", wit).map_err(failed)?;
     let world = resolve.select_world(&[package], Some("plugin")).map_err(failed)?;
-    let exported: Vec<&str> = manifest.hooks.iter().map(|hook| hook.interface()).collect();
+    let exported: Vec<&str> = manifest.hooks.iter().map(|hook| hook.interface()).chain([CONFIG_INTERFACE]).collect();
     let interfaces = &resolve.interfaces;
     resolve.worlds[world].exports.retain(|key, _| match key {
         wit_parser::WorldKey::Interface(id) => interfaces[*id].name.as_deref().is_some_and(|n| exported.contains(&n)),

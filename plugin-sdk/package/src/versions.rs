@@ -26,6 +26,13 @@ impl ApiVersion {
             ApiVersion::V0_2 => &Hook::ALL,
         }
     }
+
+    /// True when plugins of this version carry their configuration schema in their
+    /// manifest; later ones describe and check their configuration in code (the
+    /// `config` export).
+    pub fn config_in_manifest(self) -> bool {
+        self == ApiVersion::V0_1
+    }
 }
 
 /// The supported version `version` belongs to.

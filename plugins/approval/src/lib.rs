@@ -19,6 +19,7 @@
 
 use std::collections::BTreeMap;
 
+use schemars::JsonSchema;
 use serde::Deserialize;
 use upline_plugin_sdk::prelude::*;
 use upline_plugin_sdk::{ApprovalEvent, ApprovalInput, CommissionType, Decision, PendingUntil};
@@ -27,7 +28,7 @@ use upline_plugin_sdk::{ApprovalEvent, ApprovalInput, CommissionType, Decision, 
 pub struct Approval;
 
 /// How a commission is approved.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(tag = "type", rename_all = "kebab-case", deny_unknown_fields)]
 pub enum Policy {
     /// At once.
@@ -45,19 +46,25 @@ pub enum Policy {
     /// After `days` days.
     Hold {
         /// Days after the commission.
+        #[schemars(range(min = 1, max = 3650))]
         days: u32,
     },
 }
 
 /// Per-campaign configuration, checked by the host against `config.schema.json`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
+#[schemars(title = "Approval policies")]
 pub struct Config {
-    /// For commission types without their own.
+    /// The policy of every commission type without one of its own in `by-type` (default: automatic).
     #[serde(default)]
     pub policy: Option<Policy>,
-    /// Per commission type: `sale`, `recurring`, `action:<code>`.
+    /// A policy per commission type: `sale`, `recurring` or `action:<code>`.
     #[serde(default)]
+    #[schemars(extend(
+        "propertyNames" = { "pattern": "^(sale|recurring|action:[a-z0-9_-]{1,64})$" },
+        "maxProperties" = 100
+    ))]
     pub by_type: BTreeMap<String, Policy>,
 }
 

@@ -11,6 +11,7 @@
 //! half away from zero with [`round_running`], so the lines add up to the rounded
 //! exact sum and no line is more than one minor unit off its exact amount.
 
+use schemars::JsonSchema;
 use serde::Deserialize;
 use upline_plugin_sdk::prelude::*;
 use upline_plugin_sdk::round_running;
@@ -19,7 +20,7 @@ use upline_plugin_sdk::round_running;
 pub struct MultiTier;
 
 /// Whose commission group sets each tier's rate.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum RatesFrom {
     /// Each paid affiliate's own group.
@@ -30,13 +31,16 @@ pub enum RatesFrom {
 }
 
 /// Per-campaign configuration (see `config.schema.json`).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
+#[schemars(title = "Multi-tier commissions")]
 pub struct Config {
-    /// Pay at most this many tiers.
+    /// Pay at most this many tiers of the upline.
     #[serde(default = "Config::default_max_tiers")]
+    #[schemars(range(min = 1, max = 100))]
     pub max_tiers: u32,
-    /// Whose group sets the rates.
+    /// Whose commission group sets each tier's rate: each paid affiliate's own group,
+    /// or the referring affiliate's group for every tier.
     #[serde(default)]
     pub rates_from: RatesFrom,
 }

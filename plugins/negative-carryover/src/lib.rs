@@ -7,6 +7,7 @@
 //! Both adjustments have product id `carryover`. A positive or zero balance is left
 //! alone. The configuration may limit it to some affiliates.
 
+use schemars::JsonSchema;
 use serde::Deserialize;
 use upline_plugin_sdk::prelude::*;
 use upline_plugin_sdk::{Adjustment, Booking, CarryoverInput};
@@ -15,11 +16,13 @@ use upline_plugin_sdk::{Adjustment, Booking, CarryoverInput};
 pub struct NegativeCarryover;
 
 /// Per-campaign configuration, checked by the host against `config.schema.json`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(title = "Negative carryover")]
 pub struct Config {
-    /// Only these affiliates; empty: every affiliate.
+    /// Only these affiliates' balances are carried over; empty or absent: every affiliate's.
     #[serde(default)]
+    #[schemars(length(max = 10000), inner(range(min = 1)), extend("uniqueItems" = true))]
     pub affiliates: Vec<u64>,
 }
 

@@ -3,6 +3,7 @@
 //! On every sale whose commissionable total is at least `minimum`, the referring
 //! affiliate earns a one-off bonus commission of `bonus` (in the sale's currency).
 
+use schemars::JsonSchema;
 use serde::Deserialize;
 use upline_plugin_sdk::prelude::*;
 use upline_plugin_sdk::{Action, BonusInput, CommissionType, Trigger};
@@ -11,12 +12,13 @@ use upline_plugin_sdk::{Action, BonusInput, CommissionType, Trigger};
 pub struct SaleBonus;
 
 /// Per-campaign configuration, checked by the host against `config.schema.json`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(title = "Bonus for big sales")]
 pub struct Config {
-    /// Smallest sale total that earns the bonus.
+    /// Smallest sale total (in the sale's currency) that earns the bonus.
     pub minimum: Decimal,
-    /// The bonus amount.
+    /// The bonus, in the sale's currency.
     pub bonus: Decimal,
 }
 

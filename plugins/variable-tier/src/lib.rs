@@ -16,6 +16,7 @@
 //! half away from zero with [`round_running`], so the lines add up to exactly the
 //! highest percentage of the total, rounded once.
 
+use schemars::JsonSchema;
 use serde::Deserialize;
 use upline_plugin_sdk::prelude::*;
 use upline_plugin_sdk::round_running;
@@ -24,11 +25,13 @@ use upline_plugin_sdk::round_running;
 pub struct VariableTier;
 
 /// Per-campaign configuration (see `config.schema.json`).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
+#[schemars(title = "Variable tier commissions")]
 pub struct Config {
-    /// Walk at most this many tiers.
+    /// Walk at most this many tiers (the referring affiliate is tier 1).
     #[serde(default = "Config::default_max_tiers")]
+    #[schemars(range(min = 1, max = 100))]
     pub max_tiers: u32,
 }
 

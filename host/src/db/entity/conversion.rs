@@ -52,6 +52,9 @@ pub struct Model {
     pub failed_plugin: Option<String>,
     /// That plugin's version.
     pub failed_version: Option<String>,
+    /// When flagged: the plan's plugin calls, with what each logged and cost
+    /// (a JSON list of `CallReport`).
+    pub plugin_calls: Option<Json>,
     /// `server` (the merchant's server) or `browser` (the snippet).
     pub source: String,
     /// The server-reported conversion that superseded this browser-reported one.

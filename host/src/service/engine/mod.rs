@@ -42,6 +42,7 @@ use crate::clock::Clock;
 use crate::db::entity::{commission, conversion};
 use crate::db::from_minor;
 use crate::error::{Error, Result};
+use crate::plugin::CallReport;
 use crate::plugin::Registry;
 
 /// A conversion and the commissions it produced.
@@ -51,6 +52,9 @@ pub struct Recorded {
     pub conversion: ConversionView,
     /// Its commissions.
     pub commissions: Vec<CommissionView>,
+    /// `/simulate` only: every plugin call of the plan, with what each logged and cost.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub plugin_calls: Option<Vec<CallReport>>,
 }
 
 /// A conversion as the API shows it.
@@ -74,6 +78,10 @@ pub struct ConversionView {
     pub error: Option<String>,
     /// The plugin that failed or rejected it, `id@version`.
     pub failed_plugin: Option<String>,
+    /// When it has no commissions because a plugin failed or rejected it: the plan's
+    /// plugin calls, with what each logged and cost.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub plugin_calls: Option<Vec<CallReport>>,
     /// `server` or `browser` (whose commissions wait for the merchant's confirmation).
     pub source: String,
     /// The subscription it started (payment 0) or is a payment of.
@@ -95,6 +103,7 @@ impl ConversionView {
             status: row.status.clone(),
             error: row.error.clone(),
             failed_plugin: row.failed_plugin.as_ref().map(|id| trail(id, row.failed_version.as_deref())),
+            plugin_calls: row.plugin_calls.clone().and_then(|calls| serde_json::from_value(calls).ok()),
             source: row.source.clone(),
             subscription: row.subscription_id,
             payment_number: row.payment_number,
@@ -290,7 +299,8 @@ impl Engine {
     /// What recording a prepared conversion would store: its plan, with ids 0,
     /// written nowhere (the order id is not checked for duplicates).
     pub async fn simulate(&self, prepared: Prepared) -> Result<Recorded> {
-        self.plan(prepared, 0).await?.recorded()
+        let plan = self.plan(prepared, 0).await?;
+        Ok(Recorded { plugin_calls: Some(plan.calls.0.clone()), ..plan.recorded()? })
     }
 
     /// Plans a flagged conversion again with the campaign's current plugins and their

@@ -19,7 +19,8 @@ use crate::domain::conversion::{MERCHANT_CONFIRMATION, Source};
 use crate::domain::schedule::Zone;
 use crate::error::{CallError, Error, Failure, Result};
 use crate::plugin::{
-    Approve, BonusRules, Distribute, Hook, Invocation, LoadedPlugin, OVER_TOTAL, Registry, Screen, StatsSource,
+    Approve, BonusRules, CallReport, Distribute, Hook, Invocation, LoadedPlugin, OVER_TOTAL, Outcome, Registry, Screen,
+    StatsSource,
 };
 use crate::service::audit::{entry, json};
 use crate::service::blocking::BlockingPool;
@@ -55,6 +56,20 @@ impl From<Error> for Flagged {
     }
 }
 
+/// The plugin calls of one plan, in order, with what each logged and cost: the
+/// answer of `/simulate` shows them, and a conversion without commissions keeps them.
+#[derive(Debug, Clone, Default)]
+pub(super) struct Calls(pub(super) Vec<CallReport>);
+
+impl Calls {
+    /// Records `plugin`'s call of `hook`, which ended with `result`, and returns its value.
+    fn value<T>(&mut self, plugin: &LoadedPlugin, hook: Hook, result: Result<Outcome<T>>) -> Result<T> {
+        let (report, value) = CallReport::of(plugin, hook, result);
+        self.0.push(report);
+        value
+    }
+}
+
 /// A group move a rule decided, carried out when the plan is written.
 #[derive(Debug, Clone)]
 pub(super) struct GroupMove {
@@ -84,35 +99,40 @@ pub(super) struct Plan {
     /// Its campaign's plugins read statistics: storing it moves on the statistics
     /// version of each affiliate it pays.
     pub(super) versioned: bool,
+    /// The plugin calls that made it.
+    pub(super) calls: Calls,
 }
 
 impl Plan {
     /// The conversion flagged: stored with the failure, no commissions.
-    fn flagged(mut conversion: conversion::Model, flagged: Flagged, prepared: &Prepared) -> Self {
+    fn flagged(mut conversion: conversion::Model, flagged: Flagged, prepared: &Prepared, calls: Calls) -> Self {
         tracing::warn!(conversion = conversion.id, reason = %flagged.reason, "conversion flagged");
         conversion.status = FAILED.into();
         conversion.error = Some(flagged.reason);
         (conversion.failed_plugin, conversion.failed_version) = flagged.plugin.unzip();
         let subscription = prepared.subscription.clone().map(|row| (row, None));
-        Self::without_commissions(conversion, subscription, parent_of(prepared))
+        Self::without_commissions(conversion, subscription, parent_of(prepared), calls)
     }
 
     /// The conversion rejected by a screen plugin: stored with the plugin and its
     /// reason, no commissions, no subscription, and no event for anyone's approval.
-    fn rejected(mut conversion: conversion::Model, rejected: Flagged) -> Self {
+    fn rejected(mut conversion: conversion::Model, rejected: Flagged, calls: Calls) -> Self {
         conversion.status = REJECTED.into();
         conversion.error = Some(rejected.reason);
         (conversion.failed_plugin, conversion.failed_version) = rejected.plugin.unzip();
-        Self::without_commissions(conversion, None, None)
+        Self::without_commissions(conversion, None, None, calls)
     }
 
+    /// A conversion without commissions, keeping its plugin calls to show why.
     fn without_commissions(
-        conversion: conversion::Model,
+        mut conversion: conversion::Model,
         subscription: Option<(subscription::Model, Option<job::Model>)>,
         parent: Option<i64>,
+        calls: Calls,
     ) -> Self {
+        conversion.plugin_calls = Some(json(&calls.0));
         let (commissions, moves, audits, reads) = (vec![], vec![], vec![], vec![]);
-        Self { conversion, commissions, moves, audits, subscription, parent, reads, versioned: false }
+        Self { conversion, commissions, moves, audits, subscription, parent, reads, versioned: false, calls }
     }
 
     /// With `job` paying its subscription.
@@ -138,6 +158,7 @@ impl Plan {
         Ok(Recorded {
             conversion: ConversionView::of(&self.conversion)?,
             commissions: self.commissions.iter().cloned().map(CommissionView::of).collect::<Result<_>>()?,
+            plugin_calls: None,
         })
     }
 }
@@ -160,6 +181,7 @@ pub(super) async fn plan(
         error: None,
         failed_plugin: None,
         failed_version: None,
+        plugin_calls: None,
         ..prepared.row.clone()
     };
     let mut subscription_job = None;
@@ -182,15 +204,19 @@ pub(super) async fn plan(
         }
         false => None,
     };
-    let drafted = {
+    let (drafted, mut calls) = {
         let (registry, prepared, row, stats) = (registry.clone(), prepared.clone(), row.clone(), stats.clone());
-        pool.run(move || draft(&registry, &prepared, &row, stats)).await?
+        pool.run(move || {
+            let mut calls = Calls::default();
+            (draft(&registry, &prepared, &row, stats, &mut calls), calls)
+        })
+        .await?
     };
     let reads = stats.map(|stats| stats.asked()).unwrap_or_default();
     let draft = match drafted {
-        Ok(Draft { rejected: Some(rejected), .. }) => return Ok(Plan::rejected(row, rejected)),
+        Ok(Draft { rejected: Some(rejected), .. }) => return Ok(Plan::rejected(row, rejected, calls)),
         Ok(draft) => draft,
-        Err(flagged) => return Ok(Plan::flagged(row, flagged, &prepared).with_job(subscription_job)),
+        Err(flagged) => return Ok(Plan::flagged(row, flagged, &prepared, calls).with_job(subscription_job)),
     };
     let commission_ids = match conversion_id {
         0 => vec![0; draft.lines.len()],
@@ -199,19 +225,24 @@ pub(super) async fn plan(
     let manual = draft.manual.is_some();
     let mut commissions = commissions(&prepared, &row, draft.lines, draft.manual, commission_ids)?;
     if approval_plugin(&prepared).is_some() && !manual && !commissions.is_empty() {
-        let decided = {
+        let (decided, approvals) = {
             let (registry, prepared) = (registry, prepared.clone());
-            pool.run(move || approve_all(&registry, &prepared, commissions)).await?
+            pool.run(move || {
+                let mut calls = Calls::default();
+                (approve_all(&registry, &prepared, commissions, &mut calls), calls)
+            })
+            .await?
         };
+        calls.0.extend(approvals.0);
         commissions = match decided {
             Ok(decided) => decided,
-            Err(flagged) => return Ok(Plan::flagged(row, flagged, &prepared).with_job(subscription_job)),
+            Err(flagged) => return Ok(Plan::flagged(row, flagged, &prepared, calls).with_job(subscription_job)),
         };
     }
     let subscription = prepared.subscription.clone().map(|row| (row, subscription_job));
     let parent = parent_of(&prepared);
     let (moves, audits) = (draft.moves, draft.audits);
-    Ok(Plan { conversion: row, commissions, moves, audits, subscription, parent, reads, versioned })
+    Ok(Plan { conversion: row, commissions, moves, audits, subscription, parent, reads, versioned, calls })
 }
 
 /// The parent of the affiliate the conversion is credited to.
@@ -249,6 +280,7 @@ fn draft(
     prepared: &Prepared,
     row: &conversion::Model,
     stats: Option<Arc<Snapshot>>,
+    calls: &mut Calls,
 ) -> Result<Draft, Flagged> {
     let context = &prepared.context;
     let campaign = &context.campaign;
@@ -286,7 +318,8 @@ fn draft(
             groups: context.groups.to_vec(),
             customer_conversions: context.customer_conversions,
         };
-        match registry.engine().call::<Screen>(screen, &with_stats(invocation), &input, &())?.value {
+        let verdict = registry.engine().call::<Screen>(screen, &with_stats(invocation), &input, &());
+        match calls.value(screen, Hook::Screen, verdict)? {
             sdk::Verdict::Accept => {}
             sdk::Verdict::Reject(reason) => {
                 let plugin = Some((screen.manifest.id.to_string(), screen.manifest.version.to_string()));
@@ -302,7 +335,8 @@ fn draft(
     // What the conversion's commissions add up to: a bonus counts toward the
     // commissionable total like a distribution line.
     let mut paid = sdk::Money::zero(commissionable.currency());
-    for line in registry.engine().call::<Distribute>(plugin, &with_stats(invocation), &input, &())?.value {
+    let lines = registry.engine().call::<Distribute>(plugin, &with_stats(invocation), &input, &());
+    for line in calls.value(plugin, Hook::Distribute, lines)? {
         paid = paid + line.amount;
         if line.amount.is_zero() && !campaign.store_zero_commissions {
             continue;
@@ -341,10 +375,9 @@ fn draft(
             groups: input.groups.clone(),
             trigger: sdk::Trigger::Conversion(input.conversion.clone()),
         };
-        let actions = registry
-            .engine()
-            .call::<BonusRules>(bonus_plugin, &with_stats(invocation), &bonus, &commissionable.currency())?
-            .value;
+        let currency = commissionable.currency();
+        let actions = registry.engine().call::<BonusRules>(bonus_plugin, &with_stats(invocation), &bonus, &currency);
+        let actions = calls.value(bonus_plugin, Hook::BonusRules, actions)?;
         let actor = format!("plugin:{}@{}", bonus_plugin.manifest.id, bonus_plugin.manifest.version);
         for action in actions {
             match action {
@@ -387,6 +420,8 @@ fn over_total(plugin: &LoadedPlugin, bonus: sdk::Money, paid: sdk::Money, total:
         version: plugin.manifest.version.clone(),
         hook: Hook::BonusRules,
         failure,
+        logs: vec![],
+        usage: None,
     };
     Flagged::from(Error::PluginCall(error))
 }
@@ -509,6 +544,7 @@ fn approve_all(
     registry: &Registry,
     prepared: &Prepared,
     commissions: Vec<commission::Model>,
+    calls: &mut Calls,
 ) -> Result<Vec<commission::Model>, Flagged> {
     let Some((plugin, invocation)) = approval_plugin(prepared) else { return Ok(commissions) };
     let campaign = &prepared.context.campaign;
@@ -542,7 +578,8 @@ fn approve_all(
                 affiliate_since: millis(facts.since),
                 hold_days: campaign.hold_days as u32,
             };
-            match registry.engine().call::<Approve>(plugin, invocation, &input, &())?.value {
+            let decision = registry.engine().call::<Approve>(plugin, invocation, &input, &());
+            match calls.value(plugin, Hook::Approve, decision)? {
                 sdk::Decision::Approve => {
                     row.status = CommissionStatus::Pending.approve().map_err(Error::from)?.as_str().into();
                     row.hold_until = None;

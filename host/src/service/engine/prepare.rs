@@ -105,6 +105,7 @@ pub async fn prepare(
         error: None,
         failed_plugin: None,
         failed_version: None,
+        plugin_calls: None,
         source: new.source.as_str().into(),
         superseded_by: None,
         subscription_id: None,

@@ -452,6 +452,7 @@ pub(super) async fn reprocess(db: &DatabaseConnection, plan: Plan, now: DateTime
         .col_expr(conversion::Column::Error, Expr::value(row.error.clone()))
         .col_expr(conversion::Column::FailedPlugin, Expr::value(row.failed_plugin.clone()))
         .col_expr(conversion::Column::FailedVersion, Expr::value(row.failed_version.clone()))
+        .col_expr(conversion::Column::PluginCalls, Expr::value(row.plugin_calls.clone()))
         .filter(conversion::Column::Id.eq(row.id))
         .filter(conversion::Column::Status.eq(FAILED))
         .exec(&txn)
