@@ -291,17 +291,23 @@ fn run() -> anyhow::Result<()> {
 /// Prints a runner report for people: the result, the plugin's logs, the usage.
 fn print_report(report: &serde_json::Value) -> anyhow::Result<()> {
     println!("{}", serde_json::to_string_pretty(&report["value"])?);
-    for log in report["logs"].as_array().into_iter().flatten() {
+    print_logs_and_usage(&report["logs"], &report["usage"]);
+    Ok(())
+}
+
+/// Prints what a plugin logged and what its call cost (a report's or a failed call's).
+fn print_logs_and_usage(logs: &serde_json::Value, usage: &serde_json::Value) {
+    for log in logs.as_array().into_iter().flatten() {
         eprintln!("[{}] {}", log["level"].as_str().unwrap_or("?"), log["message"].as_str().unwrap_or(""));
     }
-    let usage = &report["usage"];
-    eprintln!(
-        "fuel used: {}  peak memory: {} KiB  time: {} us",
-        usage["fuel"],
-        usage["peak_memory"].as_u64().unwrap_or(0) / 1024,
-        usage["elapsed_us"]
-    );
-    Ok(())
+    if usage.is_object() {
+        eprintln!(
+            "fuel used: {}  peak memory: {} KiB  time: {} us",
+            usage["fuel"],
+            usage["peak_memory"].as_u64().unwrap_or(0) / 1024,
+            usage["elapsed_us"]
+        );
+    }
 }
 
 fn generated_key() -> String {
@@ -360,7 +366,13 @@ fn plugin(command: PluginCommand) -> anyhow::Result<()> {
             let run_once = || -> anyhow::Result<()> {
                 let bytes = std::fs::read(&package).with_context(|| package.display().to_string())?;
                 let text = std::fs::read_to_string(&input).with_context(|| input.display().to_string())?;
-                let report = upline_host::runner::run(&engine, bytes, hook, &text)?;
+                let report = upline_host::runner::run(&engine, bytes, hook, &text).inspect_err(|err| {
+                    // A failed call still shows what the plugin logged before it failed.
+                    if let upline_host::error::Error::PluginCall(call) = err {
+                        let logs = serde_json::to_value(&call.logs).unwrap_or_default();
+                        print_logs_and_usage(&logs, &serde_json::to_value(call.usage).unwrap_or_default());
+                    }
+                })?;
                 if json {
                     println!("{}", serde_json::to_string_pretty(&report)?);
                 } else {
@@ -410,4 +422,18 @@ fn plugin(command: PluginCommand) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_error_is_printed_once_when_its_context_already_says_its_cause() {
+        let cause = std::io::Error::new(std::io::ErrorKind::NotFound, "no such file");
+        let err = anyhow::Error::new(cause).context("plugin.wasm: no such file").context("running the plugin");
+        assert_eq!(message(&err), "running the plugin: plugin.wasm: no such file");
+        let err = anyhow::anyhow!("the cause").context("the context");
+        assert_eq!(message(&err), "the context: the cause");
+    }
 }

@@ -184,3 +184,44 @@ async fn commissions_are_approved_as_the_campaign_says_bonuses_too() {
         "{declined}"
     );
 }
+
+#[tokio::test]
+async fn a_failed_conversion_and_a_simulation_show_what_the_plugin_logged_and_used() {
+    let app = spawn_app().await;
+    let (_, affiliate) = app.campaign_with("multi-tier", "10").await;
+    app.install(hostile()).await;
+    let shop = campaign(&app, json!({"name": "Refusing", "currency": "EUR"})).await;
+    bind(&app, shop, "hostile", json!({"mode": "error"})).await;
+
+    let check = |calls: &Value| {
+        let call = &calls[0];
+        assert_eq!((call["plugin"].as_str(), call["hook"].as_str()), (Some("hostile@0.1.0"), Some("distribute")));
+        assert_eq!(call["logs"], json!([{"level": "warn", "message": "about to refuse this conversion"}]), "{call}");
+        assert!(call["usage"]["fuel"].as_u64().is_some_and(|fuel| fuel > 0), "{call}");
+        assert!(call["error"].as_str().is_some_and(|e| e.contains("hostile plugin refuses")), "{call}");
+    };
+    let (status, simulated) =
+        send(app.operator(Method::POST, "/api/v1/simulate").json(&sale(shop, affiliate, "try"))).await;
+    assert_eq!((status, simulated["conversion"]["status"].as_str()), (200, Some("failed")), "{simulated}");
+    check(&simulated["plugin-calls"]);
+
+    let (status, recorded) =
+        send(app.operator(Method::POST, "/api/v1/conversions").json(&sale(shop, affiliate, "o-1"))).await;
+    assert_eq!(status, 201, "{recorded}");
+    check(&recorded["conversion"]["plugin-calls"]);
+    let id = recorded["conversion"]["id"].as_i64().expect("id");
+    let (status, shown) = send(app.operator(Method::GET, &format!("/api/v1/conversions/{id}"))).await;
+    assert_eq!(status, 200, "{shown}");
+    check(&shown["conversion"]["plugin-calls"]);
+
+    // A simulation that succeeds lists its calls too; a stored processed sale does not.
+    let paying = campaign(&app, json!({"name": "Paying", "currency": "EUR"})).await;
+    bind(&app, paying, "multi-tier", json!({})).await;
+    let (_, simulated) =
+        send(app.operator(Method::POST, "/api/v1/simulate").json(&sale(paying, affiliate, "try"))).await;
+    let calls = &simulated["plugin-calls"];
+    assert_eq!((calls[0]["hook"].as_str(), &calls[0]["error"]), (Some("distribute"), &Value::Null), "{simulated}");
+    let (_, recorded) =
+        send(app.operator(Method::POST, "/api/v1/conversions").json(&sale(paying, affiliate, "o-2"))).await;
+    assert!(recorded["conversion"].get("plugin-calls").is_none(), "{recorded}");
+}

@@ -252,3 +252,74 @@ async fn two_hosts_installing_one_version_at_once_store_it_once() {
         .collect();
     assert_eq!(versions, [("0.3.0", false), ("0.4.0", true)], "{list}");
 }
+
+#[tokio::test]
+async fn a_development_version_is_replaced_in_place_and_a_release_is_not() {
+    let app = spawn_app().await;
+    let dev_install = |bytes: Vec<u8>| {
+        app.operator(Method::POST, "/api/v1/plugins?dev=true").header("content-type", "application/wasm").body(bytes)
+    };
+    let first = hostile_with(hostile_toml(), "0.2.0-dev");
+    let (status, installed) = send(app.install_request(first)).await;
+    assert_eq!(status, 201, "{installed}");
+
+    // Rebuilt with a change: refused as an ordinary install, replaced as a development one.
+    let about = PluginToml { description: "rebuilt".into(), ..hostile_toml() };
+    let rebuilt = hostile_with(about, "0.2.0-dev");
+    let (status, error) = error_of(app.install(rebuilt.clone()).await).await;
+    assert_eq!((status, error["field"].as_str()), (409, Some("version")), "{error}");
+    let (status, replaced) = send(dev_install(rebuilt)).await;
+    assert_eq!(
+        (status, replaced["description"].as_str(), replaced["active"].as_bool()),
+        (201, Some("rebuilt"), Some(true))
+    );
+    assert_ne!(replaced["digest"], installed["digest"]);
+    let (_, list) = send(app.operator(Method::GET, "/api/v1/plugins")).await;
+    assert_eq!(list.as_array().map(Vec::len), Some(1), "one version, replaced: {list}");
+    assert_eq!(list[0]["digest"], replaced["digest"]);
+
+    // Another host on the database runs the replaced bytes too.
+    let other = spawn_host_of(&app).await;
+    let (_, list) = send(other.operator(Method::GET, "/api/v1/plugins")).await;
+    assert_eq!((list[0]["digest"].clone(), list[0]["active"].clone()), (replaced["digest"].clone(), json!(true)));
+
+    // A release version is never replaced in place, and says so.
+    assert_eq!(app.install(hostile()).await.status(), 201);
+    let changed = hostile_with(PluginToml { description: "changed".into(), ..hostile_toml() }, "0.1.0");
+    let (status, error) = error_of(dev_install(changed).send().await.expect("request")).await;
+    assert_eq!((status, error["field"].as_str()), (409, Some("version")), "{error}");
+    assert!(error["message"].as_str().is_some_and(|m| m.contains("not a development version")), "{error}");
+}
+
+#[tokio::test]
+async fn the_config_schema_comes_from_the_plugin_s_code_and_a_config_it_cannot_read_is_refused_on_save() {
+    let app = spawn_app().await;
+    let (campaign, _) = app.campaign_with("multi-tier", "10").await;
+    assert_eq!(app.install(package("plugins/sale-bonus")).await.status(), 201);
+
+    // The schema operators see is derived from the plugin's Config type and its doc comments.
+    let (_, plugins) = send(app.operator(Method::GET, "/api/v1/plugins")).await;
+    let bonus = plugins.as_array().and_then(|list| list.iter().find(|p| p["id"] == "sale-bonus")).expect("listed");
+    let schema = &bonus["config_schema"];
+    assert_eq!(schema["title"], "Bonus for big sales", "{schema}");
+    assert_eq!(schema["required"], json!(["minimum", "bonus"]), "{schema}");
+    assert_eq!(
+        schema["properties"]["minimum"]["description"],
+        "Smallest sale total (in the sale's currency) that earns the bonus."
+    );
+
+    // 35 digits fit the schema's decimal pattern, but not the plugin's Decimal: refused
+    // when saved, naming the field, instead of failing every later sale.
+    let url = format!("/api/v1/campaigns/{campaign}/plugins/sale-bonus");
+    let huge = format!("1{}", "0".repeat(34));
+    let body = json!({"enabled": true, "config": {"minimum": huge, "bonus": "5"}});
+    let (status, error) = send(app.operator(Method::PUT, &url).json(&body)).await;
+    assert_eq!((status, error["error"]["field"].as_str()), (422, Some("/minimum")), "{error}");
+    let message = error["error"]["message"].as_str().unwrap_or_default();
+    assert!(message.contains("sale-bonus") && message.contains("the plugin cannot read it"), "{error}");
+    let (_, bindings) = send(app.operator(Method::GET, &format!("/api/v1/campaigns/{campaign}/plugins"))).await;
+    assert!(!bindings.to_string().contains("sale-bonus"), "nothing stored: {bindings}");
+
+    let body = json!({"enabled": true, "config": {"minimum": "50", "bonus": "5"}});
+    assert_eq!(send(app.operator(Method::PUT, &url).json(&body)).await.0, 200);
+}

@@ -11,9 +11,9 @@ use utoipa_axum::routes;
 
 use super::error::ErrorBody;
 use super::{AppState, Json, Query};
-use crate::db::entity::commission;
+use crate::db::entity::{commission, conversion};
 use crate::domain::conversion::{ConversionRequest, NewConversion, Source};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::service::engine::{self, CommissionView, Prepared, Recorded};
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -21,7 +21,39 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(record))
         .routes(routes!(simulate))
         .routes(routes!(reprocess))
+        .routes(routes!(show))
         .routes(routes!(list))
+}
+
+/// A stored conversion and its commissions; a flagged or rejected one with its plugin
+/// calls (what each plugin logged and what the call cost).
+#[utoipa::path(
+    get,
+    path = "/conversions/{id}",
+    tag = "conversions",
+    params(("id" = i64, Path, description = "Conversion id")),
+    responses(
+        (status = 200, description = "The conversion and its commissions", body = Recorded),
+        (status = 400, description = "The id is not an id", body = ErrorBody),
+        (status = 404, description = "No such conversion", body = ErrorBody),
+    )
+)]
+async fn show(State(state): State<AppState>, Path(id): Path<String>) -> Result<impl IntoResponse> {
+    let id = super::id("id", &id)?;
+    let row = conversion::Entity::find_by_id(id)
+        .one(&state.reader)
+        .await?
+        .ok_or(Error::NotFound { entity: "conversion", id: id.to_string() })?;
+    let commissions = commission::Entity::find()
+        .filter(commission::Column::ConversionId.eq(id))
+        .order_by_asc(commission::Column::Id)
+        .all(&state.reader)
+        .await?;
+    Ok(axum::Json(Recorded {
+        conversion: engine::ConversionView::of(&row)?,
+        commissions: commissions.into_iter().map(CommissionView::of).collect::<Result<_>>()?,
+        plugin_calls: None,
+    }))
 }
 
 /// Computes a flagged conversion again with the campaign's current plugins and their

@@ -53,7 +53,7 @@ pub struct Recorded {
     /// Its commissions.
     pub commissions: Vec<CommissionView>,
     /// `/simulate` only: every plugin call of the plan, with what each logged and cost.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "plugin-calls", skip_serializing_if = "Option::is_none")]
     pub plugin_calls: Option<Vec<CallReport>>,
 }
 
