@@ -183,10 +183,9 @@ pub struct CallError {
     pub hook: Hook,
     /// What went wrong.
     pub failure: Failure,
-    /// What the plugin logged before it failed.
-    pub logs: Vec<crate::plugin::LogRecord>,
-    /// What the call cost, when it ran.
-    pub usage: Option<crate::plugin::Usage>,
+    /// What the plugin logged before it failed and what the call cost; none when the
+    /// call was refused before it ran.
+    pub trace: Option<Box<crate::plugin::CallTrace>>,
 }
 
 /// Why a plugin call failed.

@@ -368,9 +368,11 @@ fn plugin(command: PluginCommand) -> anyhow::Result<()> {
                 let text = std::fs::read_to_string(&input).with_context(|| input.display().to_string())?;
                 let report = upline_host::runner::run(&engine, bytes, hook, &text).inspect_err(|err| {
                     // A failed call still shows what the plugin logged before it failed.
-                    if let upline_host::error::Error::PluginCall(call) = err {
-                        let logs = serde_json::to_value(&call.logs).unwrap_or_default();
-                        print_logs_and_usage(&logs, &serde_json::to_value(call.usage).unwrap_or_default());
+                    if let upline_host::error::Error::PluginCall(call) = err
+                        && let Some(trace) = &call.trace
+                    {
+                        let logs = serde_json::to_value(&trace.logs).unwrap_or_default();
+                        print_logs_and_usage(&logs, &serde_json::to_value(trace.usage).unwrap_or_default());
                     }
                 })?;
                 if json {

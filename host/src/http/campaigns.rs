@@ -203,8 +203,8 @@ async fn set_rates(
 struct BindingRequest {
     /// Switched on.
     enabled: bool,
-    /// The configuration, valid against the plugin's `config_schema` (checked when it
-    /// is switched on). Left out: the stored one, `{}` for a new binding.
+    /// The configuration, valid against the plugin's `config_schema` and readable by
+    /// the plugin (both checked when it is switched on). Left out: the stored one, `{}` for a new binding.
     #[serde(default)]
     config: Option<serde_json::Value>,
     /// Order of calls (lower first). Left out: the stored one, 0 for a new binding.

@@ -129,6 +129,15 @@ pub struct Outcome<T> {
     pub logs: Vec<LogRecord>,
 }
 
+/// What a failed call logged and cost.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallTrace {
+    /// What the plugin logged, in order.
+    pub logs: Vec<LogRecord>,
+    /// What the call cost.
+    pub usage: Usage,
+}
+
 /// One plugin call as an operator sees it (in `/simulate`'s answer and on a flagged
 /// conversion): which plugin and hook, what it logged, what it cost, and why it
 /// failed if it did.
@@ -154,8 +163,11 @@ impl CallReport {
         let report = |logs, usage, error| CallReport { plugin: plugin.label.to_string(), hook, logs, usage, error };
         match result {
             Ok(Outcome { value, usage, logs }) => (report(logs, Some(usage), None), Ok(value)),
-            Err(Error::PluginCall(mut failed)) => {
-                let (logs, usage) = (std::mem::take(&mut failed.logs), failed.usage);
+            Err(Error::PluginCall(failed)) => {
+                let (logs, usage) = match &failed.trace {
+                    Some(trace) => (trace.logs.clone(), Some(trace.usage)),
+                    None => (vec![], None),
+                };
                 (report(logs, usage, Some(failed.failure.to_string())), Err(Error::PluginCall(failed)))
             }
             Err(err) => (report(vec![], None, Some(err.to_string())), Err(err)),
@@ -228,19 +240,18 @@ pub(super) fn call<I: Serialize, T: Serialize>(
     if !plugin.manifest.hooks.contains(&hook) {
         return Err(Error::HookNotImplemented { plugin: plugin.manifest.id.clone(), hook });
     }
-    let fail = |failure, logs, usage| {
+    let fail = |failure, trace| {
         Error::PluginCall(CallError {
             plugin: plugin.manifest.id.clone(),
             version: plugin.manifest.version.clone(),
             hook,
             failure,
-            logs,
-            usage,
+            trace,
         })
     };
     let limits = plugin.limits;
     check_size(Limit::Input, &limits, json_size(input) + invocation.config.len())
-        .map_err(|failure| fail(failure, vec![], None))?;
+        .map_err(|failure| fail(failure, None))?;
     let stats = invocation.grants.stats.clone().filter(|_| plugin.manifest.requests(super::Capability::Stats));
     let Ran { result, usage, logs } = run_export(engine, plugin, &hook.to_string(), stats, run);
     let checked = result.and_then(|value| {
@@ -250,7 +261,7 @@ pub(super) fn call<I: Serialize, T: Serialize>(
     });
     match checked {
         Ok(value) => Ok(Outcome { value, usage, logs }),
-        Err(failure) => Err(fail(failure, logs, Some(usage))),
+        Err(failure) => Err(fail(failure, Some(Box::new(CallTrace { logs, usage })))),
     }
 }
 

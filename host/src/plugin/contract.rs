@@ -12,6 +12,10 @@ use super::call::CallState;
 use super::{v0_1, v0_2};
 use crate::error::Result;
 
+/// A plugin's answer about a configuration: it reads it, or the field (a JSON
+/// Pointer) and why not.
+pub type ConfigCheck = Result<(), (String, String)>;
+
 /// The hook exports of a loaded plugin, by contract version.
 pub enum Exports {
     /// `upline:plugin@0.1.*`
@@ -59,7 +63,7 @@ impl Exports {
         store: &mut Store<CallState>,
         instance: &Instance,
         config: &str,
-    ) -> wasmtime::Result<Result<Result<(), (String, String)>, String>> {
+    ) -> wasmtime::Result<Result<ConfigCheck, String>> {
         match self {
             Exports::V0_1(_) => Ok(Err(NO_CONFIG_EXPORT.into())),
             Exports::V0_2(exports) => exports.check_config(store, instance, config),

@@ -19,7 +19,7 @@ mod shared;
 mod v0_1;
 mod v0_2;
 
-pub use call::{CallReport, Grants, Invocation, LogRecord, NoStatistics, Outcome, StatsSource, Usage};
+pub use call::{CallReport, CallTrace, Grants, Invocation, LogRecord, NoStatistics, Outcome, StatsSource, Usage};
 pub use engine::{LoadedPlugin, PluginEngine};
 pub use hooks::{Approve, BonusRules, Carryover, Distribute, HookKind, OVER_TOTAL, Progress, Screen};
 pub use registry::{PluginInfo, Registry};

@@ -114,7 +114,7 @@ impl Exports {
         store: &mut Store<CallState>,
         instance: &Instance,
         config: &str,
-    ) -> wasmtime::Result<Result<Result<(), (String, String)>, String>> {
+    ) -> wasmtime::Result<Result<super::contract::ConfigCheck, String>> {
         let checked = self.config.load(&mut *store, instance)?.call_check(&mut *store, config)?;
         Ok(Ok(checked.map_err(|err| (err.field, err.message))))
     }

@@ -55,7 +55,7 @@ pub async fn install(
         return Err(Error::Conflict { field: "version".into(), message });
     }
     match installed(db, &package).await? {
-        Some(installed) if !(replace && !installed.same) => return installed.kept(db, registry, existing).await,
+        Some(installed) if !replace || installed.same => return installed.kept(db, registry, existing).await,
         _ => {}
     }
     let plugin = {

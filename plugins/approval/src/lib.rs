@@ -51,7 +51,7 @@ pub enum Policy {
     },
 }
 
-/// Per-campaign configuration, checked by the host against `config.schema.json`.
+/// Per-campaign configuration (the host shows operators the JSON Schema derived from it).
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 #[schemars(title = "Approval policies")]

@@ -30,7 +30,7 @@ pub enum RatesFrom {
     ReferringGroup,
 }
 
-/// Per-campaign configuration (see `config.schema.json`).
+/// Per-campaign configuration (the host shows operators the JSON Schema derived from it).
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 #[schemars(title = "Multi-tier commissions")]

@@ -15,7 +15,7 @@ use upline_plugin_sdk::{Adjustment, Booking, CarryoverInput};
 /// The plugin.
 pub struct NegativeCarryover;
 
-/// Per-campaign configuration, checked by the host against `config.schema.json`.
+/// Per-campaign configuration (the host shows operators the JSON Schema derived from it).
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 #[schemars(title = "Negative carryover")]

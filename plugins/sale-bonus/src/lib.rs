@@ -11,7 +11,7 @@ use upline_plugin_sdk::{Action, BonusInput, CommissionType, Trigger};
 /// The plugin.
 pub struct SaleBonus;
 
-/// Per-campaign configuration, checked by the host against `config.schema.json`.
+/// Per-campaign configuration (the host shows operators the JSON Schema derived from it).
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 #[schemars(title = "Bonus for big sales")]

@@ -24,7 +24,7 @@ use upline_plugin_sdk::round_running;
 /// The plugin.
 pub struct VariableTier;
 
-/// Per-campaign configuration (see `config.schema.json`).
+/// Per-campaign configuration (the host shows operators the JSON Schema derived from it).
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 #[schemars(title = "Variable tier commissions")]

@@ -420,8 +420,7 @@ fn over_total(plugin: &LoadedPlugin, bonus: sdk::Money, paid: sdk::Money, total:
         version: plugin.manifest.version.clone(),
         hook: Hook::BonusRules,
         failure,
-        logs: vec![],
-        usage: None,
+        trace: None,
     };
     Flagged::from(Error::PluginCall(error))
 }
