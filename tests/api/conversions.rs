@@ -396,7 +396,7 @@ async fn bonuses_are_checked_against_the_sale_and_count_toward_its_total() {
     for (mode, words) in [
         ("bonus-minor-units", "EUR says 4 minor-unit digits; EUR has 2"),
         ("bonus-currency", "a bonus is in USD, not EUR"),
-        ("bonus-over-total", "brings the conversion's commissions to 150.00 EUR, more than its commissionable total"),
+        ("bonus-over-total", "more than its commissionable total 100.00 EUR (the plugin needs the `exceed-total`"),
     ] {
         assert_eq!(send(app.operator(Method::PUT, &url).json(&bonus(mode, json!([])))).await.0, 200);
         let (status, recorded) =

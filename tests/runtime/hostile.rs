@@ -113,7 +113,7 @@ fn results_breaking_an_invariant_are_refused() {
     let (_dir, registry, plugin) = setup();
     for (mode, words) in [
         ("outside-upline", "not in the upline"),
-        ("over-total", "more than the commissionable total"),
+        ("over-total", "the plugin needs the `exceed-total` capability in its manifest, granted for the campaign"),
         ("negative", "negative"),
         ("unrounded", "not rounded"),
         ("minor-units", "EUR says 4 minor-unit digits; EUR has 2"),
@@ -204,4 +204,45 @@ fn a_plugin_built_against_contract_0_1_runs_and_queries_spans() {
     let now = input().now;
     let asked = stats.0.lock().expect("not poisoned").clone();
     assert_eq!(asked, [PeriodSpec::Span(Period { start: now, end: now.plus_days(30) })]);
+}
+
+/// The server-log records of target `plugin`: (level, message).
+#[derive(Clone, Default)]
+struct PluginLog(Arc<std::sync::Mutex<Vec<(tracing::Level, String)>>>);
+
+impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for PluginLog {
+    fn on_event(&self, event: &tracing::Event<'_>, _: tracing_subscriber::layer::Context<'_, S>) {
+        struct Message(String);
+        impl tracing::field::Visit for Message {
+            fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+                if field.name() == "message" {
+                    self.0 = format!("{value:?}");
+                }
+            }
+        }
+        if event.metadata().target() == "plugin" {
+            let mut message = Message(String::new());
+            event.record(&mut message);
+            self.0.lock().expect("log").push((*event.metadata().level(), message.0));
+        }
+    }
+}
+
+#[test]
+fn a_plugin_s_log_reaches_the_server_log_at_the_plugin_s_level() {
+    use tracing_subscriber::layer::SubscriberExt;
+    let (_dir, registry, plugin) = setup();
+    let log = PluginLog::default();
+    let subscriber = tracing_subscriber::registry().with(log.clone());
+    let result = tracing::subscriber::with_default(subscriber, || run(&registry, &plugin, "error"));
+    // The failed call's error keeps the record too.
+    match result {
+        Err(Error::PluginCall(CallError { trace: Some(trace), .. })) => {
+            assert_eq!(trace.logs.len(), 1, "{:?}", trace.logs);
+            assert!(trace.usage.fuel > 0);
+        }
+        other => panic!("expected a failed call with its trace, got {other:?}"),
+    }
+    let records = log.0.lock().expect("log").clone();
+    assert_eq!(records, [(tracing::Level::WARN, "about to refuse this conversion".to_owned())]);
 }

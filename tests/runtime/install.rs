@@ -214,7 +214,8 @@ fn a_package_exports_just_the_hooks_its_code_lists() {
         }
     }
     let hooks: Vec<&str> = exports.iter().filter_map(|name| name.strip_prefix("upline:plugin/")).collect();
-    // `export_plugin!(Hostile: Distribute, Approve, BonusRules)`.
-    assert_eq!(hooks, ["distribute@0.2.0", "approve@0.2.0", "bonus-rules@0.2.0"]);
+    // `export_plugin!(Hostile: Distribute, Approve, BonusRules)`, and `config`, which
+    // every SDK plugin exports (its schema and check).
+    assert_eq!(hooks, ["config@0.2.0", "distribute@0.2.0", "approve@0.2.0", "bonus-rules@0.2.0"]);
     assert_eq!(hostile_manifest().hooks, [Hook::Distribute, Hook::Approve, Hook::BonusRules]);
 }
