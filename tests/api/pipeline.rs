@@ -189,7 +189,8 @@ async fn commissions_are_approved_as_the_campaign_says_bonuses_too() {
 async fn a_failed_conversion_and_a_simulation_show_what_the_plugin_logged_and_used() {
     let app = spawn_app().await;
     let (_, affiliate) = app.campaign_with("multi-tier", "10").await;
-    app.install(hostile()).await;
+    // Freshly built: its `error` mode logs a warning first.
+    app.install(fresh_package("tests/fixtures/hostile-plugin")).await;
     let shop = campaign(&app, json!({"name": "Refusing", "currency": "EUR"})).await;
     bind(&app, shop, "hostile", json!({"mode": "error"})).await;
 

@@ -295,7 +295,8 @@ async fn a_development_version_is_replaced_in_place_and_a_release_is_not() {
 async fn the_config_schema_comes_from_the_plugin_s_code_and_a_config_it_cannot_read_is_refused_on_save() {
     let app = spawn_app().await;
     let (campaign, _) = app.campaign_with("multi-tier", "10").await;
-    assert_eq!(app.install(package("plugins/sale-bonus")).await.status(), 201);
+    // Freshly built: a 0.1 package (UPLINE_TEST_PACKAGES) has its schema in its manifest.
+    assert_eq!(app.install(fresh_package("plugins/sale-bonus")).await.status(), 201);
 
     // The schema operators see is derived from the plugin's Config type and its doc comments.
     let (_, plugins) = send(app.operator(Method::GET, "/api/v1/plugins")).await;

@@ -45,9 +45,12 @@ pub const PACKAGES_ENV: &str = "UPLINE_TEST_PACKAGES";
 /// The package bytes of the plugin crate at `dir`: its prebuilt package from the
 /// folder [`PACKAGES_ENV`] names when that holds one, else a fresh build.
 pub fn package(dir: &str) -> Vec<u8> {
-    if let Some(prebuilt) = prebuilt(dir) {
-        return prebuilt;
-    }
+    prebuilt(dir).unwrap_or_else(|| fresh_package(dir))
+}
+
+/// The package of a fresh build of the plugin crate at `dir`, also under
+/// [`PACKAGES_ENV`]: for tests of what only the current SDK builds.
+pub fn fresh_package(dir: &str) -> Vec<u8> {
     let built = built(dir);
     std::fs::read(&built.path).unwrap_or_else(|err| panic!("reading {}: {err}", built.path.display()))
 }
