@@ -22,6 +22,7 @@ mod m20261201_000011_time;
 mod m20261202_000012_customers;
 mod m20261202_000013_stats;
 mod m20261203_000014_plugin_calls;
+mod m20261203_000015_awards;
 
 /// Runs the migrations.
 pub struct Migrator;
@@ -44,6 +45,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000012_customers::Migration),
             Box::new(m20261202_000013_stats::Migration),
             Box::new(m20261203_000014_plugin_calls::Migration),
+            Box::new(m20261203_000015_awards::Migration),
         ]
     }
 }

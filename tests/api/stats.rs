@@ -1,7 +1,8 @@
 //! Live statistics through the host: a rule plugin granted `stats` sees every stored
 //! conversion and the one it is evaluated for; refunds and decisions move the sums
 //! by status; of concurrent sales (on two hosts sharing PostgreSQL) exactly one
-//! crosses a threshold; the affiliate panel shows the rule's progress from them.
+//! crosses a threshold; the affiliate panel shows the rule's progress from them, and
+//! the award and notification it gives at the threshold.
 
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -53,14 +54,25 @@ async fn stats(app: &TestApp, campaign: i64, affiliate: i64) -> Value {
     report["statuses"].clone()
 }
 
-async fn progress(app: &TestApp) -> Value {
+/// `GET` of the affiliate panel's `path`, as the affiliate.
+async fn panel(app: &TestApp, path: &str) -> Value {
     let login = json!({"email": "a@shop.example", "password": "a long password"});
     let (_, session) = send(app.client.post(format!("{}/api/v1/affiliate/login", app.address)).json(&login)).await;
     let token = session["token"].as_str().expect("token");
-    let url = format!("{}/api/v1/affiliate/progress", app.address);
-    let (status, progress) = send(app.client.get(url).bearer_auth(token)).await;
-    assert_eq!(status, 200, "{progress}");
-    progress[0].clone()
+    let (status, answer) =
+        send(app.client.get(format!("{}/api/v1/affiliate/{path}", app.address)).bearer_auth(token)).await;
+    assert_eq!(status, 200, "{answer}");
+    answer
+}
+
+async fn progress(app: &TestApp) -> Value {
+    panel(app, "progress").await[0].clone()
+}
+
+/// The campaign's awards and notifications, as operators list them.
+async fn rewards(app: &TestApp, campaign: i64) -> (Value, Value) {
+    let list = |what: &str| app.operator(Method::GET, &format!("/api/v1/{what}?campaign={campaign}"));
+    (send(list("awards")).await.1, send(list("notifications")).await.1)
 }
 
 #[tokio::test]
@@ -82,6 +94,19 @@ async fn a_rule_sees_every_stored_conversion_and_its_own() {
     assert_eq!(approved["commissions-total"], "45.00");
     assert_eq!(approved["first-tier-commissions"], "45.00");
     assert_eq!(progress(&app).await["summary"], "Silver reached");
+
+    // The third sale earned the badge and the notification: operators list them, and
+    // the affiliate sees them in the panel.
+    let third = recorded[2]["conversion"]["id"].as_i64().expect("id");
+    let (awards, notifications) = rewards(&app, campaign).await;
+    let award = json!([{"id": awards[0]["id"], "campaign": campaign, "affiliate": affiliate, "name": "Silver badge",
+        "description": "3 sales in a month", "plugin": plugin_ref("tests/fixtures/sales-ladder"),
+        "conversion": third, "created-at": awards[0]["created-at"]}]);
+    assert_eq!(awards, award);
+    assert_eq!(notifications[0]["message"], "You reached Silver!", "{notifications}");
+    assert_eq!(notifications.as_array().map(Vec::len), Some(1), "{notifications}");
+    assert_eq!(panel(&app, "awards").await, award);
+    assert_eq!(panel(&app, "notifications").await, notifications);
 
     // A refund's reversal counts against the commissions (approved, like the original).
     let first = recorded[0]["conversion"]["id"].as_i64().expect("id");
@@ -161,4 +186,7 @@ async fn of_concurrent_sales_exactly_one_crosses_the_threshold_also_on_two_hosts
         .collect();
     assert_eq!(paid, 1, "{explained:?}");
     assert_eq!(stats(&app, campaign, affiliate).await["approved"]["sales-count"], "20");
+    // The badge and the notification are given once too.
+    let (awards, notifications) = rewards(&app, campaign).await;
+    assert_eq!((awards.as_array().map(Vec::len), notifications.as_array().map(Vec::len)), (Some(1), Some(1)));
 }

@@ -14,6 +14,7 @@ mod operator_keys;
 mod panel;
 mod plugins;
 mod reports;
+mod rewards;
 pub mod serve;
 mod subscriptions;
 mod tracking;
@@ -149,7 +150,8 @@ fn api(state: &AppState) -> OpenApiRouter<AppState> {
         .merge(lifecycle::router())
         .merge(subscriptions::router())
         .merge(jobs::router())
-        .merge(reports::router());
+        .merge(reports::router())
+        .merge(rewards::router());
     let operator = openapi::secured(operator, openapi::OPERATOR_KEY)
         .route_layer(middleware::from_fn_with_state(state.clone(), require_operator));
     let v1 = operator.merge(panel::router(state.clone())).routes(routes!(openapi::document));

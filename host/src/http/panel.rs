@@ -22,6 +22,7 @@ use crate::service::affiliates::{self, Affiliate};
 use crate::service::engine::CommissionView;
 use crate::service::progress::CampaignProgress;
 use crate::service::reports::{self, Report};
+use crate::service::rewards;
 use crate::service::sessions::{self, Session};
 
 /// The logged-in affiliate, and the session's token.
@@ -39,6 +40,8 @@ pub fn router(state: AppState) -> OpenApiRouter<AppState> {
         .routes(routes!(commissions))
         .routes(routes!(report))
         .routes(routes!(progress))
+        .routes(routes!(awards))
+        .routes(routes!(notifications))
         .routes(routes!(logout))
         .routes(routes!(logout_everywhere))
         .routes(routes!(change_password));
@@ -175,6 +178,44 @@ async fn commissions(
         .all(&state.reader)
         .await?;
     Ok(axum::Json(rows.into_iter().map(CommissionView::of).collect::<Result<Vec<_>>>()?))
+}
+
+/// The logged-in affiliate's awards (badges, perks), oldest first, a page at a time.
+#[utoipa::path(
+    get,
+    path = "/affiliate/awards",
+    tag = "panel",
+    params(Page),
+    responses((status = 200, description = "The awards", body = Vec<rewards::AwardView>))
+)]
+async fn awards(
+    State(state): State<AppState>,
+    Extension(me): Extension<Me>,
+    Query(page): Query<Page>,
+) -> Result<impl IntoResponse> {
+    Ok(axum::Json(rewards::awards(&state.reader, own(&me, &page)?).await?))
+}
+
+/// The logged-in affiliate's notifications, oldest first, a page at a time.
+#[utoipa::path(
+    get,
+    path = "/affiliate/notifications",
+    tag = "panel",
+    params(Page),
+    responses((status = 200, description = "The notifications", body = Vec<rewards::NotificationView>))
+)]
+async fn notifications(
+    State(state): State<AppState>,
+    Extension(me): Extension<Me>,
+    Query(page): Query<Page>,
+) -> Result<impl IntoResponse> {
+    Ok(axum::Json(rewards::notifications(&state.reader, own(&me, &page)?).await?))
+}
+
+/// A page of the caller's own records, in every campaign.
+fn own(me: &Me, page: &Page) -> Result<rewards::Listing> {
+    let limit = super::conversions::page_limit(page.limit)?;
+    Ok(rewards::Listing { campaign: None, affiliate: Some(me.affiliate), after: page.after, limit })
 }
 
 /// The affiliate's own report per period (an `affiliate` parameter is ignored:

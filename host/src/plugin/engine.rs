@@ -66,6 +66,11 @@ impl LoadedPlugin {
         })
     }
 
+    /// `id@version`.
+    pub fn label(&self) -> &str {
+        &self.label
+    }
+
     /// The JSON Schema of its per-campaign configuration.
     pub fn config_schema(&self) -> &serde_json::Value {
         &self.schema.json

@@ -27,8 +27,9 @@ use sea_orm::{ColumnTrait, DatabaseTransaction, EntityTrait, NotSet, QueryFilter
 use upline_types as sdk;
 
 use super::audit::entry;
-use super::engine::{millis, recorded};
+use super::engine::millis;
 use super::jobs::{Lease, Scheduler, next_close, next_period_end};
+use super::rewards::{Granted, Origin};
 use crate::db::entity::{affiliate, campaign, commission, membership};
 use crate::db::{from_minor, to_minor};
 use crate::domain::CommissionStatus;
@@ -134,7 +135,7 @@ pub async fn end(scheduler: &Scheduler, lease: &Lease, now: DateTime<Utc>) -> Re
     for (affiliate, group, actor) in decided.moves {
         super::affiliates::assign_group(&txn, campaign.id, affiliate, group, &actor, now).await?;
     }
-    super::audit::record_all(&txn, decided.audits).await?;
+    super::rewards::store_all(&txn, decided.granted).await?;
     lease.complete(&txn, now, Some(next_period_end(&campaign, due)?)).await?;
     Ok(txn.commit().await?)
 }
@@ -152,7 +153,7 @@ struct Affiliates {
 struct Decided {
     bonuses: Vec<Booked>,
     moves: Vec<(i64, i64, String)>,
-    audits: Vec<crate::db::entity::audit::ActiveModel>,
+    granted: Vec<Granted>,
 }
 
 /// Calls every rule for every affiliate (with its group); the host checks each result.
@@ -194,7 +195,9 @@ fn evaluate(
                         decided.moves.push((affiliate, group.get() as i64, actor.clone()))
                     }
                     other @ (sdk::Action::Award { .. } | sdk::Action::Notify { .. }) => {
-                        decided.audits.push(recorded(now, &actor, affiliate, &other));
+                        let origin =
+                            Origin { plugin: plugin.label(), campaign: campaign.id, conversion: None, at: now };
+                        decided.granted.extend(Granted::of(&other, &origin));
                     }
                 }
             }

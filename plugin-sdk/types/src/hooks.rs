@@ -436,7 +436,8 @@ pub enum Action {
         /// Why.
         explanation: String,
     },
-    /// Records a badge, perk or other non-monetary reward.
+    /// Gives a badge, perk or other non-monetary reward: stored, listed for
+    /// operators and shown to the affiliate in the panel.
     Award {
         /// Who gets it.
         affiliate: AffiliateId,
@@ -445,7 +446,8 @@ pub enum Action {
         /// What it is.
         description: String,
     },
-    /// Notifies the affiliate.
+    /// Notifies the affiliate: stored, listed for operators and shown to the
+    /// affiliate in the panel (nothing is e-mailed).
     Notify {
         /// Who.
         affiliate: AffiliateId,

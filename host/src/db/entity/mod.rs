@@ -3,6 +3,7 @@
 pub mod affiliate;
 pub mod affiliate_stats;
 pub mod audit;
+pub mod award;
 pub mod campaign;
 pub mod click;
 pub mod commission;
@@ -11,6 +12,7 @@ pub mod conversion;
 pub mod coupon;
 pub mod job;
 pub mod membership;
+pub mod notification;
 pub mod operator_key;
 pub mod payout;
 pub mod plugin_binding;

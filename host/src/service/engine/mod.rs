@@ -29,7 +29,7 @@ mod prepare;
 mod writer;
 
 pub use plan::Flagged;
-pub(crate) use plan::{by_approval_setting, millis, recorded};
+pub(crate) use plan::{by_approval_setting, millis};
 pub use prepare::{Prepared, prepare, prepare_payment};
 
 use self::plan::Plan;

@@ -11,7 +11,7 @@ use upline_types as sdk;
 
 use super::prepare::Prepared;
 use super::{CommissionView, ConversionView, Recorded};
-use crate::db::entity::{audit, campaign, commission, conversion, job, subscription};
+use crate::db::entity::{campaign, commission, conversion, job, subscription};
 use crate::db::to_minor;
 use crate::domain::CommissionStatus;
 use crate::domain::campaign::{Approval, commission_type_key};
@@ -22,9 +22,10 @@ use crate::plugin::{
     Approve, BonusRules, CallReport, Distribute, Hook, Invocation, LoadedPlugin, OVER_TOTAL, Outcome, Registry, Screen,
     StatsSource,
 };
-use crate::service::audit::{entry, json};
+use crate::service::audit::json;
 use crate::service::blocking::BlockingPool;
 use crate::service::ids::{Ids, Table};
+use crate::service::rewards::{Granted, Origin};
 use crate::service::stats::{InFlight, Snapshot, contribution};
 
 /// The status of a conversion whose plan succeeded.
@@ -85,8 +86,8 @@ pub(super) struct Plan {
     pub(super) conversion: conversion::Model,
     pub(super) commissions: Vec<commission::Model>,
     pub(super) moves: Vec<GroupMove>,
-    /// Awards and notifications, recorded in the audit log.
-    pub(super) audits: Vec<audit::ActiveModel>,
+    /// Awards and notifications.
+    pub(super) granted: Vec<Granted>,
     /// The subscription the conversion starts, and the job that pays it (none for a
     /// `varied` one, whose payments the merchant reports).
     pub(super) subscription: Option<(subscription::Model, Option<job::Model>)>,
@@ -131,8 +132,8 @@ impl Plan {
         calls: Calls,
     ) -> Self {
         conversion.plugin_calls = Some(json(&calls.0));
-        let (commissions, moves, audits, reads) = (vec![], vec![], vec![], vec![]);
-        Self { conversion, commissions, moves, audits, subscription, parent, reads, versioned: false, calls }
+        let (commissions, moves, granted, reads) = (vec![], vec![], vec![], vec![]);
+        Self { conversion, commissions, moves, granted, subscription, parent, reads, versioned: false, calls }
     }
 
     /// With `job` paying its subscription.
@@ -241,8 +242,8 @@ pub(super) async fn plan(
     }
     let subscription = prepared.subscription.clone().map(|row| (row, subscription_job));
     let parent = parent_of(&prepared);
-    let (moves, audits) = (draft.moves, draft.audits);
-    Ok(Plan { conversion: row, commissions, moves, audits, subscription, parent, reads, versioned, calls })
+    let (moves, granted) = (draft.moves, draft.granted);
+    Ok(Plan { conversion: row, commissions, moves, granted, subscription, parent, reads, versioned, calls })
 }
 
 /// The parent of the affiliate the conversion is credited to.
@@ -265,7 +266,7 @@ struct Line {
 struct Draft {
     lines: Vec<Line>,
     moves: Vec<GroupMove>,
-    audits: Vec<audit::ActiveModel>,
+    granted: Vec<Granted>,
     /// The screen plugin that rejected the conversion, and why.
     rejected: Option<Flagged>,
     /// Why a screen plugin sent the commissions to an operator.
@@ -400,8 +401,11 @@ fn draft(
                     group: group.get() as i64,
                     actor: actor.clone(),
                 }),
-                other @ (sdk::Action::Award { affiliate, .. } | sdk::Action::Notify { affiliate, .. }) => {
-                    draft.audits.push(recorded(prepared.now, &actor, affiliate.get() as i64, &other));
+                other @ (sdk::Action::Award { .. } | sdk::Action::Notify { .. }) => {
+                    let at = prepared.now;
+                    let conversion = Some(row.id);
+                    let origin = Origin { plugin: bonus_plugin.label(), campaign: campaign.id, conversion, at };
+                    draft.granted.extend(Granted::of(&other, &origin));
                 }
             }
         }
@@ -608,11 +612,4 @@ fn approve_all(
 /// A time as plugins see it.
 pub(crate) fn millis(at: DateTime<Utc>) -> sdk::Timestamp {
     sdk::Timestamp::from_millis(at.timestamp_millis())
-}
-
-/// The audit row that records an award or a notification a rule gave `affiliate`
-/// (they are recorded, not paid).
-pub(crate) fn recorded(at: DateTime<Utc>, actor: &str, affiliate: i64, action: &sdk::Action) -> audit::ActiveModel {
-    let kind = if matches!(action, sdk::Action::Award { .. }) { "affiliate.award" } else { "affiliate.notify" };
-    entry(at, actor, kind, ("affiliate", affiliate), None, Some(json(action)))
 }

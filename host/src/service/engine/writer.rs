@@ -34,7 +34,7 @@ use upline_types::ApprovalEvent;
 
 use super::Recorded;
 use super::plan::{FAILED, Plan};
-use crate::db::entity::{affiliate, audit, commission, conversion, job, stats_version, subscription};
+use crate::db::entity::{affiliate, commission, conversion, job, stats_version, subscription};
 use crate::domain::conversion::Source;
 use crate::error::{Error, Result};
 use crate::service::{affiliates, lifecycle};
@@ -275,8 +275,8 @@ async fn write_rows(txn: &DatabaseTransaction, plans: &[&Plan]) -> Result<()> {
     }
     release_for_sub_affiliates(txn, plans).await?;
     release_logged_in(txn, plans).await?;
-    let audits: Vec<audit::ActiveModel> = plans.iter().flat_map(|plan| plan.audits.iter().cloned()).collect();
-    crate::service::audit::record_all(txn, audits).await
+    let granted = plans.iter().flat_map(|plan| plan.granted.iter().cloned()).collect();
+    crate::service::rewards::store_all(txn, granted).await
 }
 
 /// Approves the commissions of the converting affiliates' parents that an approval
