@@ -16,6 +16,7 @@ mod pipeline;
 mod plugins;
 mod public;
 mod refunds;
+mod rewards;
 mod stats;
 mod time;
 mod tracking;

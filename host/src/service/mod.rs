@@ -18,6 +18,7 @@ pub mod passwords;
 pub mod periods;
 pub mod progress;
 pub mod reports;
+pub mod rerate;
 pub mod rewards;
 pub mod sessions;
 pub mod stats;

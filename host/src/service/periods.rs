@@ -29,6 +29,7 @@ use upline_types as sdk;
 use super::audit::entry;
 use super::engine::millis;
 use super::jobs::{Lease, Scheduler, next_close, next_period_end};
+use super::rerate::GroupMove;
 use super::rewards::{Granted, Origin};
 use crate::db::entity::{affiliate, campaign, commission, membership};
 use crate::db::{from_minor, to_minor};
@@ -132,8 +133,8 @@ pub async fn end(scheduler: &Scheduler, lease: &Lease, now: DateTime<Utc>) -> Re
     lease.fence(&txn, now).await?;
     book(&txn, &campaign, decided.bonuses, |at| crate::service::engine::by_approval_setting(&campaign, at), now)
         .await?;
-    for (affiliate, group, actor) in decided.moves {
-        super::affiliates::assign_group(&txn, campaign.id, affiliate, group, &actor, now).await?;
+    for change in decided.moves {
+        change.apply(&txn, now).await?;
     }
     super::rewards::store_all(&txn, decided.granted).await?;
     lease.complete(&txn, now, Some(next_period_end(&campaign, due)?)).await?;
@@ -152,7 +153,7 @@ struct Affiliates {
 #[derive(Default)]
 struct Decided {
     bonuses: Vec<Booked>,
-    moves: Vec<(i64, i64, String)>,
+    moves: Vec<GroupMove>,
     granted: Vec<Granted>,
 }
 
@@ -179,7 +180,6 @@ fn evaluate(
         };
         for (plugin, invocation) in rules {
             let invocation = &invocation.with_stats(stats.as_ref());
-            let actor = format!("plugin:{}@{}", plugin.manifest.id, plugin.manifest.version);
             for action in registry.engine().call::<BonusRules>(plugin, invocation, &input, &currency)?.value {
                 match action {
                     sdk::Action::Bonus { amount, explanation, .. } => decided.bonuses.push(Booked {
@@ -191,8 +191,8 @@ fn evaluate(
                         plugin: plugin.clone(),
                         at: ended.end,
                     }),
-                    sdk::Action::MoveToGroup { group, .. } => {
-                        decided.moves.push((affiliate, group.get() as i64, actor.clone()))
+                    ref moved @ sdk::Action::MoveToGroup { .. } => {
+                        decided.moves.extend(GroupMove::of(moved, campaign.id, plugin.label()))
                     }
                     other @ (sdk::Action::Award { .. } | sdk::Action::Notify { .. }) => {
                         let origin =

@@ -430,8 +430,10 @@ pub enum Action {
         affiliate: AffiliateId,
         /// The new group: must exist in the campaign.
         group: GroupId,
-        /// Meant to re-rate unpaid commissions created since this time; the host does
-        /// not use it yet (the move applies to later conversions only).
+        /// Re-rates the affiliate's unpaid commissions in the campaign created since
+        /// this time with the new group's tier settings (each changed one gets a
+        /// reversal and a new line naming the rule; paid ones are never touched).
+        /// None: the move applies to later conversions only.
         retroactive_from: Option<Timestamp>,
         /// Why.
         explanation: String,

@@ -25,6 +25,7 @@ use crate::plugin::{
 use crate::service::audit::json;
 use crate::service::blocking::BlockingPool;
 use crate::service::ids::{Ids, Table};
+use crate::service::rerate::GroupMove;
 use crate::service::rewards::{Granted, Origin};
 use crate::service::stats::{InFlight, Snapshot, contribution};
 
@@ -69,15 +70,6 @@ impl Calls {
         self.0.push(report);
         value
     }
-}
-
-/// A group move a rule decided, carried out when the plan is written.
-#[derive(Debug, Clone)]
-pub(super) struct GroupMove {
-    pub(super) campaign: i64,
-    pub(super) affiliate: i64,
-    pub(super) group: i64,
-    pub(super) actor: String,
 }
 
 /// The rows a conversion's plan writes.
@@ -379,7 +371,6 @@ fn draft(
         let currency = commissionable.currency();
         let actions = registry.engine().call::<BonusRules>(bonus_plugin, &with_stats(invocation), &bonus, &currency);
         let actions = calls.value(bonus_plugin, Hook::BonusRules, actions)?;
-        let actor = format!("plugin:{}@{}", bonus_plugin.manifest.id, bonus_plugin.manifest.version);
         for action in actions {
             match action {
                 sdk::Action::Bonus { affiliate, amount, explanation } => {
@@ -395,12 +386,9 @@ fn draft(
                 }
                 // A browser's report acts through bonuses only, which wait for the merchant.
                 _ if browser => {}
-                sdk::Action::MoveToGroup { affiliate, group, .. } => draft.moves.push(GroupMove {
-                    campaign: campaign.id,
-                    affiliate: affiliate.get() as i64,
-                    group: group.get() as i64,
-                    actor: actor.clone(),
-                }),
+                ref moved @ sdk::Action::MoveToGroup { .. } => {
+                    draft.moves.extend(GroupMove::of(moved, campaign.id, bonus_plugin.label()));
+                }
                 other @ (sdk::Action::Award { .. } | sdk::Action::Notify { .. }) => {
                     let at = prepared.now;
                     let conversion = Some(row.id);

@@ -37,7 +37,7 @@ use super::plan::{FAILED, Plan};
 use crate::db::entity::{affiliate, commission, conversion, job, stats_version, subscription};
 use crate::domain::conversion::Source;
 use crate::error::{Error, Result};
-use crate::service::{affiliates, lifecycle};
+use crate::service::lifecycle;
 
 /// At most this many conversions per transaction.
 const BATCH: usize = 128;
@@ -257,15 +257,7 @@ async fn write_rows(txn: &DatabaseTransaction, plans: &[&Plan]) -> Result<()> {
     }
     for plan in plans {
         for change in &plan.moves {
-            affiliates::assign_group(
-                txn,
-                change.campaign,
-                change.affiliate,
-                change.group,
-                &change.actor,
-                plan.conversion.created_at,
-            )
-            .await?;
+            change.apply(txn, plan.conversion.created_at).await?;
         }
     }
     for plan in plans {
