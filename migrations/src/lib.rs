@@ -23,6 +23,7 @@ mod m20261202_000012_customers;
 mod m20261202_000013_stats;
 mod m20261203_000014_plugin_calls;
 mod m20261203_000015_awards;
+mod m20261203_000016_webhooks;
 
 /// Runs the migrations.
 pub struct Migrator;
@@ -46,6 +47,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000013_stats::Migration),
             Box::new(m20261203_000014_plugin_calls::Migration),
             Box::new(m20261203_000015_awards::Migration),
+            Box::new(m20261203_000016_webhooks::Migration),
         ]
     }
 }

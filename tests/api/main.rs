@@ -20,3 +20,4 @@ mod rewards;
 mod stats;
 mod time;
 mod tracking;
+mod webhooks;

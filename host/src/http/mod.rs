@@ -18,6 +18,7 @@ mod rewards;
 pub mod serve;
 mod subscriptions;
 mod tracking;
+mod webhooks;
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
@@ -151,7 +152,8 @@ fn api(state: &AppState) -> OpenApiRouter<AppState> {
         .merge(subscriptions::router())
         .merge(jobs::router())
         .merge(reports::router())
-        .merge(rewards::router());
+        .merge(rewards::router())
+        .merge(webhooks::router());
     let operator = openapi::secured(operator, openapi::OPERATOR_KEY)
         .route_layer(middleware::from_fn_with_state(state.clone(), require_operator));
     let v1 = operator.merge(panel::router(state.clone())).routes(routes!(openapi::document));

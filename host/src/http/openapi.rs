@@ -43,6 +43,7 @@ pub const METRICS_TOKEN: &str = "metrics-token";
         (name = "conversions", description = "Conversions from merchants' servers, and their commissions"),
         (name = "lifecycle", description = "Approving, declining and paying commissions; refunds"),
         (name = "rewards", description = "Awards and notifications rule plugins gave affiliates"),
+        (name = "webhooks", description = "Webhooks out: endpoints, signed deliveries and their attempts"),
         (name = "panel", description = "The affiliate panel: an affiliate's own data"),
         (name = "tracking", description = "Public tracking: referral links, clicks and the page snippet"),
         (name = "operations", description = "Health, metrics, operator keys, jobs and this document"),

@@ -48,7 +48,7 @@ use crate::error::{Error, Result};
 use crate::plugin::Registry;
 
 /// Failed attempts at a run before the job waits for an operator.
-const MAX_ATTEMPTS: i32 = 5;
+pub(crate) const MAX_ATTEMPTS: i32 = 5;
 
 /// How often held commissions are released.
 const HOLD_RELEASE_EVERY: chrono::TimeDelta = chrono::TimeDelta::minutes(1);
@@ -65,6 +65,8 @@ pub enum Kind {
     PeriodEnd,
     /// Makes a subscription's next payment.
     Subscription,
+    /// Sends one webhook delivery.
+    Webhook,
 }
 
 impl Kind {
@@ -75,11 +77,12 @@ impl Kind {
             Kind::PeriodClose => "period-close",
             Kind::PeriodEnd => "period-end",
             Kind::Subscription => "subscription",
+            Kind::Webhook => "webhook",
         }
     }
 
     fn stored(text: &str) -> Result<Self> {
-        [Kind::HoldRelease, Kind::PeriodClose, Kind::PeriodEnd, Kind::Subscription]
+        [Kind::HoldRelease, Kind::PeriodClose, Kind::PeriodEnd, Kind::Subscription, Kind::Webhook]
             .into_iter()
             .find(|kind| kind.as_str() == text)
             .ok_or_else(|| Error::Database(format!("unknown job kind `{text}`")))
@@ -178,6 +181,19 @@ async fn insert_missing(db: &impl sea_orm::ConnectionTrait, jobs: Vec<job::Model
         .exec_without_returning(db)
         .await?;
     Ok(())
+}
+
+/// The prefix of a webhook delivery job's key, before the delivery's id.
+const WEBHOOK_KEY: &str = "webhook:";
+
+/// Schedules the job that sends webhook delivery `delivery`, due at once, in the
+/// caller's transaction.
+pub(crate) async fn schedule_delivery(
+    db: &impl sea_orm::ConnectionTrait,
+    delivery: i64,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    insert_missing(db, vec![new_job(Kind::Webhook, format!("{WEBHOOK_KEY}{delivery}"), (None, None), now, now)]).await
 }
 
 /// Schedules a new campaign's jobs, in the caller's transaction.
@@ -461,6 +477,12 @@ impl Scheduler {
             Kind::Subscription => super::subscriptions::pay_next(self, lease, now).await,
             Kind::PeriodClose => super::periods::close(self, lease, now).await,
             Kind::PeriodEnd => super::periods::end(self, lease, now).await,
+            Kind::Webhook => {
+                let delivery = job.key.strip_prefix(WEBHOOK_KEY).and_then(|id| id.parse().ok());
+                let delivery =
+                    delivery.ok_or_else(|| Error::Database(format!("job {}: bad key {}", job.id, job.key)))?;
+                super::webhooks::deliver(self, lease, delivery, now).await
+            }
         }
     }
 }

@@ -16,6 +16,7 @@ use upline_types::{ApprovalEvent, Money, round_running};
 
 use super::audit::{self, json};
 use super::engine::CommissionView;
+use super::webhooks;
 use crate::db::entity::{campaign, commission, conversion, payout};
 use crate::db::{from_minor, to_minor};
 use crate::domain::{CommissionStatus, IllegalTransition};
@@ -101,9 +102,26 @@ pub async fn decide(
         })
         .collect();
     audit::record_all(&txn, entries).await?;
-    let views = find_all(&txn, ids).await?.into_iter().map(CommissionView::of).collect::<Result<_>>()?;
+    let after = find_all(&txn, ids).await?;
+    let kind = if to == CommissionStatus::Approved { "commission.approved" } else { "commission.declined" };
+    announce(&txn, kind, &after, now).await?;
+    let views = after.into_iter().map(CommissionView::of).collect::<Result<_>>()?;
     txn.commit().await?;
     Ok(views)
+}
+
+/// Queues the `kind` webhook event of each of `rows`, if an endpoint is registered.
+async fn announce(
+    db: &impl ConnectionTrait,
+    kind: &'static str,
+    rows: &[commission::Model],
+    now: DateTime<Utc>,
+) -> Result<()> {
+    if rows.is_empty() || !webhooks::listening(db).await? {
+        return Ok(());
+    }
+    let events = rows.iter().map(|row| webhooks::Event::commission(kind, row, now)).collect::<Result<_>>()?;
+    webhooks::emit(db, events).await
 }
 
 /// Moves the pending reversals of `originals` to `to` with them.
@@ -163,7 +181,7 @@ pub async fn release_waiting(
     if affiliates.is_empty() {
         return Ok(0);
     }
-    let released: Vec<i64> = commission::Entity::update_many()
+    let rows = commission::Entity::update_many()
         .col_expr(commission::Column::Status, Expr::value(CommissionStatus::Approved.as_str()))
         .col_expr(commission::Column::WaitingFor, Expr::value(Option::<String>::None))
         .col_expr(commission::Column::HoldUntil, Expr::value(Option::<DateTime<Utc>>::None))
@@ -172,10 +190,9 @@ pub async fn release_waiting(
         .filter(commission::Column::Status.eq(CommissionStatus::Pending.as_str()))
         .filter(commission::Column::WaitingFor.eq(event))
         .exec_with_returning(db)
-        .await?
-        .into_iter()
-        .map(|row| row.id)
-        .collect();
+        .await?;
+    announce(db, "commission.approved", &rows, now).await?;
+    let released: Vec<i64> = rows.into_iter().map(|row| row.id).collect();
     let entries = released
         .iter()
         .map(|id| {
@@ -206,16 +223,15 @@ pub async fn release_chunk(txn: &DatabaseTransaction, now: DateTime<Utc>) -> Res
         .into_tuple()
         .all(txn)
         .await?;
-    let approved: Vec<i64> = commission::Entity::update_many()
+    let rows = commission::Entity::update_many()
         .col_expr(commission::Column::Status, Expr::value(CommissionStatus::Approved.as_str()))
         .col_expr(commission::Column::UpdatedAt, Expr::value(now))
         .filter(commission::Column::Id.is_in(due.iter().copied()))
         .filter(commission::Column::Status.eq(CommissionStatus::Pending.as_str()))
         .exec_with_returning(txn)
-        .await?
-        .into_iter()
-        .map(|row| row.id)
-        .collect();
+        .await?;
+    announce(txn, "commission.approved", &rows, now).await?;
+    let approved: Vec<i64> = rows.into_iter().map(|row| row.id).collect();
     carry_reversals(txn, &approved, CommissionStatus::Approved, now).await?;
     let entries = approved
         .iter()
@@ -334,6 +350,12 @@ pub async fn pay_out(
             tracing::warn!(affiliate, "commissions changed during the payout: left for the next run");
             txn.rollback().await?;
             continue;
+        }
+        if webhooks::listening(&txn).await? {
+            let ids: Vec<i64> = owed.iter().map(|(id, _)| *id).collect();
+            for chunk in ids.chunks(CHUNK) {
+                announce(&txn, "commission.paid", &find_all(&txn, chunk).await?, now).await?;
+            }
         }
         let view = PayoutView {
             id: batch.id,

@@ -25,3 +25,4 @@ pub mod stats;
 pub mod subscriptions;
 pub mod throttle;
 pub mod tracking;
+pub mod webhooks;

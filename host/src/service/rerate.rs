@@ -69,6 +69,11 @@ impl GroupMove {
         if let Some(from) = self.retroactive_from {
             rerate(db, self, from, now).await?;
         }
+        if super::webhooks::listening(db).await? {
+            let data = serde_json::json!({"campaign": self.campaign, "affiliate": self.affiliate, "group": self.group,
+                "retroactive-from": self.retroactive_from, "plugin": self.plugin, "explanation": self.explanation});
+            super::webhooks::emit(db, vec![super::webhooks::Event::new("affiliate.group-changed", data, now)]).await?;
+        }
         Ok(())
     }
 }

@@ -4,20 +4,23 @@
 //! recorded and shown, never paid; nothing is e-mailed.
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Select, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect,
+    Select,
+};
 use serde::Serialize;
 use upline_types as sdk;
 
 use crate::db::entity::{award, notification};
 use crate::error::Result;
 
-/// An award or a notification a rule gave, to store.
+/// An award or a notification a rule gave, to store (its id is the database's).
 #[derive(Debug, Clone)]
 pub enum Granted {
     /// A badge or perk.
-    Award(award::ActiveModel),
+    Award(award::Model),
     /// A message to the affiliate.
-    Notification(notification::ActiveModel),
+    Notification(notification::Model),
 }
 
 /// Where a rule's award or notification came from.
@@ -35,34 +38,35 @@ pub struct Origin<'a> {
 impl Granted {
     /// What a rule's action stores, if it is an award or a notification.
     pub fn of(action: &sdk::Action, origin: &Origin<'_>) -> Option<Self> {
-        let (plugin, campaign, conversion, at) =
-            (Set(origin.plugin.to_owned()), Set(origin.campaign), Set(origin.conversion), Set(origin.at));
+        let (plugin, campaign_id, conversion_id, created_at) =
+            (origin.plugin.to_owned(), origin.campaign, origin.conversion, origin.at);
         match action {
-            sdk::Action::Award { affiliate, name, description } => Some(Granted::Award(award::ActiveModel {
-                affiliate_id: Set(affiliate.get() as i64),
-                name: Set(name.clone()),
-                description: Set(description.clone()),
+            sdk::Action::Award { affiliate, name, description } => Some(Granted::Award(award::Model {
+                id: 0,
+                affiliate_id: affiliate.get() as i64,
+                name: name.clone(),
+                description: description.clone(),
                 plugin,
-                campaign_id: campaign,
-                conversion_id: conversion,
-                created_at: at,
-                ..Default::default()
+                campaign_id,
+                conversion_id,
+                created_at,
             })),
-            sdk::Action::Notify { affiliate, message } => Some(Granted::Notification(notification::ActiveModel {
-                affiliate_id: Set(affiliate.get() as i64),
-                message: Set(message.clone()),
+            sdk::Action::Notify { affiliate, message } => Some(Granted::Notification(notification::Model {
+                id: 0,
+                affiliate_id: affiliate.get() as i64,
+                message: message.clone(),
                 plugin,
-                campaign_id: campaign,
-                conversion_id: conversion,
-                created_at: at,
-                ..Default::default()
+                campaign_id,
+                conversion_id,
+                created_at,
             })),
             sdk::Action::Bonus { .. } | sdk::Action::MoveToGroup { .. } => None,
         }
     }
 }
 
-/// Stores `granted`, in the caller's transaction.
+/// Stores `granted`, in the caller's transaction, with an `award.granted` webhook
+/// event for each award.
 pub async fn store_all(db: &impl ConnectionTrait, granted: Vec<Granted>) -> Result<()> {
     let (mut awards, mut notifications) = (Vec::new(), Vec::new());
     for row in granted {
@@ -71,6 +75,15 @@ pub async fn store_all(db: &impl ConnectionTrait, granted: Vec<Granted>) -> Resu
             Granted::Notification(row) => notifications.push(row),
         }
     }
+    if !awards.is_empty() && super::webhooks::listening(db).await? {
+        let events = awards.iter().map(|row| {
+            let data = serde_json::to_value(AwardView::of(row.clone())).unwrap_or_default();
+            super::webhooks::Event::new("award.granted", data, row.created_at)
+        });
+        super::webhooks::emit(db, events.collect()).await?;
+    }
+    let awards: Vec<_> = awards.into_iter().map(|row| new_row(row, award::Column::Id)).collect();
+    let notifications: Vec<_> = notifications.into_iter().map(|row| new_row(row, notification::Column::Id)).collect();
     for chunk in awards.chunks(200) {
         award::Entity::insert_many(chunk.to_vec()).exec_without_returning(db).await?;
     }
@@ -78,6 +91,13 @@ pub async fn store_all(db: &impl ConnectionTrait, granted: Vec<Granted>) -> Resu
         notification::Entity::insert_many(chunk.to_vec()).exec_without_returning(db).await?;
     }
     Ok(())
+}
+
+/// A row to insert, its `id` column left to the database.
+fn new_row<A: ActiveModelTrait>(model: impl IntoActiveModel<A>, id: <A::Entity as EntityTrait>::Column) -> A {
+    let mut row = model.into_active_model().reset_all();
+    row.not_set(id);
+    row
 }
 
 /// Which awards or notifications to list: oldest first, a page at a time.
@@ -153,9 +173,12 @@ pub struct NotificationView {
 pub async fn awards(db: &impl ConnectionTrait, listing: Listing) -> Result<Vec<AwardView>> {
     use award::Column as C;
     let rows = listing.apply(award::Entity::find(), [C::CampaignId, C::AffiliateId, C::Id]).all(db).await?;
-    Ok(rows
-        .into_iter()
-        .map(|row| AwardView {
+    Ok(rows.into_iter().map(AwardView::of).collect())
+}
+
+impl AwardView {
+    fn of(row: award::Model) -> Self {
+        AwardView {
             id: row.id,
             campaign: row.campaign_id,
             affiliate: row.affiliate_id,
@@ -164,8 +187,8 @@ pub async fn awards(db: &impl ConnectionTrait, listing: Listing) -> Result<Vec<A
             plugin: row.plugin,
             conversion: row.conversion_id,
             created_at: row.created_at,
-        })
-        .collect())
+        }
+    }
 }
 
 /// The notifications `listing` selects.

@@ -22,3 +22,5 @@ pub mod session;
 pub mod stats_version;
 pub mod subscription;
 pub mod tier_rate;
+pub mod webhook_delivery;
+pub mod webhook_endpoint;

@@ -38,6 +38,7 @@ use crate::db::entity::{affiliate, commission, conversion, job, stats_version, s
 use crate::domain::conversion::Source;
 use crate::error::{Error, Result};
 use crate::service::lifecycle;
+use crate::service::webhooks::Event;
 
 /// At most this many conversions per transaction.
 const BATCH: usize = 128;
@@ -254,6 +255,14 @@ async fn write_rows(txn: &DatabaseTransaction, plans: &[&Plan]) -> Result<()> {
     let rows: Vec<commission::ActiveModel> = plans.iter().flat_map(|plan| plan.commission_rows()).collect();
     for chunk in rows.chunks(ROWS_PER_INSERT) {
         commission::Entity::insert_many(chunk.to_vec()).exec_without_returning(txn).await?;
+    }
+    if crate::service::webhooks::listening(txn).await? {
+        let created = plans
+            .iter()
+            .flat_map(|plan| plan.commissions.iter().map(|row| (row, plan.conversion.created_at)))
+            .map(|(row, at)| Event::commission("commission.created", row, at))
+            .collect::<Result<_>>()?;
+        crate::service::webhooks::emit(txn, created).await?;
     }
     for plan in plans {
         for change in &plan.moves {
