@@ -24,6 +24,7 @@ mod m20261202_000013_stats;
 mod m20261203_000014_plugin_calls;
 mod m20261203_000015_awards;
 mod m20261203_000016_webhooks;
+mod m20261203_000017_lifetime;
 
 /// Runs the migrations.
 pub struct Migrator;
@@ -48,6 +49,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000014_plugin_calls::Migration),
             Box::new(m20261203_000015_awards::Migration),
             Box::new(m20261203_000016_webhooks::Migration),
+            Box::new(m20261203_000017_lifetime::Migration),
         ]
     }
 }

@@ -78,3 +78,40 @@ async fn a_retroactive_move_re_rates_the_unpaid_commissions_and_leaves_paid_ones
         .sum();
     assert_eq!(owed, "61.00".parse().expect("decimal"));
 }
+
+#[tokio::test]
+async fn a_lifetime_customer_s_later_sales_are_credited_to_their_first_affiliate_until_the_binding_ends() {
+    let app = spawn_app_at("2027-03-01T10:00:00Z".parse().expect("time")).await;
+    let (campaign, first) = app.campaign_with("multi-tier", "10").await;
+    let url = format!("/api/v1/campaigns/{campaign}");
+    let (status, error) = send(app.operator(Method::PATCH, &url).json(&json!({"lifetime-days": 30}))).await;
+    assert_eq!((status, error["error"]["field"].as_str()), (400, Some("lifetime-days")), "{error}");
+    let lifetime = json!({"lifetime-commissions": true, "lifetime-days": 365});
+    let (status, updated) = send(app.operator(Method::PATCH, &url).json(&lifetime)).await;
+    assert_eq!((status, updated["lifetime-days"].as_i64()), (200, Some(365)), "{updated}");
+    let body = json!({"name": "B", "email": "b@shop.example", "password": "a long password"});
+    let other = send(app.operator(Method::POST, "/api/v1/affiliates").json(&body)).await.1["id"].as_i64().expect("id");
+
+    let sale = |order: &str, customer: &str, affiliate: Option<i64>| {
+        let mut body = json!({"campaign": campaign, "order-id": order, "total": "100.00", "customer": customer});
+        if let Some(affiliate) = affiliate {
+            body["affiliate"] = json!(affiliate);
+        }
+        send(app.operator(Method::POST, "/api/v1/conversions").json(&body))
+    };
+    // The first sale binds the customer to its affiliate; a later one with no
+    // affiliate, click or coupon is credited to it; one naming another affiliate is not.
+    assert_eq!(sale("o-1", "sha256:c1", Some(first)).await.0, 201);
+    let (status, later) = sale("o-2", "sha256:c1", None).await;
+    assert_eq!((status, later["conversion"]["affiliate"].as_i64()), (201, Some(first)), "{later}");
+    assert_eq!(paid(&later), [(first, "10.00".to_owned())]);
+    let (_, named) = sale("o-3", "sha256:c1", Some(other)).await;
+    assert_eq!(named["conversion"]["affiliate"].as_i64(), Some(other), "{named}");
+    // A customer bound to nobody still needs a referrer.
+    let (status, error) = sale("o-4", "sha256:c2", None).await;
+    assert_eq!((status, error["error"]["field"].as_str()), (400, Some("affiliate")), "{error}");
+    // The binding ends 365 days after the first sale.
+    app.advance(chrono::TimeDelta::days(366));
+    let (status, error) = sale("o-5", "sha256:c1", None).await;
+    assert_eq!((status, error["error"]["field"].as_str()), (400, Some("affiliate")), "{error}");
+}

@@ -89,6 +89,8 @@ pub struct CampaignSettings {
     /// How often a subscription started by a conversion of each commission type pays
     /// (types without one start none).
     pub recurrences: BTreeMap<String, Recurrence>,
+    /// Lifetime commissions: off, or the days a customer stays bound (none: for ever).
+    pub lifetime: Option<Option<u32>>,
 }
 
 /// Where a campaign's referral links may send a visitor: the landing URL, and the
@@ -246,6 +248,16 @@ pub struct CampaignRequest {
     /// `recurring` commission type's tiers.
     #[serde(default)]
     recurrences: Option<BTreeMap<String, String>>,
+    /// Lifetime commissions: a customer (the conversion's `customer` reference) stays
+    /// bound to the affiliate of their first conversion in the campaign, and later
+    /// conversions without an affiliate, click or coupon are credited to that
+    /// affiliate.
+    #[serde(default)]
+    lifetime_commissions: bool,
+    /// With `lifetime-commissions`: how many days after the first conversion the
+    /// binding lasts, 1 to 36500; left out: for ever.
+    #[serde(default)]
+    lifetime_days: Option<u32>,
 }
 
 mod defaults {
@@ -318,6 +330,14 @@ impl CampaignRequest {
                 recurrences.insert(kind, recurrence);
             }
         }
+        let lifetime = match (self.lifetime_commissions, self.lifetime_days) {
+            (false, None) => None,
+            (false, Some(_)) => return Err(invalid("lifetime-days", "needs `lifetime-commissions: true`")),
+            (true, Some(days)) if !(1..=36_500).contains(&days) => {
+                return Err(invalid("lifetime-days", "must be between 1 and 36500"));
+            }
+            (true, days) => Some(days),
+        };
         Ok(CampaignSettings {
             name: name("name", &self.name)?,
             currency,
@@ -336,6 +356,7 @@ impl CampaignRequest {
             period_close_day: self.period_close_day,
             reward_period: self.reward_period,
             recurrences,
+            lifetime,
         })
     }
 }

@@ -75,6 +75,8 @@ fn apply(row: &mut campaign::ActiveModel, settings: CampaignSettings) {
     let recurrences: BTreeMap<&String, String> =
         settings.recurrences.iter().map(|(kind, recurrence)| (kind, recurrence.to_string())).collect();
     row.recurrences = Set(Some(json(&recurrences)));
+    row.lifetime_commissions = Set(settings.lifetime.is_some());
+    row.lifetime_days = Set(settings.lifetime.flatten().map(|days| days as i32));
 }
 
 /// Where the stored campaign's referral links may lead.

@@ -43,6 +43,7 @@ pub async fn seed(
             include_tax: false,
             subtract_discount: true,
             store_zero_orders: false,
+            lifetime: None,
             store_zero_commissions: true,
             hold_days: 30,
             approval: Approval::Automatic,

@@ -52,6 +52,11 @@ pub struct Model {
     /// such a conversion starts pays (`monthly`, `every-10-days`, `varied`, ...).
     #[schema(value_type = Option<std::collections::BTreeMap<String, String>>)]
     pub recurrences: Option<Json>,
+    /// A customer stays bound to the affiliate of their first conversion: later
+    /// conversions without a click or coupon are credited to that affiliate.
+    pub lifetime_commissions: bool,
+    /// How long the binding lasts after that first conversion; none: for ever.
+    pub lifetime_days: Option<i32>,
     /// When it was created.
     #[schema(value_type = chrono::DateTime<chrono::Utc>)]
     pub created_at: DateTimeUtc,

@@ -307,7 +307,8 @@ async fn customer_conversions(db: &DatabaseConnection, row: &conversion::Model, 
 
 /// Who referred the conversion: the affiliate the merchant names, else the owner of
 /// an assigned coupon code, else the affiliate of the visitor's click token (a
-/// merchant's server reads it from the `upline_<campaign>` cookie). Never the
+/// merchant's server reads it from the `upline_<campaign>` cookie), else, with
+/// lifetime commissions, the affiliate the customer is bound to. Never the
 /// affiliate of a browser's report of the order: anyone can send one of those.
 async fn referred_by(
     db: &DatabaseConnection,
@@ -326,10 +327,35 @@ async fn referred_by(
     if let Some(token) = &new.click {
         return crate::service::tracking::attribute(db, campaign, token, now).await;
     }
+    if let Some(affiliate) = bound_affiliate(db, campaign, new, now).await? {
+        return Ok(affiliate);
+    }
     Err(Error::InvalidInput {
         field: "affiliate".into(),
         message: "name the referring affiliate, or send the click token or a coupon assigned to an affiliate".into(),
     })
+}
+
+/// With lifetime commissions, the affiliate of the customer's first conversion in
+/// the campaign (processed, by the merchant's server), while the binding lasts.
+async fn bound_affiliate(
+    db: &DatabaseConnection,
+    campaign: &campaign::Model,
+    new: &NewConversion,
+    now: DateTime<Utc>,
+) -> Result<Option<i64>> {
+    let (true, Some(customer)) = (campaign.lifetime_commissions, &new.customer) else { return Ok(None) };
+    let first = conversion::Entity::find()
+        .filter(conversion::Column::CampaignId.eq(campaign.id))
+        .filter(conversion::Column::Customer.eq(customer.as_str()))
+        .filter(conversion::Column::Status.eq(super::plan::PROCESSED))
+        .filter(conversion::Column::Source.eq(Source::Server.as_str()))
+        .order_by_asc(conversion::Column::Id)
+        .one(db)
+        .await?;
+    let Some(first) = first else { return Ok(None) };
+    let lasts = campaign.lifetime_days.is_none_or(|days| now < first.created_at + chrono::Duration::days(days.into()));
+    Ok(first.affiliate_id.filter(|_| lasts))
 }
 
 /// Product value, plus shipping and tax when the campaign counts them, less the
