@@ -74,21 +74,7 @@ async fn each_event_arrives_once_signed_and_a_down_endpoint_gets_it_after_retrie
     let secret = endpoint["secret"].as_str().expect("secret").to_owned();
     let deliveries = format!("/api/v1/webhooks/{}/deliveries", endpoint["id"]);
 
-    app.install(package("plugins/multi-tier")).await;
-    let body = json!({"name": "Shop", "currency": "EUR", "landing-url": "https://shop.example/", "approval": "manual"});
-    let (_, campaign) = send(app.operator(Method::POST, "/api/v1/campaigns").json(&body)).await;
-    let id = campaign["id"].as_i64().expect("campaign");
-    let group = campaign["groups"][0]["id"].as_i64().expect("group");
-    let rates = json!({"commission-type": "sale", "tiers": [{"tier": 1, "rule": {"percent": "10"}}]});
-    send(app.operator(Method::PUT, &format!("/api/v1/groups/{group}/rates")).json(&rates)).await;
-    send(
-        app.operator(Method::PUT, &format!("/api/v1/campaigns/{id}/plugins/multi-tier"))
-            .json(&json!({"enabled": true})),
-    )
-    .await;
-    let body = json!({"name": "A", "email": "a@shop.example", "password": "a long password"});
-    let affiliate =
-        send(app.operator(Method::POST, "/api/v1/affiliates").json(&body)).await.1["id"].as_i64().expect("id");
+    let (id, affiliate) = app.campaign_with_settings("multi-tier", "10", json!({"approval": "manual"})).await;
 
     // A sale, its approval and its payout: three events, each once, signed.
     let sale = json!({"campaign": id, "affiliate": affiliate, "order-id": "o-1", "total": "100.00"});
@@ -129,6 +115,21 @@ async fn each_event_arrives_once_signed_and_a_down_endpoint_gets_it_after_retrie
     let (_, listed) = send(app.operator(Method::GET, &deliveries)).await;
     let delivered = &listed[3];
     assert_eq!((delivered["state"].as_str(), delivered["attempts"].as_i64()), (Some("delivered"), Some(2)), "{listed}");
+
+    // An event queued before its endpoint is removed fails at once, and says why.
+    let sale = json!({"campaign": id, "affiliate": affiliate, "order-id": "o-3", "total": "100.00"});
+    assert_eq!(send(app.operator(Method::POST, "/api/v1/conversions").json(&sale)).await.0, 201);
+    let endpoint_url = format!("/api/v1/webhooks/{}", endpoint["id"]);
+    assert_eq!(send(app.operator(Method::DELETE, &endpoint_url)).await.0, 204);
+    app.run_jobs().await;
+    let (_, listed) = send(app.operator(Method::GET, &deliveries)).await;
+    let removed = &listed[4];
+    assert_eq!(
+        (removed["state"].as_str(), removed["last-error"].as_str()),
+        (Some("failed"), Some("the endpoint was removed")),
+        "{listed}"
+    );
+    assert_eq!(receiver.events(&secret).len(), 4);
 
     // A bad URL or event is refused, naming the field.
     let bad = json!({"url": "ftp://example.com/", "events": ["commission.created"]});

@@ -370,10 +370,17 @@ impl TestApp {
     /// `tier1` percent at tier 1, with `plugin` installed and enabled, and one
     /// affiliate. Returns (campaign, affiliate).
     pub async fn campaign_with(&self, plugin: &str, tier1: &str) -> (i64, i64) {
+        self.campaign_with_settings(plugin, tier1, serde_json::json!({})).await
+    }
+
+    /// [`TestApp::campaign_with`], the campaign created with `settings` too (e.g.
+    /// `{"approval": "manual"}`).
+    pub async fn campaign_with_settings(&self, plugin: &str, tier1: &str, settings: serde_json::Value) -> (i64, i64) {
         use reqwest::Method;
         use serde_json::json;
         self.install(package(&format!("plugins/{plugin}"))).await;
-        let shop = json!({"name": "Shop", "currency": "EUR", "landing-url": "https://shop.example/"});
+        let mut shop = json!({"name": "Shop", "currency": "EUR", "landing-url": "https://shop.example/"});
+        shop.as_object_mut().expect("object").extend(settings.as_object().cloned().unwrap_or_default());
         let (_, campaign) = send(self.operator(Method::POST, "/api/v1/campaigns").json(&shop)).await;
         let id = campaign["id"].as_i64().expect("campaign id");
         let group = campaign["groups"][0]["id"].as_i64().expect("group id");

@@ -138,24 +138,40 @@ pub(crate) async fn deliver(scheduler: &Scheduler, lease: &Lease, delivery: i64,
         .one(db)
         .await?
         .ok_or_else(|| Error::Database(format!("webhook endpoint {} is gone", row.endpoint_id)))?;
-    let sent =
-        if row.state == DELIVERED || !endpoint.active { Ok(None) } else { send(&endpoint, &row, now).await.map(Some) };
-    let attempts = row.attempts + i32::from(!matches!(sent, Ok(None)));
+    // Already delivered (a re-run after the record): nothing to send. Removed
+    // endpoint: the delivery fails for good, without retries.
+    let sent = match (row.state.as_str(), endpoint.active) {
+        (DELIVERED, _) => Ok(None),
+        (_, false) => Ok(Some(Err("the endpoint was removed".to_owned()))),
+        _ => send(&endpoint, &row, now).await.map(|status| Some(Ok(status))),
+    };
     let txn = db.begin().await?;
     lease.fence(&txn, now).await?;
     let update = webhook_delivery::Entity::update_many()
-        .col_expr(webhook_delivery::Column::Attempts, Expr::value(attempts))
+        .col_expr(webhook_delivery::Column::Attempts, Expr::value(row.attempts + 1))
         .filter(webhook_delivery::Column::Id.eq(row.id));
+    let failed = |update: sea_orm::UpdateMany<webhook_delivery::Entity>, state, status: Option<i32>, error: &str| {
+        update
+            .col_expr(webhook_delivery::Column::State, Expr::value(state))
+            .col_expr(webhook_delivery::Column::LastStatus, Expr::value(status))
+            .col_expr(webhook_delivery::Column::LastError, Expr::value(error))
+    };
     match sent {
-        Ok(status) => {
-            if let Some(status) = status {
-                update
-                    .col_expr(webhook_delivery::Column::State, Expr::value(DELIVERED))
-                    .col_expr(webhook_delivery::Column::LastStatus, Expr::value(status))
-                    .col_expr(webhook_delivery::Column::LastError, Expr::value(Option::<String>::None))
-                    .col_expr(webhook_delivery::Column::DeliveredAt, Expr::value(now))
-                    .exec(&txn)
-                    .await?;
+        Ok(outcome) => {
+            match outcome {
+                Some(Ok(status)) => {
+                    update
+                        .col_expr(webhook_delivery::Column::State, Expr::value(DELIVERED))
+                        .col_expr(webhook_delivery::Column::LastStatus, Expr::value(status))
+                        .col_expr(webhook_delivery::Column::LastError, Expr::value(Option::<String>::None))
+                        .col_expr(webhook_delivery::Column::DeliveredAt, Expr::value(now))
+                        .exec(&txn)
+                        .await?;
+                }
+                Some(Err(removed)) => {
+                    failed(update, FAILED, None, &removed).exec(&txn).await?;
+                }
+                None => {}
             }
             lease.complete(&txn, now, None).await?;
             txn.commit().await?;
@@ -164,12 +180,7 @@ pub(crate) async fn deliver(scheduler: &Scheduler, lease: &Lease, delivery: i64,
         Err((status, error)) => {
             // The job's last attempt: the delivery fails with it.
             let state = if lease.job().attempts + 1 >= super::jobs::MAX_ATTEMPTS { FAILED } else { PENDING };
-            update
-                .col_expr(webhook_delivery::Column::State, Expr::value(state))
-                .col_expr(webhook_delivery::Column::LastStatus, Expr::value(status))
-                .col_expr(webhook_delivery::Column::LastError, Expr::value(error.as_str()))
-                .exec(&txn)
-                .await?;
+            failed(update, state, status, &error).exec(&txn).await?;
             txn.commit().await?;
             Err(Error::Unavailable {
                 message: format!("webhook {}: {error}", endpoint.url),
