@@ -158,14 +158,15 @@ pub struct CallReport {
 
 impl CallReport {
     /// The report of `plugin`'s call of `hook` that ended with `result`, and the
-    /// result's value.
+    /// result's value (a failed call's error gives its trace to the report).
     pub fn of<T>(plugin: &LoadedPlugin, hook: Hook, result: Result<Outcome<T>>) -> (Self, Result<T>) {
         let report = |logs, usage, error| CallReport { plugin: plugin.label.to_string(), hook, logs, usage, error };
         match result {
             Ok(Outcome { value, usage, logs }) => (report(logs, Some(usage), None), Ok(value)),
-            Err(Error::PluginCall(failed)) => {
-                let (logs, usage) = match &failed.trace {
-                    Some(trace) => (trace.logs.clone(), Some(trace.usage)),
+            Err(Error::PluginCall(mut failed)) => {
+                // The report carries the trace from here on: moved, not copied.
+                let (logs, usage) = match failed.trace.take() {
+                    Some(trace) => (trace.logs, Some(trace.usage)),
                     None => (vec![], None),
                 };
                 (report(logs, usage, Some(failed.failure.to_string())), Err(Error::PluginCall(failed)))
