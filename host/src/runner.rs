@@ -8,11 +8,14 @@
 //!   "grants": ["exceed-total"],
 //!   "stats": [ { "query": { "affiliate": 1, "campaign": 1, "metric": "sales-total",
 //!                           "statuses": "approved", "period": { "start": 0, "end": 1 } },
-//!                "value": "1200.00" } ],
+//!                "value": "1200.00", "before": "1000.00" } ],
+//!   "time-zone": "Europe/Amsterdam",
 //!   "input": { "now": 0, "conversion": { }, "upline": [ ], "groups": [ ] }
 //! }
 //! ```
-//! `config`, `grants` and `stats` are optional; `input` is the hook's input as the
+//! `config`, `grants` and `stats` are optional; a stat's `before` (what `query-before`
+//! answers) defaults to its `value`; `time-zone` (the campaign's, for `period-bounds`
+//! around the input's `now`) defaults to UTC. `input` is the hook's input as the
 //! SDK's types serialize it (`upline plugin example-input HOOK` prints one for each
 //! hook). `"hook"` names the hook to run when the plugin has several and the command
 //! line names none. A `bonus-rules` input whose trigger is a period end also needs
@@ -23,7 +26,9 @@ use std::sync::Arc;
 use rust_decimal::Decimal;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
-use upline_types::StatsQuery;
+use upline_types::{NamedPeriod, Period, StatsQuery};
+
+use crate::domain::schedule::Zone;
 
 use crate::error::{Error, Result};
 use crate::plugin::{
@@ -45,6 +50,9 @@ struct RunFile {
     /// The campaign's currency, for bonus rules at period end (a conversion names its own).
     #[serde(default)]
     currency: Option<upline_types::Currency>,
+    /// The campaign's time zone, for `period-bounds`.
+    #[serde(default, rename = "time-zone")]
+    time_zone: Option<String>,
     input: serde_json::Value,
 }
 
@@ -57,19 +65,58 @@ fn empty_object() -> serde_json::Value {
 struct RecordedStat {
     query: StatsQuery,
     value: Decimal,
+    /// Without the conversion the call is about; `value` when not given.
+    #[serde(default)]
+    before: Option<Decimal>,
 }
 
-/// Answers statistics queries from the answers recorded in the input file.
-struct RecordedStats(Vec<RecordedStat>);
+/// Answers statistics queries from the answers recorded in the input file, and
+/// periods from the campaign's time zone and the input's `now`.
+struct RecordedStats {
+    stats: Vec<RecordedStat>,
+    zone: Zone,
+    now: chrono::DateTime<chrono::Utc>,
+}
+
+impl RecordedStats {
+    fn find(&self, query: &StatsQuery) -> Result<&RecordedStat, String> {
+        self.stats
+            .iter()
+            .find(|recorded| recorded.query == *query)
+            .ok_or_else(|| format!("the input file records no answer for {}", serde_json::json!(query)))
+    }
+}
 
 impl StatsSource for RecordedStats {
     fn query(&self, query: &StatsQuery) -> Result<Decimal, String> {
-        self.0
-            .iter()
-            .find(|recorded| recorded.query == *query)
-            .map(|recorded| recorded.value)
-            .ok_or_else(|| format!("the input file records no answer for {}", serde_json::json!(query)))
+        Ok(self.find(query)?.value)
     }
+
+    fn query_before(&self, query: &StatsQuery) -> Result<Decimal, String> {
+        self.find(query).map(|recorded| recorded.before.unwrap_or(recorded.value))
+    }
+
+    fn period_bounds(&self, _campaign: u64, period: NamedPeriod) -> Result<Period, String> {
+        crate::service::stats::named_bounds(&self.zone, self.now, period)
+    }
+}
+
+/// The statistics a run file records, with the calendar of `time_zone` (UTC when
+/// none) around the input's `now`.
+fn recorded_stats(
+    stats: Vec<RecordedStat>,
+    time_zone: Option<&str>,
+    input: &serde_json::Value,
+) -> Result<RecordedStats> {
+    let invalid = |field: &str, message: String| Error::InvalidInput { field: field.into(), message };
+    let zone = match time_zone {
+        Some(name) => Zone::parse("time-zone", name)?,
+        None => Zone::utc(),
+    };
+    let millis = input.get("now").and_then(serde_json::Value::as_i64).unwrap_or_default();
+    let now = chrono::DateTime::from_timestamp_millis(millis)
+        .ok_or_else(|| invalid("input.now", format!("{millis} is out of range")))?;
+    Ok(RecordedStats { stats, zone, now })
 }
 
 /// Runs `hook` of the package `bytes` (or the hook the run file names, or the
@@ -113,7 +160,10 @@ pub fn run(engine: &PluginEngine, bytes: Vec<u8>, hook: Option<Hook>, input: &st
     let invocation = Invocation {
         config: engine.configure(&plugin, &file.config)?,
         grants: Grants {
-            stats: file.grants.contains(&Capability::Stats).then(|| Arc::new(RecordedStats(file.stats)) as _),
+            stats: match file.grants.contains(&Capability::Stats) {
+                true => Some(Arc::new(recorded_stats(file.stats, file.time_zone.as_deref(), &file.input)?) as _),
+                false => None,
+            },
             exceed_total: file.grants.contains(&Capability::ExceedTotal),
         },
     };

@@ -316,38 +316,54 @@ impl Host for WasmHost {
     }
 
     fn stats(&self, query: &StatsQuery) -> Result<Decimal> {
-        let answer = stats::query(stats::StatsQuery {
-            affiliate: query.affiliate.get(),
-            campaign: query.campaign.get(),
-            metric: metric(query.metric),
-            statuses: match query.statuses {
-                StatusFilter::Approved => stats::StatusFilter::Approved,
-                StatusFilter::Pending => stats::StatusFilter::Pending,
-                StatusFilter::Declined => stats::StatusFilter::Declined,
-                StatusFilter::ApprovedOrPending => stats::StatusFilter::ApprovedOrPending,
-                StatusFilter::Paid => stats::StatusFilter::Paid,
-                StatusFilter::Any => stats::StatusFilter::Any,
-            },
-            period: match query.period {
-                PeriodSpec::Named(named) => stats::PeriodSpec::Named(match named {
-                    NamedPeriod::Today => stats::NamedPeriod::Today,
-                    NamedPeriod::Yesterday => stats::NamedPeriod::Yesterday,
-                    NamedPeriod::ThisWeek => stats::NamedPeriod::ThisWeek,
-                    NamedPeriod::LastWeek => stats::NamedPeriod::LastWeek,
-                    NamedPeriod::ThisMonth => stats::NamedPeriod::ThisMonth,
-                    NamedPeriod::LastMonth => stats::NamedPeriod::LastMonth,
-                    NamedPeriod::ThisQuarter => stats::NamedPeriod::ThisQuarter,
-                    NamedPeriod::LastQuarter => stats::NamedPeriod::LastQuarter,
-                    NamedPeriod::ThisYear => stats::NamedPeriod::ThisYear,
-                    NamedPeriod::LastYear => stats::NamedPeriod::LastYear,
-                    NamedPeriod::AllTime => stats::NamedPeriod::AllTime,
-                }),
-                PeriodSpec::Span(span) => {
-                    stats::PeriodSpec::Span(w::Period { start: span.start.millis(), end: span.end.millis() })
-                }
-            },
-        })?;
-        decimal(answer)
+        decimal(stats::query(stats_query(query))?)
+    }
+
+    fn stats_before(&self, query: &StatsQuery) -> Result<Decimal> {
+        decimal(stats::query_before(stats_query(query))?)
+    }
+
+    fn period(&self, campaign: CampaignId, period: NamedPeriod) -> Result<Period> {
+        let bounds = stats::period_bounds(campaign.get(), named_period(period))?;
+        Ok(Period { start: Timestamp::from_millis(bounds.start), end: Timestamp::from_millis(bounds.end) })
+    }
+}
+
+fn stats_query(query: &StatsQuery) -> stats::StatsQuery {
+    stats::StatsQuery {
+        affiliate: query.affiliate.get(),
+        campaign: query.campaign.get(),
+        metric: metric(query.metric),
+        statuses: match query.statuses {
+            StatusFilter::Approved => stats::StatusFilter::Approved,
+            StatusFilter::Pending => stats::StatusFilter::Pending,
+            StatusFilter::Declined => stats::StatusFilter::Declined,
+            StatusFilter::ApprovedOrPending => stats::StatusFilter::ApprovedOrPending,
+            StatusFilter::Paid => stats::StatusFilter::Paid,
+            StatusFilter::Any => stats::StatusFilter::Any,
+        },
+        period: match query.period {
+            PeriodSpec::Named(named) => stats::PeriodSpec::Named(named_period(named)),
+            PeriodSpec::Span(span) => {
+                stats::PeriodSpec::Span(w::Period { start: span.start.millis(), end: span.end.millis() })
+            }
+        },
+    }
+}
+
+fn named_period(named: NamedPeriod) -> stats::NamedPeriod {
+    match named {
+        NamedPeriod::Today => stats::NamedPeriod::Today,
+        NamedPeriod::Yesterday => stats::NamedPeriod::Yesterday,
+        NamedPeriod::ThisWeek => stats::NamedPeriod::ThisWeek,
+        NamedPeriod::LastWeek => stats::NamedPeriod::LastWeek,
+        NamedPeriod::ThisMonth => stats::NamedPeriod::ThisMonth,
+        NamedPeriod::LastMonth => stats::NamedPeriod::LastMonth,
+        NamedPeriod::ThisQuarter => stats::NamedPeriod::ThisQuarter,
+        NamedPeriod::LastQuarter => stats::NamedPeriod::LastQuarter,
+        NamedPeriod::ThisYear => stats::NamedPeriod::ThisYear,
+        NamedPeriod::LastYear => stats::NamedPeriod::LastYear,
+        NamedPeriod::AllTime => stats::NamedPeriod::AllTime,
     }
 }
 

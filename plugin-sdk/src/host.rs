@@ -2,7 +2,7 @@
 
 use rust_decimal::Decimal;
 
-use crate::{Level, Result, StatsQuery};
+use crate::{CampaignId, Level, NamedPeriod, Period, Result, StatsQuery};
 
 /// The host's services, as a hook sees them. In a plugin this is the real host;
 /// in native unit tests use [`TestHost`](crate::testing::TestHost).
@@ -16,6 +16,16 @@ pub trait Host {
     /// evaluated affiliate) from sums read before the call, `upline plugin run` from
     /// its input file.
     fn stats(&self, query: &StatsQuery) -> Result<Decimal>;
+
+    /// Answers `query` without the conversion the hook is called for: in
+    /// `bonus-rules` for a conversion, the value before its own commissions (compare
+    /// with [`stats`](Self::stats) to see whether this conversion crossed a
+    /// threshold); in every other call the same as `stats`.
+    fn stats_before(&self, query: &StatsQuery) -> Result<Decimal>;
+
+    /// The bounds of `period` in `campaign`'s calendar (its time zone), around the
+    /// hook's `now`, e.g. the start of this month. Needs `stats`; all time has none.
+    fn period(&self, campaign: CampaignId, period: NamedPeriod) -> Result<Period>;
 
     /// Logs at debug level.
     fn debug(&self, message: &str) {

@@ -4,7 +4,7 @@ use std::cell::RefCell;
 
 use rust_decimal::Decimal;
 
-use crate::{Error, Host, Level, Result, StatsQuery};
+use crate::{CampaignId, Error, Host, Level, NamedPeriod, Period, Result, StatsQuery};
 
 /// A [`Host`] for native tests: records logs and answers statistics queries from
 /// the answers a test gives it.
@@ -12,6 +12,8 @@ use crate::{Error, Host, Level, Result, StatsQuery};
 pub struct TestHost {
     logs: RefCell<Vec<(Level, String)>>,
     stats: Vec<(StatsQuery, Decimal)>,
+    before: Vec<(StatsQuery, Decimal)>,
+    periods: Vec<(NamedPeriod, Period)>,
 }
 
 impl TestHost {
@@ -23,6 +25,19 @@ impl TestHost {
     /// Answers `query` with `value`.
     pub fn with_stat(mut self, query: StatsQuery, value: Decimal) -> Self {
         self.stats.push((query, value));
+        self
+    }
+
+    /// Answers `query` with `value` in [`Host::stats_before`] (which otherwise gives
+    /// the [`with_stat`](Self::with_stat) answer).
+    pub fn with_stat_before(mut self, query: StatsQuery, value: Decimal) -> Self {
+        self.before.push((query, value));
+        self
+    }
+
+    /// Answers [`Host::period`] for `named` with `bounds` (any campaign).
+    pub fn with_period(mut self, named: NamedPeriod, bounds: Period) -> Self {
+        self.periods.push((named, bounds));
         self
     }
 
@@ -43,6 +58,21 @@ impl Host for TestHost {
             .find(|(known, _)| known == query)
             .map(|(_, value)| *value)
             .ok_or_else(|| Error::new(format!("TestHost has no answer for {query:?}")))
+    }
+
+    fn stats_before(&self, query: &StatsQuery) -> Result<Decimal> {
+        match self.before.iter().find(|(known, _)| known == query) {
+            Some((_, value)) => Ok(*value),
+            None => self.stats(query),
+        }
+    }
+
+    fn period(&self, _campaign: CampaignId, period: NamedPeriod) -> Result<Period> {
+        self.periods
+            .iter()
+            .find(|(known, _)| *known == period)
+            .map(|(_, bounds)| *bounds)
+            .ok_or_else(|| Error::new(format!("TestHost has no bounds for {period:?}")))
     }
 }
 

@@ -168,6 +168,14 @@ impl StatsSource for FixedStats {
         self.0.lock().expect("not poisoned").push(query.period);
         Ok("12.34".parse().expect("decimal"))
     }
+
+    fn query_before(&self, query: &StatsQuery) -> Result<Decimal, String> {
+        self.query(query)
+    }
+
+    fn period_bounds(&self, _: u64, _: NamedPeriod) -> Result<Period, String> {
+        Err("not asked in these tests".into())
+    }
 }
 
 #[test]

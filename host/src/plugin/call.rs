@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use rust_decimal::Decimal;
 use serde::Serialize;
-use upline_types::{Level, StatsQuery};
+use upline_types::{Level, NamedPeriod, Period, StatsQuery};
 use wasmtime::component::Instance;
 use wasmtime::{Engine, Store, Trap};
 
@@ -19,6 +19,13 @@ use upline_package::{Limit, Limits};
 pub trait StatsSource: Send + Sync {
     /// Answers one query; the error is shown to the plugin.
     fn query(&self, query: &StatsQuery) -> Result<Decimal, String>;
+
+    /// Answers one query without the commissions of the conversion the call is
+    /// about (the same as [`query`](Self::query) where none are counted yet).
+    fn query_before(&self, query: &StatsQuery) -> Result<Decimal, String>;
+
+    /// The bounds of a named period of `campaign`'s calendar around the call's `now`.
+    fn period_bounds(&self, campaign: u64, period: NamedPeriod) -> Result<Period, String>;
 }
 
 /// The source of a call for which the host reads no statistics (an approval, a
@@ -27,9 +34,19 @@ pub struct NoStatistics;
 
 impl StatsSource for NoStatistics {
     fn query(&self, _: &StatsQuery) -> Result<Decimal, String> {
-        Err("the host answers `stats` queries in the screen, distribute and bonus-rules hooks only".into())
+        Err(NO_STATISTICS.into())
+    }
+
+    fn query_before(&self, _: &StatsQuery) -> Result<Decimal, String> {
+        Err(NO_STATISTICS.into())
+    }
+
+    fn period_bounds(&self, _: u64, _: NamedPeriod) -> Result<Period, String> {
+        Err(NO_STATISTICS.into())
     }
 }
+
+const NO_STATISTICS: &str = "the host answers `stats` queries in the screen, distribute and bonus-rules hooks only";
 
 /// What the operator grants a plugin for a call, on top of what its manifest asks.
 #[derive(Clone, Default)]
@@ -217,10 +234,21 @@ impl CallState {
 
     /// Answers a `stats` query if the capability is granted.
     pub fn stats(&self, query: &StatsQuery) -> Result<Decimal, String> {
-        match &self.stats {
-            Some(source) => source.query(query),
-            None => Err("the `stats` capability is not granted to this plugin".into()),
-        }
+        self.stats_source()?.query(query)
+    }
+
+    /// Answers a `stats` query without the call's own conversion, if granted.
+    pub fn stats_before(&self, query: &StatsQuery) -> Result<Decimal, String> {
+        self.stats_source()?.query_before(query)
+    }
+
+    /// The bounds of a named period of the campaign's calendar, if `stats` is granted.
+    pub fn named_bounds(&self, campaign: u64, period: NamedPeriod) -> Result<Period, String> {
+        self.stats_source()?.period_bounds(campaign, period)
+    }
+
+    fn stats_source(&self) -> Result<&Arc<dyn StatsSource>, String> {
+        self.stats.as_ref().ok_or_else(|| "the `stats` capability is not granted to this plugin".to_owned())
     }
 }
 

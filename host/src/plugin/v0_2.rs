@@ -77,24 +77,41 @@ fn conversion(c: &sdk::Conversion) -> wasmtime::Result<w::Conversion> {
 
 impl stats::Host for CallState {
     fn query(&mut self, q: stats::StatsQuery) -> Result<w::Decimal, String> {
-        let period = match q.period {
-            stats::PeriodSpec::Named(named) => sdk::PeriodSpec::Named(match named {
-                stats::NamedPeriod::Today => sdk::NamedPeriod::Today,
-                stats::NamedPeriod::Yesterday => sdk::NamedPeriod::Yesterday,
-                stats::NamedPeriod::ThisWeek => sdk::NamedPeriod::ThisWeek,
-                stats::NamedPeriod::LastWeek => sdk::NamedPeriod::LastWeek,
-                stats::NamedPeriod::ThisMonth => sdk::NamedPeriod::ThisMonth,
-                stats::NamedPeriod::LastMonth => sdk::NamedPeriod::LastMonth,
-                stats::NamedPeriod::ThisQuarter => sdk::NamedPeriod::ThisQuarter,
-                stats::NamedPeriod::LastQuarter => sdk::NamedPeriod::LastQuarter,
-                stats::NamedPeriod::ThisYear => sdk::NamedPeriod::ThisYear,
-                stats::NamedPeriod::LastYear => sdk::NamedPeriod::LastYear,
-                stats::NamedPeriod::AllTime => sdk::NamedPeriod::AllTime,
-            }),
-            stats::PeriodSpec::Span(span) => sdk::PeriodSpec::Span(from_period(span)),
-        };
-        let query = stats_query(&q, period);
+        let query = stats_query(&q, period_spec(q.period));
         self.stats(&query).and_then(|value| decimal(value).map_err(|err| err.to_string()))
+    }
+
+    fn query_before(&mut self, q: stats::StatsQuery) -> Result<w::Decimal, String> {
+        let query = stats_query(&q, period_spec(q.period));
+        self.stats_before(&query).and_then(|value| decimal(value).map_err(|err| err.to_string()))
+    }
+
+    fn period_bounds(&mut self, campaign: u64, period: stats::NamedPeriod) -> Result<w::Period, String> {
+        let bounds = self.named_bounds(campaign, named_period(period))?;
+        Ok(w::Period { start: bounds.start.millis(), end: bounds.end.millis() })
+    }
+}
+
+fn period_spec(spec: stats::PeriodSpec) -> sdk::PeriodSpec {
+    match spec {
+        stats::PeriodSpec::Named(named) => sdk::PeriodSpec::Named(named_period(named)),
+        stats::PeriodSpec::Span(span) => sdk::PeriodSpec::Span(from_period(span)),
+    }
+}
+
+fn named_period(named: stats::NamedPeriod) -> sdk::NamedPeriod {
+    match named {
+        stats::NamedPeriod::Today => sdk::NamedPeriod::Today,
+        stats::NamedPeriod::Yesterday => sdk::NamedPeriod::Yesterday,
+        stats::NamedPeriod::ThisWeek => sdk::NamedPeriod::ThisWeek,
+        stats::NamedPeriod::LastWeek => sdk::NamedPeriod::LastWeek,
+        stats::NamedPeriod::ThisMonth => sdk::NamedPeriod::ThisMonth,
+        stats::NamedPeriod::LastMonth => sdk::NamedPeriod::LastMonth,
+        stats::NamedPeriod::ThisQuarter => sdk::NamedPeriod::ThisQuarter,
+        stats::NamedPeriod::LastQuarter => sdk::NamedPeriod::LastQuarter,
+        stats::NamedPeriod::ThisYear => sdk::NamedPeriod::ThisYear,
+        stats::NamedPeriod::LastYear => sdk::NamedPeriod::LastYear,
+        stats::NamedPeriod::AllTime => sdk::NamedPeriod::AllTime,
     }
 }
 

@@ -34,7 +34,7 @@ use upline_types::{Currency, Metric, NamedPeriod, PeriodSpec, StatsQuery, Status
 use crate::db::entity::affiliate_stats::AffiliateStats;
 use crate::db::entity::{campaign, commission, conversion, stats_version};
 use crate::domain::CommissionStatus;
-use crate::domain::schedule::{PeriodKind, Zone};
+use crate::domain::schedule::{Period, PeriodKind, Zone};
 use crate::error::{Error, Result};
 use crate::plugin::StatsSource;
 
@@ -97,6 +97,9 @@ struct State {
     versions: HashMap<i64, i64>,
     /// The affiliates plugins asked about.
     asked: BTreeSet<i64>,
+    /// The commissions of the conversion the call is about, not stored yet: counted
+    /// by `query`, not by `query_before`.
+    own: HashMap<i64, Vec<Day>>,
 }
 
 /// The statistics of some affiliates of one campaign, as of one moment, answering
@@ -240,7 +243,7 @@ impl Snapshot {
     /// Adds a commission not stored yet (the conversion's own) to `affiliate`'s sums.
     pub fn add(&self, affiliate: i64, at: DateTime<Utc>, status: CommissionStatus, sums: Sums) {
         let day = self.zone.day(at);
-        self.lock().days.entry(affiliate).or_default().push(Day { day, status, sums });
+        self.lock().own.entry(affiliate).or_default().push(Day { day, status, sums });
     }
 
     /// Adds the conversions of `in_flight` this snapshot's sums do not show yet, with
@@ -271,19 +274,46 @@ impl Snapshot {
 
     /// The days `period` covers, first included, last excluded.
     fn days(&self, period: PeriodSpec) -> Result<(i32, i32), String> {
-        let (kind, last) = match period {
-            PeriodSpec::Named(named) => match calendar(named) {
-                Some(calendar) => calendar,
-                None => return Ok((i32::MIN, i32::MAX)),
-            },
-            PeriodSpec::Span(span) => return self.span(span),
-        };
-        let mut period = kind.containing(&self.zone, self.now).map_err(|err| err.to_string())?;
-        if last {
-            let before = period.start - chrono::Duration::milliseconds(1);
-            period = kind.containing(&self.zone, before).map_err(|err| err.to_string())?;
+        match period {
+            PeriodSpec::Named(named) => Ok(match bounds(&self.zone, self.now, named)? {
+                Some(period) => (self.zone.day(period.start), self.zone.day(period.end)),
+                None => (i32::MIN, i32::MAX),
+            }),
+            PeriodSpec::Span(span) => self.span(span),
         }
-        Ok((self.zone.day(period.start), self.zone.day(period.end)))
+    }
+
+    /// The sum of `query` over the stored days, and over the call's own commissions
+    /// when `own`.
+    fn sum(&self, query: &StatsQuery, own: bool) -> Result<Decimal, String> {
+        if query.campaign.get() != self.campaign as u64 {
+            return Err(format!("statistics are answered for this call's campaign ({}) only", self.campaign));
+        }
+        let (from, to) = self.days(query.period)?;
+        let affiliate = query.affiliate.get() as i64;
+        let mut state = self.lock();
+        if !state.versions.contains_key(&affiliate) {
+            return Err(format!(
+                "statistics are answered for the affiliates of this call only (the conversion's upline, or the \
+                 evaluated affiliate), not affiliate {affiliate}"
+            ));
+        }
+        state.asked.insert(affiliate);
+        // `Metric`'s variants are in the order of `COLUMNS`.
+        let column = query.metric as usize;
+        let own = if own { state.own.get(&affiliate) } else { None };
+        let sum: i128 = [state.days.get(&affiliate), own]
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter(|day| day.day >= from && day.day < to && counts(query.statuses, day.status))
+            .map(|day| day.sums[column])
+            .sum();
+        let scale = match query.metric {
+            Metric::SalesCount | Metric::ActionsCount | Metric::RecurringCount => 0,
+            _ => self.currency.exponent().into(),
+        };
+        Decimal::try_from_i128_with_scale(sum, scale).map_err(|err| format!("a sum of {sum}: {err}"))
     }
 
     /// The days of a span, which must start and end at midnights of the campaign's
@@ -486,35 +516,38 @@ fn counts(statuses: StatusFilter, status: CommissionStatus) -> bool {
 
 impl StatsSource for Snapshot {
     fn query(&self, query: &StatsQuery) -> Result<Decimal, String> {
-        if query.campaign.get() != self.campaign as u64 {
-            return Err(format!("statistics are answered for this call's campaign ({}) only", self.campaign));
-        }
-        let (from, to) = self.days(query.period)?;
-        let affiliate = query.affiliate.get() as i64;
-        let mut state = self.lock();
-        if !state.versions.contains_key(&affiliate) {
-            return Err(format!(
-                "statistics are answered for the affiliates of this call only (the conversion's upline, or the \
-                 evaluated affiliate), not affiliate {affiliate}"
-            ));
-        }
-        state.asked.insert(affiliate);
-        // `Metric`'s variants are in the order of `COLUMNS`.
-        let column = query.metric as usize;
-        let sum: i128 = state
-            .days
-            .get(&affiliate)
-            .into_iter()
-            .flatten()
-            .filter(|day| day.day >= from && day.day < to && counts(query.statuses, day.status))
-            .map(|day| day.sums[column])
-            .sum();
-        let scale = match query.metric {
-            Metric::SalesCount | Metric::ActionsCount | Metric::RecurringCount => 0,
-            _ => self.currency.exponent().into(),
-        };
-        Decimal::try_from_i128_with_scale(sum, scale).map_err(|err| format!("a sum of {sum}: {err}"))
+        self.sum(query, true)
     }
+
+    fn query_before(&self, query: &StatsQuery) -> Result<Decimal, String> {
+        self.sum(query, false)
+    }
+
+    fn period_bounds(&self, campaign: u64, period: NamedPeriod) -> Result<upline_types::Period, String> {
+        if campaign != self.campaign as u64 {
+            return Err(format!("periods are answered for this call's campaign ({}) only", self.campaign));
+        }
+        named_bounds(&self.zone, self.now, period)
+    }
+}
+
+/// The bounds of `named` in `zone` around `now`, as a plugin sees them; an error for
+/// all time.
+pub fn named_bounds(zone: &Zone, now: DateTime<Utc>, named: NamedPeriod) -> Result<upline_types::Period, String> {
+    let period = bounds(zone, now, named)?.ok_or("all time has no bounds")?;
+    let at = |time: DateTime<Utc>| upline_types::Timestamp::from_millis(time.timestamp_millis());
+    Ok(upline_types::Period { start: at(period.start), end: at(period.end) })
+}
+
+/// The calendar period `named` stands for in `zone` around `now`; none for all time.
+fn bounds(zone: &Zone, now: DateTime<Utc>, named: NamedPeriod) -> Result<Option<Period>, String> {
+    let Some((kind, last)) = calendar(named) else { return Ok(None) };
+    let mut period = kind.containing(zone, now).map_err(|err| err.to_string())?;
+    if last {
+        let before = period.start - chrono::Duration::milliseconds(1);
+        period = kind.containing(zone, before).map_err(|err| err.to_string())?;
+    }
+    Ok(Some(period))
 }
 
 /// An affiliate's statistics in a campaign over one period, by commission status:

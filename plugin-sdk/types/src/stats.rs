@@ -22,6 +22,7 @@ pub enum Level {
 
 /// What a statistics query aggregates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(rename_all = "kebab-case")]
 pub enum Metric {
     /// Number of sale conversions.
@@ -58,6 +59,7 @@ impl Metric {
 
 /// Which commissions a statistics query counts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(rename_all = "kebab-case")]
 pub enum StatusFilter {
     /// Approved only.
@@ -77,6 +79,7 @@ pub enum StatusFilter {
 /// A period of the campaign's calendar, in its time zone, relative to the hook's
 /// `now` (contract 0.2). Weeks start on Monday.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(rename_all = "kebab-case")]
 pub enum NamedPeriod {
     /// The current day.
