@@ -12,6 +12,7 @@ mod conversions;
 mod hosts;
 mod money;
 mod openapi;
+mod performance_rewards;
 mod pipeline;
 mod plugins;
 mod public;
