@@ -55,13 +55,10 @@ async fn version(db: &impl ConnectionTrait) -> Result<i64> {
     Ok(row.try_get("", "version")?)
 }
 
-/// A campaign's enabled plugins with a hook the host calls (distribute, approve,
-/// bonus-rules, carryover), in call order, each with its checked configuration.
+/// A campaign's enabled plugins, in call order, each with its checked configuration.
 pub struct Plugins(Vec<(Arc<LoadedPlugin>, Invocation)>);
 
 impl Plugins {
-    const HOOKS: [Hook; 4] = [Hook::Distribute, Hook::Approve, Hook::BonusRules, Hook::Carryover];
-
     async fn load(db: &impl ConnectionTrait, registry: &Registry, campaign_id: i64) -> Result<Result<Self, String>> {
         let bindings = plugin_binding::Entity::find()
             .filter(plugin_binding::Column::CampaignId.eq(campaign_id))
@@ -80,17 +77,15 @@ impl Plugins {
                 Ok(plugin) => plugin,
                 Err(err) => return Ok(Err(err)),
             };
-            if Self::HOOKS.iter().any(|hook| plugin.manifest.hooks.contains(hook)) {
-                let config = match plugin.configure(&binding.config) {
-                    Ok(config) => config,
-                    Err(err) => return Ok(Err(err.to_string())),
-                };
-                let granted = super::bindings::grants_of(&binding);
-                // A call that reads statistics replaces the source with its snapshot.
-                let stats = granted.contains(&Capability::Stats).then(|| Arc::new(NoStatistics) as _);
-                let grants = Grants { stats, exceed_total: granted.contains(&Capability::ExceedTotal) };
-                plugins.push((plugin, Invocation { config, grants }));
-            }
+            let config = match plugin.configure(&binding.config) {
+                Ok(config) => config,
+                Err(err) => return Ok(Err(err.to_string())),
+            };
+            let granted = super::bindings::grants_of(&binding);
+            // A call that reads statistics replaces the source with its snapshot.
+            let stats = granted.contains(&Capability::Stats).then(|| Arc::new(NoStatistics) as _);
+            let grants = Grants { stats, exceed_total: granted.contains(&Capability::ExceedTotal) };
+            plugins.push((plugin, Invocation { config, grants }));
         }
         Ok(Ok(Self(plugins)))
     }
