@@ -25,6 +25,7 @@ mod m20261203_000014_plugin_calls;
 mod m20261203_000015_awards;
 mod m20261203_000016_webhooks;
 mod m20261203_000017_lifetime;
+mod m20261204_000018_affiliate_customer;
 
 /// Runs the migrations.
 pub struct Migrator;
@@ -50,6 +51,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000015_awards::Migration),
             Box::new(m20261203_000016_webhooks::Migration),
             Box::new(m20261203_000017_lifetime::Migration),
+            Box::new(m20261204_000018_affiliate_customer::Migration),
         ]
     }
 }

@@ -241,7 +241,9 @@ fn evaluate<P: BonusRules>(input: wit::BonusInput) -> Result<Vec<wit::Action>, S
             trigger: match input.trigger {
                 bonus_rules::Trigger::Conversion(c) => Trigger::Conversion(conversion(c)?),
                 bonus_rules::Trigger::PeriodEnd(p) => Trigger::PeriodEnd(period(p)),
+                bonus_rules::Trigger::Signup => Trigger::Signup,
             },
+            upline: input.upline.into_iter().map(upline_member).collect(),
         };
         P::evaluate(&input, config, host)?.into_iter().map(action).collect()
     })
@@ -445,7 +447,7 @@ fn commission(c: w::Commission) -> Result<Commission> {
 }
 
 fn upline_member(m: w::UplineMember) -> UplineMember {
-    UplineMember { affiliate: m.affiliate.into(), tier: m.tier, group: m.group.into() }
+    UplineMember { affiliate: m.affiliate.into(), tier: m.tier, group: m.group.into(), customer: m.customer }
 }
 
 fn group(g: w::CommissionGroup) -> Result<CommissionGroup> {

@@ -156,6 +156,7 @@ pub fn sale(total: Money, upline: &[(u64, u64)], groups: Vec<CommissionGroup>) -
                 affiliate: (*affiliate).into(),
                 tier: i as u32 + 1,
                 group: (*group).into(),
+                customer: None,
             })
             .collect(),
         groups,

@@ -22,6 +22,11 @@ pub struct AffiliateRequest {
     /// The recruiting affiliate.
     #[serde(default)]
     parent: Option<i64>,
+    /// The affiliate's own customer reference in the merchant's shop, as the merchant
+    /// sends a conversion's `customer` (1 to 200 characters): screen plugins compare
+    /// the two to refuse commissions on the affiliate's own purchases.
+    #[serde(default)]
+    customer: Option<String>,
 }
 
 /// A checked new affiliate, its password already hashed.
@@ -35,6 +40,8 @@ pub struct NewAffiliate {
     pub password_hash: String,
     /// The recruiting affiliate.
     pub parent: Option<i64>,
+    /// Its own customer reference in the merchant's shop.
+    pub customer: Option<String>,
 }
 
 impl AffiliateRequest {
@@ -54,7 +61,9 @@ impl AffiliateRequest {
         }
         check_password("password", &self.password)?;
         let name = name("name", &self.name)?;
-        Ok(NewAffiliate { name, email, password_hash: hash(self.password).await?, parent: self.parent })
+        let customer = super::conversion::reference("customer", self.customer)?;
+        let password_hash = hash(self.password).await?;
+        Ok(NewAffiliate { name, email, password_hash, parent: self.parent, customer })
     }
 }
 

@@ -207,10 +207,7 @@ impl ConversionRequest {
         let code = self.currency.as_deref().unwrap_or(campaign_currency);
         let currency = Currency::from_code(code).map_err(|err| invalid("currency", err.message()))?;
         let money = |field: &str, amount: Decimal| parse_amount(field, amount, currency);
-        let text = |field: &str, value: Option<String>| match value.map(|v| v.trim().to_owned()) {
-            Some(v) if v.is_empty() || v.len() > 200 => Err(invalid(field, "must be 1 to 200 characters")),
-            other => Ok(other),
-        };
+        let text = reference;
         if self.campaign <= 0 {
             return Err(invalid("campaign", "is not an id"));
         }
@@ -234,5 +231,13 @@ impl ConversionRequest {
             custom_fields: self.custom_fields,
             subscription: self.subscription.map(SubscriptionRequest::parse).transpose()?,
         })
+    }
+}
+
+/// A reference such as an order id or a customer, trimmed: 1 to 200 characters, or none.
+pub fn reference(field: &str, value: Option<String>) -> Result<Option<String>> {
+    match value.map(|v| v.trim().to_owned()) {
+        Some(v) if v.is_empty() || v.len() > 200 => Err(invalid(field, "must be 1 to 200 characters")),
+        other => Ok(other),
     }
 }

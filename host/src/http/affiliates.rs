@@ -25,6 +25,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(set_group))
         .routes(routes!(set_status))
         .routes(routes!(set_password))
+        .routes(routes!(set_customer))
 }
 
 /// Creates an affiliate, under its recruiting affiliate if `parent` is given.
@@ -72,6 +73,40 @@ async fn set_status(
     Ok(axum::Json(
         affiliates::set_status(&state.db, super::id("id", &id)?, body.status, ACTOR, state.clock.now()).await?,
     ))
+}
+
+/// An affiliate's own customer reference.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct CustomerChange {
+    /// As the merchant sends a conversion's `customer` (1 to 200 characters); null
+    /// forgets it. Required (a missing field is not a null).
+    #[serde(deserialize_with = "Option::deserialize")]
+    customer: Option<String>,
+}
+
+/// Records the affiliate's own customer reference in the merchant's shop: screen
+/// plugins (the `guards` plugin) compare it with a conversion's `customer` to refuse
+/// commissions on the affiliate's own purchases.
+#[utoipa::path(
+    put,
+    path = "/affiliates/{id}/customer",
+    tag = "affiliates",
+    params(("id" = i64, Path, description = "Affiliate id")),
+    responses(
+        (status = 200, description = "The affiliate", body = Affiliate),
+        (status = 400, description = "The id or the customer is invalid", body = ErrorBody),
+        (status = 404, description = "No such affiliate", body = ErrorBody),
+    )
+)]
+async fn set_customer(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Json(body): Json<CustomerChange>,
+) -> Result<impl IntoResponse> {
+    let id = super::id("id", &id)?;
+    let customer = crate::domain::conversion::reference("customer", body.customer)?;
+    Ok(axum::Json(affiliates::set_customer(&state.db, id, customer, ACTOR, state.clock.now()).await?))
 }
 
 /// A password an operator sets.

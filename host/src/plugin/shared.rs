@@ -154,31 +154,6 @@ macro_rules! shared {
                         .collect()
                 })
             }
-
-            /// Calls `evaluate` (bonus rules).
-            pub fn evaluate(
-                &self,
-                store: &mut Store<CallState>,
-                instance: &Instance,
-                input: &sdk::BonusInput,
-                config: &str,
-            ) -> wasmtime::Result<Result<Vec<sdk::Action>, String>> {
-                let Some(indices) = &self.bonus_rules else { return Ok(Err(not_implemented(Hook::BonusRules))) };
-                let input = bonus_rules::BonusInput {
-                    now: input.now.millis(),
-                    campaign: input.campaign.get(),
-                    affiliate: input.affiliate.get(),
-                    group: input.group.get(),
-                    groups: input.groups.iter().map(group).collect::<wasmtime::Result<_>>()?,
-                    trigger: match &input.trigger {
-                        sdk::Trigger::Conversion(c) => bonus_rules::Trigger::Conversion(conversion(c)?),
-                        sdk::Trigger::PeriodEnd(p) => bonus_rules::Trigger::PeriodEnd(period(*p)),
-                    },
-                    config: config.to_owned(),
-                };
-                let actions = indices.load(&mut *store, instance)?.call_evaluate(&mut *store, &input)?;
-                lift(actions, |actions| actions.into_iter().map(action).collect())
-            }
         }
 
         /// Converts a plugin's successful result to the SDK's types; a value that does not
@@ -276,10 +251,6 @@ macro_rules! shared {
                 amount: money(c.amount)?,
                 created_at: c.created_at.millis(),
             })
-        }
-
-        fn upline_member(m: &sdk::UplineMember) -> w::UplineMember {
-            w::UplineMember { affiliate: m.affiliate.get(), tier: m.tier, group: m.group.get() }
         }
 
         fn group(g: &sdk::CommissionGroup) -> wasmtime::Result<w::CommissionGroup> {

@@ -33,6 +33,8 @@ pub struct Affiliate {
     pub first_login_at: Option<chrono::DateTime<chrono::Utc>>,
     /// When it joined.
     pub created_at: chrono::DateTime<chrono::Utc>,
+    /// Its own customer reference in the merchant's shop.
+    pub customer: Option<String>,
 }
 
 impl From<affiliate::Model> for Affiliate {
@@ -45,6 +47,7 @@ impl From<affiliate::Model> for Affiliate {
             status: row.status,
             first_login_at: row.first_login_at,
             created_at: row.created_at,
+            customer: row.customer,
         }
     }
 }
@@ -66,6 +69,7 @@ pub async fn create(db: &DatabaseConnection, new: NewAffiliate, now: DateTime<Ut
         password_hash: Set(new.password_hash),
         status: Set(AffiliateStatus::Active.as_str().into()),
         created_at: Set(now),
+        customer: Set(new.customer),
         ..Default::default()
     }
     .insert(&txn)
@@ -77,6 +81,7 @@ pub async fn create(db: &DatabaseConnection, new: NewAffiliate, now: DateTime<Ut
         _ => err.into(),
     })?;
     let created = Affiliate::from(row);
+    super::jobs::schedule_signup(&txn, created.id, now).await?;
     super::audit::record(
         &txn,
         now,
@@ -111,6 +116,27 @@ pub async fn set_status(
     let change = (Some(json(&before.status)), Some(json(&after.status)));
     super::audit::record(&txn, now, actor, "affiliate.status", ("affiliate", id), change.0, change.1).await?;
     // Tracking reads affiliates through the configuration cache.
+    super::config::changed(&txn).await?;
+    txn.commit().await?;
+    Ok(after)
+}
+
+/// Records (or, with none, forgets) an affiliate's own customer reference. Audited.
+pub async fn set_customer(
+    db: &DatabaseConnection,
+    id: i64,
+    customer: Option<String>,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<Affiliate> {
+    let txn = db.begin().await?;
+    let before = find(&txn, id).await?;
+    let mut row: affiliate::ActiveModel = before.clone().into();
+    row.customer = Set(customer);
+    let after = Affiliate::from(row.update(&txn).await?);
+    let change = (Some(json(&before.customer)), Some(json(&after.customer)));
+    super::audit::record(&txn, now, actor, "affiliate.customer", ("affiliate", id), change.0, change.1).await?;
+    // Plugins read the upline through the configuration cache.
     super::config::changed(&txn).await?;
     txn.commit().await?;
     Ok(after)

@@ -258,6 +258,7 @@ impl Config<'_> {
                     affiliate: (affiliate.id as u64).into(),
                     tier: i as u32 + 1,
                     group: (affiliates::group_of(self.db, campaign_id, affiliate.id).await? as u64).into(),
+                    customer: affiliate.customer.clone(),
                 });
             }
             Ok(members)

@@ -82,6 +82,7 @@ pub async fn seed(
             email,
             password_hash: hash_password(PASSWORD)?,
             parent,
+            customer: None,
         };
         let affiliate = affiliates::create(db, new, now).await?;
         affiliates::set_group(db, demo.settings.id, affiliate.id, group, now).await?;

@@ -67,6 +67,8 @@ pub enum Kind {
     Subscription,
     /// Sends one webhook delivery.
     Webhook,
+    /// Calls every campaign's `bonus-rules` plugins for a new affiliate.
+    Signup,
 }
 
 impl Kind {
@@ -78,11 +80,12 @@ impl Kind {
             Kind::PeriodEnd => "period-end",
             Kind::Subscription => "subscription",
             Kind::Webhook => "webhook",
+            Kind::Signup => "signup",
         }
     }
 
     fn stored(text: &str) -> Result<Self> {
-        [Kind::HoldRelease, Kind::PeriodClose, Kind::PeriodEnd, Kind::Subscription, Kind::Webhook]
+        [Kind::HoldRelease, Kind::PeriodClose, Kind::PeriodEnd, Kind::Subscription, Kind::Webhook, Kind::Signup]
             .into_iter()
             .find(|kind| kind.as_str() == text)
             .ok_or_else(|| Error::Database(format!("unknown job kind `{text}`")))
@@ -194,6 +197,19 @@ pub(crate) async fn schedule_delivery(
     now: DateTime<Utc>,
 ) -> Result<()> {
     insert_missing(db, vec![new_job(Kind::Webhook, format!("{WEBHOOK_KEY}{delivery}"), (None, None), now, now)]).await
+}
+
+/// The prefix of a signup job's key, before the affiliate's id.
+const SIGNUP_KEY: &str = "signup:";
+
+/// Schedules the job that calls the rules for new affiliate `affiliate`, due at once,
+/// in the caller's transaction.
+pub(crate) async fn schedule_signup(
+    db: &impl sea_orm::ConnectionTrait,
+    affiliate: i64,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    insert_missing(db, vec![new_job(Kind::Signup, format!("{SIGNUP_KEY}{affiliate}"), (None, None), now, now)]).await
 }
 
 /// Schedules a new campaign's jobs, in the caller's transaction.
@@ -477,14 +493,16 @@ impl Scheduler {
             Kind::Subscription => super::subscriptions::pay_next(self, lease, now).await,
             Kind::PeriodClose => super::periods::close(self, lease, now).await,
             Kind::PeriodEnd => super::periods::end(self, lease, now).await,
-            Kind::Webhook => {
-                let delivery = job.key.strip_prefix(WEBHOOK_KEY).and_then(|id| id.parse().ok());
-                let delivery =
-                    delivery.ok_or_else(|| Error::Database(format!("job {}: bad key {}", job.id, job.key)))?;
-                super::webhooks::deliver(self, lease, delivery, now).await
-            }
+            Kind::Webhook => super::webhooks::deliver(self, lease, key_id(job, WEBHOOK_KEY)?, now).await,
+            Kind::Signup => super::periods::signup(self, lease, key_id(job, SIGNUP_KEY)?, now).await,
         }
     }
+}
+
+/// The id after `prefix` in a job's key.
+fn key_id(job: &job::Model, prefix: &str) -> Result<i64> {
+    let id = job.key.strip_prefix(prefix).and_then(|id| id.parse().ok());
+    id.ok_or_else(|| Error::Database(format!("job {}: bad key {}", job.id, job.key)))
 }
 
 /// A job as the API shows it.

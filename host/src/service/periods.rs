@@ -15,6 +15,10 @@
 //!   read in two queries, the calls run on a blocking thread, and the bonuses, group
 //!   moves, awards and notifications are written in the job's completing transaction.
 //!
+//! - **Signup** (`bonus-rules`), once for each new affiliate (a job of its own): every
+//!   campaign's `bonus-rules` plugins are called with the `signup` trigger for it,
+//!   and what they decide is written like a period end's.
+//!
 //! A run covers the period before its due time, so runs missed while every host was
 //! down close each missed period in turn.
 
@@ -111,45 +115,106 @@ pub async fn end(scheduler: &Scheduler, lease: &Lease, now: DateTime<Utc>) -> Re
     let due = lease.job().due_at;
     let kind = PeriodKind::stored(&campaign.reward_period)?;
     let ended = kind.containing(&super::campaigns::zone(&campaign)?, due - TimeDelta::milliseconds(1))?;
-    let mut decided = Decided::default();
-    if !rules.is_empty() {
-        let config = scheduler.cache.current(&scheduler.db, &scheduler.registry).await?;
-        let groups = config.groups(campaign.id, &sdk::CommissionType::Sale).await?;
-        let members = members(scheduler, &campaign).await?;
-        let stats = match rules.iter().any(|(plugin, invocation)| invocation.reads_stats(plugin)) {
-            true => {
-                let ids: Vec<i64> = members.iter().map(|(affiliate, _)| *affiliate).collect();
-                Some(Arc::new(Snapshot::load(&scheduler.db, &campaign, &ids, now).await?) as Arc<dyn StatsSource>)
-            }
-            false => None,
-        };
-        let (registry, campaign) = (scheduler.registry.clone(), campaign.clone());
-        let affiliates = Affiliates { groups, members, stats };
-        decided = tokio::task::spawn_blocking(move || evaluate(&registry, &campaign, &rules, &affiliates, ended, now))
-            .await
-            .map_err(|err| Error::Internal(err.to_string()))??;
-    }
+    let decided = match rules.is_empty() {
+        true => Decided::default(),
+        false => {
+            let members = members(scheduler, &campaign, None).await?;
+            let trigger = sdk::Trigger::PeriodEnd(period(ended));
+            run_rules(scheduler, &campaign, rules, members, trigger, ended.end, now).await?
+        }
+    };
     let txn = scheduler.db.begin().await?;
     lease.fence(&txn, now).await?;
-    book(&txn, &campaign, decided.bonuses, |at| crate::service::engine::by_approval_setting(&campaign, at), now)
-        .await?;
-    for change in decided.moves {
-        change.apply(&txn, now).await?;
-    }
-    super::rewards::store_all(&txn, decided.granted).await?;
+    carry_out(&txn, &campaign, decided, now).await?;
     lease.complete(&txn, now, Some(next_period_end(&campaign, due)?)).await?;
     Ok(txn.commit().await?)
 }
 
-/// The affiliates a period end evaluates: the campaign's groups, each active
-/// affiliate with its group, and their statistics when a rule may query them.
+/// Welcomes a new affiliate: calls the `bonus-rules` plugins of every campaign with
+/// `signup` for it, and carries out what they decide, in one transaction.
+pub async fn signup(scheduler: &Scheduler, lease: &Lease, affiliate: i64, now: DateTime<Utc>) -> Result<()> {
+    let config = scheduler.cache.current(&scheduler.db, &scheduler.registry).await?;
+    let mut decisions = Vec::new();
+    for id in campaign::Entity::find()
+        .select_only()
+        .column(campaign::Column::Id)
+        .into_tuple::<i64>()
+        .all(&scheduler.db)
+        .await?
+    {
+        let plugins = config.plugins(id).await?;
+        let plugins =
+            plugins.as_ref().as_ref().map_err(|err| Error::Internal(format!("campaign {id}'s plugins: {err}")))?;
+        let rules: Bound = plugins.with(Hook::BonusRules).cloned().collect();
+        if rules.is_empty() {
+            continue;
+        }
+        let campaign = config.campaign(id).await?;
+        let members = members(scheduler, &campaign, Some(affiliate)).await?;
+        let decided = run_rules(scheduler, &campaign, rules, members, sdk::Trigger::Signup, now, now).await?;
+        decisions.push((campaign, decided));
+    }
+    let txn = scheduler.db.begin().await?;
+    lease.fence(&txn, now).await?;
+    for (campaign, decided) in decisions {
+        carry_out(&txn, &campaign, decided, now).await?;
+    }
+    lease.complete(&txn, now, None).await?;
+    Ok(txn.commit().await?)
+}
+
+/// Calls `rules` with `trigger` for each of `members` on a blocking thread, with
+/// their statistics when a rule may query them; bonuses are dated `at`.
+async fn run_rules(
+    scheduler: &Scheduler,
+    campaign: &Arc<campaign::Model>,
+    rules: Bound,
+    members: Vec<sdk::UplineMember>,
+    trigger: sdk::Trigger,
+    at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<Decided> {
+    let config = scheduler.cache.current(&scheduler.db, &scheduler.registry).await?;
+    let groups = config.groups(campaign.id, &sdk::CommissionType::Sale).await?;
+    let stats = match rules.iter().any(|(plugin, invocation)| invocation.reads_stats(plugin)) {
+        true => {
+            let ids: Vec<i64> = members.iter().map(|member| member.affiliate.get() as i64).collect();
+            Some(Arc::new(Snapshot::load(&scheduler.db, campaign, &ids, now).await?) as Arc<dyn StatsSource>)
+        }
+        false => None,
+    };
+    let (registry, campaign) = (scheduler.registry.clone(), campaign.clone());
+    let affiliates = Affiliates { groups, members, stats };
+    tokio::task::spawn_blocking(move || evaluate(&registry, &campaign, &rules, &affiliates, &trigger, at, now))
+        .await
+        .map_err(|err| Error::Internal(err.to_string()))?
+}
+
+/// Writes what rules decided without a conversion: bonuses (with the status the
+/// campaign's approval setting gives), group moves, awards and notifications.
+async fn carry_out(
+    txn: &DatabaseTransaction,
+    campaign: &campaign::Model,
+    decided: Decided,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    book(txn, campaign, decided.bonuses, |at| crate::service::engine::by_approval_setting(campaign, at), now).await?;
+    for change in decided.moves {
+        change.apply(txn, now).await?;
+    }
+    super::rewards::store_all(txn, decided.granted).await
+}
+
+/// The affiliates rules evaluate without a conversion: the campaign's groups, each
+/// affiliate with its group (as the upline of one), and their statistics when a rule
+/// may query them.
 struct Affiliates {
     groups: Arc<Vec<sdk::CommissionGroup>>,
-    members: Vec<(i64, i64)>,
+    members: Vec<sdk::UplineMember>,
     stats: Option<Arc<dyn StatsSource>>,
 }
 
-/// What the rules decided at a period's end.
+/// What the rules decided at a period's end or a signup.
 #[derive(Default)]
 struct Decided {
     bonuses: Vec<Booked>,
@@ -163,20 +228,23 @@ fn evaluate(
     campaign: &campaign::Model,
     rules: &Bound,
     affiliates: &Affiliates,
-    ended: Period,
+    trigger: &sdk::Trigger,
+    at: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> Result<Decided> {
     let currency = sdk::Currency::from_code(&campaign.currency).map_err(|err| Error::Database(err.to_string()))?;
     let mut decided = Decided::default();
     let Affiliates { groups, members, stats } = affiliates;
-    for &(affiliate, group) in members {
+    for member in members {
+        let affiliate = member.affiliate.get() as i64;
         let input = sdk::BonusInput {
             now: millis(now),
             campaign: (campaign.id as u64).into(),
-            affiliate: (affiliate as u64).into(),
-            group: (group as u64).into(),
+            affiliate: member.affiliate,
+            group: member.group,
             groups: groups.to_vec(),
-            trigger: sdk::Trigger::PeriodEnd(period(ended)),
+            trigger: trigger.clone(),
+            upline: vec![member.clone()],
         };
         for (plugin, invocation) in rules {
             let invocation = &invocation.with_stats(stats.as_ref());
@@ -189,7 +257,7 @@ fn evaluate(
                         product_id: None,
                         explanation,
                         plugin: plugin.clone(),
-                        at: ended.end,
+                        at,
                     }),
                     ref moved @ sdk::Action::MoveToGroup { .. } => {
                         decided.moves.extend(GroupMove::of(moved, campaign.id, plugin.label()))
@@ -311,29 +379,40 @@ async fn balances(scheduler: &Scheduler, campaign: &campaign::Model, period: Per
         .collect()
 }
 
-/// Every active affiliate with its group in the campaign (its membership, else the
-/// default group), in two queries.
-async fn members(scheduler: &Scheduler, campaign: &campaign::Model) -> Result<Vec<(i64, i64)>> {
+/// Every active affiliate (or only `only`) with its group in the campaign (its
+/// membership, else the default group) and its customer reference, in two queries.
+async fn members(
+    scheduler: &Scheduler,
+    campaign: &campaign::Model,
+    only: Option<i64>,
+) -> Result<Vec<sdk::UplineMember>> {
     let db = &scheduler.db;
     let default = super::affiliates::default_group(db, campaign.id).await?;
-    let groups: HashMap<i64, i64> = membership::Entity::find()
+    let mut memberships = membership::Entity::find()
         .select_only()
         .column(membership::Column::AffiliateId)
         .column(membership::Column::GroupId)
-        .filter(membership::Column::CampaignId.eq(campaign.id))
-        .into_tuple::<(i64, i64)>()
-        .all(db)
-        .await?
-        .into_iter()
-        .collect();
-    let affiliates: Vec<i64> = affiliate::Entity::find()
+        .filter(membership::Column::CampaignId.eq(campaign.id));
+    let mut affiliates = affiliate::Entity::find()
         .select_only()
         .column(affiliate::Column::Id)
-        .filter(affiliate::Column::Status.eq(AffiliateStatus::Active.as_str()))
-        .into_tuple()
-        .all(db)
-        .await?;
-    Ok(affiliates.into_iter().map(|id| (id, groups.get(&id).copied().unwrap_or(default))).collect())
+        .column(affiliate::Column::Customer)
+        .filter(affiliate::Column::Status.eq(AffiliateStatus::Active.as_str()));
+    if let Some(id) = only {
+        memberships = memberships.filter(membership::Column::AffiliateId.eq(id));
+        affiliates = affiliates.filter(affiliate::Column::Id.eq(id));
+    }
+    let groups: HashMap<i64, i64> = memberships.into_tuple::<(i64, i64)>().all(db).await?.into_iter().collect();
+    let affiliates: Vec<(i64, Option<String>)> = affiliates.into_tuple().all(db).await?;
+    Ok(affiliates
+        .into_iter()
+        .map(|(id, customer)| sdk::UplineMember {
+            affiliate: (id as u64).into(),
+            tier: 1,
+            group: (groups.get(&id).copied().unwrap_or(default) as u64).into(),
+            customer,
+        })
+        .collect())
 }
 
 fn period(period: Period) -> sdk::Period {

@@ -185,7 +185,7 @@ impl Conversion {
 }
 
 /// One affiliate of the upline.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub struct UplineMember {
     /// The affiliate.
@@ -194,6 +194,10 @@ pub struct UplineMember {
     pub tier: u32,
     /// Its commission group in the campaign.
     pub group: GroupId,
+    /// Its own customer reference in the merchant's shop, when the operator recorded
+    /// one, in the form of a conversion's `customer` (contract 0.2).
+    #[serde(default)]
+    pub customer: Option<String>,
 }
 
 /// What the `Distribute` hook gets.
@@ -391,6 +395,9 @@ pub enum Trigger {
     /// One of the campaign's reward periods just ended; sent for every active
     /// affiliate, those without sales in it included.
     PeriodEnd(Period),
+    /// The affiliate just joined the program; sent once per campaign the plugin is
+    /// enabled for (contract 0.2).
+    Signup,
 }
 
 /// What the `BonusRules` hook gets.
@@ -409,6 +416,12 @@ pub struct BonusInput {
     pub groups: Vec<CommissionGroup>,
     /// What set off the evaluation.
     pub trigger: Trigger,
+    /// For a conversion, its upline (the evaluated affiliate first, then its parent,
+    /// ...); else the evaluated affiliate alone. Bonuses, awards and notifications
+    /// may go to any of them, a group move only to the evaluated affiliate
+    /// (contract 0.2).
+    #[serde(default)]
+    pub upline: Vec<UplineMember>,
 }
 
 /// What a performance rule does.

@@ -137,6 +137,7 @@ mod tests {
                     affiliate: (100 + i as u64).into(),
                     tier: i as u32 + 1,
                     group: (*group).into(),
+                    customer: None,
                 })
                 .collect(),
             groups,

@@ -407,6 +407,8 @@ impl BonusRules for PerformanceRewards {
                     actions.extend(at_period_end(input, rule, *period, currency, host)?);
                 }
             }
+            // A new affiliate starts at the group the operator gave it.
+            Trigger::Signup => {}
         }
         Ok(actions)
     }

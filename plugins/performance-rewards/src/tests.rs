@@ -51,6 +51,7 @@ fn input(group: u64, trigger: Trigger) -> BonusInput {
         group: group.into(),
         groups: vec![],
         trigger,
+        upline: vec![],
     }
 }
 

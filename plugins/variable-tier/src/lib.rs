@@ -114,6 +114,7 @@ mod tests {
                 affiliate: (*affiliate).into(),
                 tier: i as u32 + 1,
                 group: (*group).into(),
+                customer: None,
             })
             .collect();
         DistributeInput {

@@ -23,6 +23,8 @@ pub struct Model {
     pub first_login_at: Option<DateTimeUtc>,
     /// When it joined.
     pub created_at: DateTimeUtc,
+    /// Its own customer reference in the merchant's shop, for self-purchase checks.
+    pub customer: Option<String>,
 }
 
 /// Relations.

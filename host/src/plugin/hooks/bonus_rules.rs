@@ -30,38 +30,42 @@ impl HookKind for BonusRules {
         }
     }
 
-    /// Actions only for the evaluated affiliate, bonuses in the campaign's currency,
-    /// non-negative and rounded, group moves to groups of the campaign.
+    /// Bonuses, awards and notifications for an affiliate of the input's upline (the
+    /// evaluated one at least), group moves for the evaluated affiliate only and to
+    /// groups of the campaign; bonuses in the campaign's currency, non-negative and
+    /// rounded.
     fn check(input: &BonusInput, actions: &Vec<Action>, currency: &Currency, _: bool) -> Result<(), String> {
         for action in actions {
-            let affiliate = match action {
+            let (affiliate, moved) = match action {
                 Action::Bonus { affiliate, amount, explanation } => {
                     check_amount(amount, *currency, "a bonus")?;
                     check_text(explanation, "explanation")?;
-                    affiliate
+                    (affiliate, false)
                 }
                 Action::MoveToGroup { affiliate, group, explanation, .. } => {
                     if !input.groups.iter().any(|g| g.id == *group) {
                         return Err(format!("a move to group {group}, which is not a group of the campaign"));
                     }
                     check_text(explanation, "explanation")?;
-                    affiliate
+                    (affiliate, true)
                 }
                 Action::Award { affiliate, name, description } => {
                     if name.trim().is_empty() {
                         return Err("an award has no name".into());
                     }
                     check_text(description, "award description")?;
-                    affiliate
+                    (affiliate, false)
                 }
                 Action::Notify { affiliate, message } => {
                     check_text(message, "notification")?;
-                    affiliate
+                    (affiliate, false)
                 }
             };
-            if *affiliate != input.affiliate {
+            let in_upline = input.upline.iter().any(|member| member.affiliate == *affiliate);
+            if *affiliate != input.affiliate && (moved || !in_upline) {
+                let whom = if moved { "" } else { " or an affiliate of its upline" };
                 return Err(format!(
-                    "an action for affiliate {affiliate}, but the rule evaluated affiliate {}",
+                    "an action for affiliate {affiliate}, but the rule evaluated affiliate {}{whom}",
                     input.affiliate
                 ));
             }

@@ -367,6 +367,7 @@ fn draft(
             group: referrer.group,
             groups: input.groups.clone(),
             trigger: sdk::Trigger::Conversion(input.conversion.clone()),
+            upline: input.upline.clone(),
         };
         let currency = commissionable.currency();
         let actions = registry.engine().call::<BonusRules>(bonus_plugin, &with_stats(invocation), &bonus, &currency);

@@ -156,6 +156,7 @@ impl Sale {
             group: group.id,
             groups: vec![group],
             trigger: Trigger::Conversion(distribute.conversion.clone()),
+            upline: distribute.upline.clone(),
         };
         Ok(Sale { distribute, bonus })
     }
