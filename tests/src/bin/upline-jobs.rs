@@ -25,6 +25,11 @@ struct Args {
     /// Pending commissions, spread over January and the affiliates.
     #[arg(long, default_value_t = 1_000_000)]
     commissions: u64,
+    /// Also enable `performance-rewards` (granted `stats`): a two-level ladder on the
+    /// month's approved commissions and a period-end rule giving an award to every
+    /// affiliate that earned 5.00 or more in the month.
+    #[arg(long)]
+    rewards: bool,
 }
 
 /// Rows per seeding statement.
@@ -46,7 +51,7 @@ async fn main() -> anyhow::Result<()> {
     let app = upline_host::app::Application::build(settings).await?;
     let (address, scheduler) = (format!("http://127.0.0.1:{}", app.port()), app.scheduler());
     tokio::spawn(app.run());
-    let campaign = set_up(&address).await?;
+    let campaign = set_up(&address, args.rewards).await?;
     let db = upline_host::db::connect(&database_url).await?;
     eprintln!("seeding {} affiliates and {} pending commissions ...", args.affiliates, args.commissions);
     let first = seed(&db, campaign, &args).await?;
@@ -71,9 +76,20 @@ async fn main() -> anyhow::Result<()> {
     let negative = args.affiliates.div_ceil(10);
     ensure!(adjustments == 2 * negative as i64, "{adjustments} adjustments for {negative} negative balances");
     ensure!(bonuses >= args.affiliates as i64, "{bonuses} period-end bonuses for {} affiliates", args.affiliates);
+    let awards = match args.rewards {
+        true => {
+            let sql = "SELECT COUNT(*) AS n FROM awards".to_owned();
+            let row = db.query_one_raw(sea_orm::Statement::from_string(db.get_database_backend(), sql)).await?;
+            let awards: i64 = row.context("a count")?.try_get("", "n")?;
+            let earned = args.affiliates - args.affiliates.div_ceil(10);
+            ensure!(awards == earned as i64, "{awards} awards for {earned} affiliates that earned 5.00");
+            format!(", performance-rewards on each ({awards} awards)")
+        }
+        false => String::new(),
+    };
     println!(
         "month-end close: {} balances ({negative} negative: {adjustments} carryover adjustments) and {} affiliates \
-         evaluated at the period end ({bonuses} bonuses) in {close:.1} s",
+         evaluated at the period end ({bonuses} bonuses{awards}) in {close:.1} s",
         args.affiliates, args.affiliates
     );
     println!("peak memory (VmHWM) of the whole process: {} MiB", peak_mib()?);
@@ -82,8 +98,9 @@ async fn main() -> anyhow::Result<()> {
 }
 
 /// A campaign in UTC holding commissions 30 days, closing on the 1st, with
-/// `negative-carryover` and a period-end bonus plugin enabled; returns its id.
-async fn set_up(address: &str) -> anyhow::Result<i64> {
+/// `negative-carryover` and a period-end bonus plugin enabled (and
+/// `performance-rewards` with `rewards`); returns its id.
+async fn set_up(address: &str, rewards: bool) -> anyhow::Result<i64> {
     let client = reqwest::Client::new();
     let operator =
         |method: Method, path: &str| client.request(method, format!("{address}{path}")).bearer_auth("bench-key");
@@ -101,6 +118,25 @@ async fn set_up(address: &str) -> anyhow::Result<i64> {
         let (status, body) = send(operator(Method::PUT, &url).json(&json!({"enabled": true, "config": config}))).await;
         ensure!(status == 200, "{body}");
     }
+    if rewards {
+        let request = operator(Method::POST, "/api/v1/plugins").header("content-type", "application/wasm");
+        let (status, body) = send(request.body(package("plugins/performance-rewards"))).await;
+        ensure!(status == 201, "installing performance-rewards: {body}");
+        let base = campaign["groups"][0]["id"].as_i64().context("the default group")?;
+        let url = format!("/api/v1/campaigns/{id}/groups");
+        let (status, plus) = send(operator(Method::POST, &url).json(&json!({"name": "Plus"}))).await;
+        ensure!(status == 201, "{plus}");
+        let earned = json!({"metric": "commissions-total", "statuses": "approved"});
+        let config = json!({"currency": "EUR",
+            "ladder": {"measure": earned, "levels": [{"name": "Base", "group": base},
+                {"name": "Plus", "group": plus["id"], "when": {"at-least": "50"}}]},
+            "rules": [{"name": "active month", "on": "period-end", "measure": earned, "when": {"at-least": "5"},
+                "then": [{"award": {"name": "Active", "description": "5.00 EUR or more earned in a month"}}]}]});
+        let url = format!("/api/v1/campaigns/{id}/plugins/performance-rewards");
+        let body = json!({"enabled": true, "grants": ["stats"], "config": config});
+        let (status, body) = send(operator(Method::PUT, &url).json(&body)).await;
+        ensure!(status == 200, "{body}");
+    }
     Ok(id)
 }
 
@@ -110,6 +146,10 @@ async fn seed(db: &DatabaseConnection, campaign: i64, args: &Args) -> anyhow::Re
     let txn = db.begin().await?;
     let first = 1_000_000;
     let at = "'2028-01-10T12:00:00+00:00'";
+    // The day of `at` on the (UTC) campaign's calendar, for the statistics.
+    let day = (chrono::NaiveDate::from_ymd_opt(2028, 1, 10).context("a date")?
+        - chrono::NaiveDate::from_ymd_opt(1970, 1, 1).context("a date")?)
+    .num_days();
     let hold = "'2028-01-31T12:00:00+00:00'";
     for start in (0..args.affiliates).step_by(ROWS as usize) {
         let values: Vec<String> = (start..(start + ROWS).min(args.affiliates))
@@ -127,14 +167,14 @@ async fn seed(db: &DatabaseConnection, campaign: i64, args: &Args) -> anyhow::Re
                 let affiliate = n % args.affiliates;
                 let amount = if n < args.affiliates && affiliate.is_multiple_of(10) { -2000 } else { 100 };
                 format!(
-                    "({campaign}, {}, 1, 'sale', {amount}, 'EUR', 'pending', {hold}, 'bench', {at}, {at})",
+                    "({campaign}, {}, 1, 'sale', {amount}, 'EUR', 'pending', {hold}, 'bench', {at}, {at}, {day})",
                     first + affiliate
                 )
             })
             .collect();
         let sql = format!(
             "INSERT INTO commissions (campaign_id, affiliate_id, tier, commission_type, amount_minor, currency, \
-             status, hold_until, explanation, created_at, updated_at) VALUES {}",
+             status, hold_until, explanation, created_at, updated_at, stats_day) VALUES {}",
             values.join(",")
         );
         txn.execute_unprepared(&sql).await?;

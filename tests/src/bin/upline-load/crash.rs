@@ -25,7 +25,7 @@ pub async fn run(args: &Args, database: Option<String>) -> anyhow::Result<()> {
     let data_dir = tempfile::tempdir()?;
     let url = database.clone().unwrap_or_else(|| upline_host::db::default_url(data_dir.path()));
     let server = crate::start(args, database.as_deref(), data_dir.path()).await?;
-    let setup = crate::setup(&server.address, args.leaves, args.stats).await?;
+    let setup = crate::setup(&server.address, args).await?;
     println!("upline-load --crash: {} clients post sales; SIGKILL after {} s", args.connections, args.kill_after);
 
     let acknowledged = Arc::new(Mutex::new(Vec::<String>::new()));

@@ -71,6 +71,11 @@ struct Args {
     /// package must be among `--plugins`).
     #[arg(long)]
     stats: bool,
+    /// Also enable `performance-rewards` (granted `stats`) with this many rules (at
+    /// most 10), each measuring another metric or period of the referrer on every
+    /// sale, none within reach.
+    #[arg(long, default_value_t = 0)]
+    rules: usize,
     /// With `--crash`: seconds of sales before the kill.
     #[arg(long, default_value_t = 5)]
     kill_after: u64,
@@ -115,9 +120,14 @@ async fn main() -> anyhow::Result<()> {
     let url = database.clone().unwrap_or_else(|| upline_host::db::default_url(data_dir.path()));
     let server = start(&args, database.as_deref(), data_dir.path()).await?;
     let backend = if database.is_some() { "PostgreSQL" } else { "SQLite" };
-    let setup = setup(&server.address, args.leaves, args.stats).await?;
-    let rules =
-        if args.stats { "multi-tier + sale-bonus + sales-ladder, 3 stats queries" } else { "multi-tier + sale-bonus" };
+    let setup = setup(&server.address, &args).await?;
+    let mut rules = "multi-tier + sale-bonus".to_owned();
+    if args.stats {
+        rules += " + sales-ladder, 3 stats queries";
+    }
+    if args.rules > 0 {
+        rules += &format!(" + performance-rewards with {} rules", args.rules);
+    }
     println!(
         "upline-load: {backend}, {} connections, {} s per phase, {} leaves, sales pay a 5-tier upline ({rules})",
         args.connections, args.seconds, args.leaves
@@ -230,7 +240,7 @@ struct Setup {
 /// referrer's sales count, sales total and commissions this month on every sale
 /// (sales-ladder, its threshold out of reach); a chain of four affiliates with
 /// `leaves` affiliates under the last, so every sale has a 5-tier upline.
-async fn setup(address: &str, leaves: usize, stats: bool) -> anyhow::Result<Setup> {
+async fn setup(address: &str, args: &Args) -> anyhow::Result<Setup> {
     let client = reqwest::Client::new();
     let call = |method: reqwest::Method, path: &str, body: Value| {
         let request = client.request(method, format!("{address}/api/v1{path}")).bearer_auth(OPERATOR_KEY).json(&body);
@@ -256,11 +266,27 @@ async fn setup(address: &str, leaves: usize, stats: bool) -> anyhow::Result<Setu
     call(Method::PUT, &format!("/campaigns/{id}/plugins/multi-tier"), json!({"enabled": true})).await?;
     let bonus = json!({"enabled": true, "config": {"minimum": "100", "bonus": "5"}});
     call(Method::PUT, &format!("/campaigns/{id}/plugins/sale-bonus"), bonus).await?;
-    if stats {
+    if args.stats {
         let config = json!({"threshold": u32::MAX, "bonus": "1.00", "level": "Out of reach"});
         let ladder = json!({"enabled": true, "config": config, "grants": ["stats"]});
         call(Method::PUT, &format!("/campaigns/{id}/plugins/sales-ladder"), ladder).await?;
     }
+    if args.rules > 0 {
+        ensure!(args.rules <= 10, "at most 10 rules");
+        let metrics = ["sales-count", "sales-total", "commissions-total", "first-tier-commissions", "second-tier-revenue"];
+        let rules: Vec<Value> = ["this-month", "this-year"]
+            .iter()
+            .flat_map(|period| metrics.iter().map(move |metric| (metric, period)))
+            .take(args.rules)
+            .map(|(metric, period)| {
+                json!({"name": format!("{metric} {period}"), "measure": {"metric": metric, "period": period},
+                    "when": {"at-least": "1000000000"}, "then": [{"bonus": {"fixed": "1"}}]})
+            })
+            .collect();
+        let rewards = json!({"enabled": true, "grants": ["stats"], "config": {"currency": "EUR", "rules": rules}});
+        call(Method::PUT, &format!("/campaigns/{id}/plugins/performance-rewards"), rewards).await?;
+    }
+    let leaves = args.leaves;
     let mut parent = Value::Null;
     let mut affiliates = Vec::new();
     for n in 0..4 + leaves {
