@@ -1,13 +1,13 @@
 //! What every contract version's module has in the same words: the calls of the
 //! hooks every version has, and the conversions of the types they share. Each module
 //! (`v0_1`, `v0_2`) generates its bindings, then expands [`shared!`] over them; what
-//! differs between versions (the conversion record, the stats period, new hooks)
-//! stays in the module.
+//! differs between versions (the conversion record, the stats period, a rule's
+//! input, new hooks) stays in the module.
 
 /// Expands, in a version's module, the hook calls and conversions that read the same
-/// in every version. The module provides `conversion`, its `Exports` struct (with
-/// `distribute`, `approve`, `carryover` and `bonus_rules` indices) and the stats
-/// import.
+/// in every version. The module provides `conversion`, `bonus_input`,
+/// `upline_member`, its `Exports` struct (with `distribute`, `approve`, `carryover`
+/// and `bonus_rules` indices) and the stats import.
 macro_rules! shared {
     () => {
         /// Adds this version's imports (log, stats) to `linker`.
@@ -153,6 +153,21 @@ macro_rules! shared {
                         })
                         .collect()
                 })
+            }
+
+            /// Calls `evaluate` (bonus rules), with the version's input (`bonus_input`;
+            /// none: nothing to decide).
+            pub fn evaluate(
+                &self,
+                store: &mut Store<CallState>,
+                instance: &Instance,
+                input: &sdk::BonusInput,
+                config: &str,
+            ) -> wasmtime::Result<Result<Vec<sdk::Action>, String>> {
+                let Some(indices) = &self.bonus_rules else { return Ok(Err(not_implemented(Hook::BonusRules))) };
+                let Some(input) = bonus_input(input, config)? else { return Ok(Ok(vec![])) };
+                let actions = indices.load(&mut *store, instance)?.call_evaluate(&mut *store, &input)?;
+                lift(actions, |actions| actions.into_iter().map(action).collect())
             }
         }
 

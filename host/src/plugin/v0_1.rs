@@ -45,34 +45,23 @@ impl Exports {
 
 super::shared::shared!();
 
-impl Exports {
-    /// Calls `evaluate` (bonus rules). A 0.1 plugin knows no `signup` trigger: it
-    /// decides nothing then, without a call.
-    pub fn evaluate(
-        &self,
-        store: &mut Store<CallState>,
-        instance: &Instance,
-        input: &sdk::BonusInput,
-        config: &str,
-    ) -> wasmtime::Result<Result<Vec<sdk::Action>, String>> {
-        let Some(indices) = &self.bonus_rules else { return Ok(Err(not_implemented(Hook::BonusRules))) };
-        let trigger = match &input.trigger {
-            sdk::Trigger::Conversion(c) => bonus_rules::Trigger::Conversion(conversion(c)?),
-            sdk::Trigger::PeriodEnd(p) => bonus_rules::Trigger::PeriodEnd(period(*p)),
-            sdk::Trigger::Signup => return Ok(Ok(vec![])),
-        };
-        let input = bonus_rules::BonusInput {
-            now: input.now.millis(),
-            campaign: input.campaign.get(),
-            affiliate: input.affiliate.get(),
-            group: input.group.get(),
-            groups: input.groups.iter().map(group).collect::<wasmtime::Result<_>>()?,
-            trigger,
-            config: config.to_owned(),
-        };
-        let actions = indices.load(&mut *store, instance)?.call_evaluate(&mut *store, &input)?;
-        lift(actions, |actions| actions.into_iter().map(action).collect())
-    }
+/// The 0.1 input of `evaluate`: no upline; none for a `signup`, a trigger 0.1 does
+/// not know (the plugin decides nothing then, without a call).
+fn bonus_input(input: &sdk::BonusInput, config: &str) -> wasmtime::Result<Option<bonus_rules::BonusInput>> {
+    let trigger = match &input.trigger {
+        sdk::Trigger::Conversion(c) => bonus_rules::Trigger::Conversion(conversion(c)?),
+        sdk::Trigger::PeriodEnd(p) => bonus_rules::Trigger::PeriodEnd(period(*p)),
+        sdk::Trigger::Signup => return Ok(None),
+    };
+    Ok(Some(bonus_rules::BonusInput {
+        now: input.now.millis(),
+        campaign: input.campaign.get(),
+        affiliate: input.affiliate.get(),
+        group: input.group.get(),
+        groups: input.groups.iter().map(group).collect::<wasmtime::Result<_>>()?,
+        trigger,
+        config: config.to_owned(),
+    }))
 }
 
 /// A 0.1 upline member has no customer reference.

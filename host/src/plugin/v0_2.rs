@@ -75,6 +75,24 @@ fn conversion(c: &sdk::Conversion) -> wasmtime::Result<w::Conversion> {
     })
 }
 
+/// The 0.2 input of `evaluate`, with the upline.
+fn bonus_input(input: &sdk::BonusInput, config: &str) -> wasmtime::Result<Option<bonus_rules::BonusInput>> {
+    Ok(Some(bonus_rules::BonusInput {
+        now: input.now.millis(),
+        campaign: input.campaign.get(),
+        affiliate: input.affiliate.get(),
+        group: input.group.get(),
+        groups: input.groups.iter().map(group).collect::<wasmtime::Result<_>>()?,
+        trigger: match &input.trigger {
+            sdk::Trigger::Conversion(c) => bonus_rules::Trigger::Conversion(conversion(c)?),
+            sdk::Trigger::PeriodEnd(p) => bonus_rules::Trigger::PeriodEnd(period(*p)),
+            sdk::Trigger::Signup => bonus_rules::Trigger::Signup,
+        },
+        upline: input.upline.iter().map(upline_member).collect(),
+        config: config.to_owned(),
+    }))
+}
+
 fn upline_member(m: &sdk::UplineMember) -> w::UplineMember {
     w::UplineMember { affiliate: m.affiliate.get(), tier: m.tier, group: m.group.get(), customer: m.customer.clone() }
 }
@@ -166,33 +184,6 @@ impl Exports {
                 screen::Verdict::Manual(reason) => sdk::Verdict::Manual(reason),
             })
         })
-    }
-
-    /// Calls `evaluate` (bonus rules).
-    pub fn evaluate(
-        &self,
-        store: &mut Store<CallState>,
-        instance: &Instance,
-        input: &sdk::BonusInput,
-        config: &str,
-    ) -> wasmtime::Result<Result<Vec<sdk::Action>, String>> {
-        let Some(indices) = &self.bonus_rules else { return Ok(Err(not_implemented(Hook::BonusRules))) };
-        let input = bonus_rules::BonusInput {
-            now: input.now.millis(),
-            campaign: input.campaign.get(),
-            affiliate: input.affiliate.get(),
-            group: input.group.get(),
-            groups: input.groups.iter().map(group).collect::<wasmtime::Result<_>>()?,
-            trigger: match &input.trigger {
-                sdk::Trigger::Conversion(c) => bonus_rules::Trigger::Conversion(conversion(c)?),
-                sdk::Trigger::PeriodEnd(p) => bonus_rules::Trigger::PeriodEnd(period(*p)),
-                sdk::Trigger::Signup => bonus_rules::Trigger::Signup,
-            },
-            upline: input.upline.iter().map(upline_member).collect(),
-            config: config.to_owned(),
-        };
-        let actions = indices.load(&mut *store, instance)?.call_evaluate(&mut *store, &input)?;
-        lift(actions, |actions| actions.into_iter().map(action).collect())
     }
 
     /// Calls `progress` (bonus rules).

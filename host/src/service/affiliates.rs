@@ -105,18 +105,11 @@ pub async fn set_status(
     actor: &str,
     now: DateTime<Utc>,
 ) -> Result<Affiliate> {
-    let txn = db.begin().await?;
-    let before = find(&txn, id).await?;
-    let mut row: affiliate::ActiveModel = before.clone().into();
-    row.status = Set(status.as_str().into());
-    let after = Affiliate::from(row.update(&txn).await?);
+    let set = |row: &mut affiliate::ActiveModel| row.status = Set(status.as_str().into());
+    let (txn, after) = change(db, id, ("affiliate.status", actor, now), set, |a| json(&a.status)).await?;
     if status == AffiliateStatus::Suspended {
         super::sessions::revoke_all(&txn, id).await?;
     }
-    let change = (Some(json(&before.status)), Some(json(&after.status)));
-    super::audit::record(&txn, now, actor, "affiliate.status", ("affiliate", id), change.0, change.1).await?;
-    // Tracking reads affiliates through the configuration cache.
-    super::config::changed(&txn).await?;
     txn.commit().await?;
     Ok(after)
 }
@@ -129,17 +122,32 @@ pub async fn set_customer(
     actor: &str,
     now: DateTime<Utc>,
 ) -> Result<Affiliate> {
+    let set = |row: &mut affiliate::ActiveModel| row.customer = Set(customer);
+    let (txn, after) = change(db, id, ("affiliate.customer", actor, now), set, |a| json(&a.customer)).await?;
+    txn.commit().await?;
+    Ok(after)
+}
+
+/// Changes an affiliate with `set` in a new transaction, audits the change as
+/// `action` by `actor` (the value `shown` picks, before and after) and drops the
+/// configuration cache (tracking and plugins read affiliates through it); returns
+/// the open transaction and the affiliate as changed.
+async fn change(
+    db: &DatabaseConnection,
+    id: i64,
+    (action, actor, now): (&str, &str, DateTime<Utc>),
+    set: impl FnOnce(&mut affiliate::ActiveModel),
+    shown: impl Fn(&Affiliate) -> serde_json::Value,
+) -> Result<(sea_orm::DatabaseTransaction, Affiliate)> {
     let txn = db.begin().await?;
     let before = find(&txn, id).await?;
     let mut row: affiliate::ActiveModel = before.clone().into();
-    row.customer = Set(customer);
+    set(&mut row);
     let after = Affiliate::from(row.update(&txn).await?);
-    let change = (Some(json(&before.customer)), Some(json(&after.customer)));
-    super::audit::record(&txn, now, actor, "affiliate.customer", ("affiliate", id), change.0, change.1).await?;
-    // Plugins read the upline through the configuration cache.
+    let values = (Some(shown(&Affiliate::from(before))), Some(shown(&after)));
+    super::audit::record(&txn, now, actor, action, ("affiliate", id), values.0, values.1).await?;
     super::config::changed(&txn).await?;
-    txn.commit().await?;
-    Ok(after)
+    Ok((txn, after))
 }
 
 /// Replaces an affiliate's password (given hashed) and ends all its sessions. Audited

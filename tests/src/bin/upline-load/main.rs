@@ -273,7 +273,8 @@ async fn setup(address: &str, args: &Args) -> anyhow::Result<Setup> {
     }
     if args.rules > 0 {
         ensure!(args.rules <= 10, "at most 10 rules");
-        let metrics = ["sales-count", "sales-total", "commissions-total", "first-tier-commissions", "second-tier-revenue"];
+        let metrics =
+            ["sales-count", "sales-total", "commissions-total", "first-tier-commissions", "second-tier-revenue"];
         let rules: Vec<Value> = ["this-month", "this-year"]
             .iter()
             .flat_map(|period| metrics.iter().map(move |metric| (metric, period)))
