@@ -142,10 +142,7 @@ pub async fn signup(scheduler: &Scheduler, lease: &Lease, affiliate: i64, now: D
         .all(&scheduler.db)
         .await?
     {
-        let plugins = config.plugins(id).await?;
-        let plugins =
-            plugins.as_ref().as_ref().map_err(|err| Error::Internal(format!("campaign {id}'s plugins: {err}")))?;
-        let rules: Bound = plugins.with(Hook::BonusRules).cloned().collect();
+        let rules = bound(&config, id, Hook::BonusRules).await?;
         if rules.is_empty() {
             continue;
         }
@@ -345,11 +342,15 @@ type Bound = Vec<(Arc<LoadedPlugin>, Invocation)>;
 async fn campaign_of(scheduler: &Scheduler, lease: &Lease, hook: Hook) -> Result<(Arc<campaign::Model>, Bound)> {
     let id = lease.job().campaign_id.ok_or_else(|| Error::Database("a period job without a campaign".into()))?;
     let config = scheduler.cache.current(&scheduler.db, &scheduler.registry).await?;
-    let campaign = config.campaign(id).await?;
+    Ok((config.campaign(id).await?, bound(&config, id, hook).await?))
+}
+
+/// Campaign `id`'s enabled plugins with `hook`; an error when they cannot run.
+async fn bound(config: &crate::service::config::Config<'_>, id: i64, hook: Hook) -> Result<Bound> {
     let plugins = config.plugins(id).await?;
     let plugins =
         plugins.as_ref().as_ref().map_err(|err| Error::Internal(format!("campaign {id}'s plugins: {err}")))?;
-    Ok((campaign, plugins.with(hook).cloned().collect()))
+    Ok(plugins.with(hook).cloned().collect())
 }
 
 /// Every affiliate's balance of approved, unpaid commissions of the campaign made in
