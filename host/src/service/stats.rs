@@ -14,7 +14,8 @@
 //! commissions of the affiliate (in a campaign whose plugins read statistics). This
 //! host's conversions computed but not yet written are added to the snapshot
 //! ([`InFlight`]), with the counter they will leave; the bonus rules also see the
-//! conversion's own commissions ([`Snapshot::add`]). The writer stores a conversion
+//! conversion's own commissions ([`Snapshot::add`]), kept apart so that
+//! `query_before` answers without them. The writer stores a conversion
 //! only if the counter of every affiliate its plugins asked about is, at its turn in
 //! the batch, the one it expects (`writer::stale`); otherwise the conversion is
 //! computed again with fresh sums. On PostgreSQL the writer reads the counters
