@@ -4,7 +4,10 @@ use std::cell::RefCell;
 
 use rust_decimal::Decimal;
 
-use crate::{CampaignId, Error, Host, Level, NamedPeriod, Period, Result, StatsQuery};
+use crate::{
+    CampaignId, CommissionType, Conversion, Error, Host, Level, Money, NamedPeriod, Period, Result, StatsQuery,
+    Timestamp,
+};
 
 /// A [`Host`] for native tests: records logs and answers statistics queries from
 /// the answers a test gives it.
@@ -73,6 +76,24 @@ impl Host for TestHost {
             .find(|(known, _)| *known == period)
             .map(|(_, bounds)| *bounds)
             .ok_or_else(|| Error::new(format!("TestHost has no bounds for {period:?}")))
+    }
+}
+
+/// A sale of `total` in campaign 1 (conversion 1, at time 0, no order, product,
+/// coupon, customer or custom fields), for native tests; change a field with
+/// struct update syntax (`Conversion { customer: .., ..sale(total) }`).
+pub fn sale(total: Money) -> Conversion {
+    Conversion {
+        id: 1.into(),
+        campaign: 1.into(),
+        commission_type: CommissionType::Sale,
+        total,
+        order_id: None,
+        product_id: None,
+        coupon: None,
+        customer: None,
+        custom_fields: vec![],
+        occurred_at: Timestamp::from_millis(0),
     }
 }
 

@@ -9,8 +9,7 @@ use upline_host::clock::{Clock, FakeClock};
 use upline_host::plugin::{Package, PluginToml, Registry, pack};
 use upline_package::build::{self, Built};
 use upline_plugin_sdk::{
-    CommissionGroup, CommissionType, Conversion, Currency, DistributeInput, Money, Rate, TierRule, TierSetting,
-    Timestamp, UplineMember,
+    CommissionGroup, Conversion, Currency, DistributeInput, Money, Rate, TierRule, TierSetting, Timestamp, UplineMember,
 };
 
 /// The workspace's root directory.
@@ -138,16 +137,9 @@ pub fn sale(total: Money, upline: &[(u64, u64)], groups: Vec<CommissionGroup>) -
     DistributeInput {
         now: Timestamp::from_millis(1_767_225_600_000),
         conversion: Conversion {
-            id: 1.into(),
-            campaign: 1.into(),
-            commission_type: CommissionType::Sale,
-            total,
             order_id: Some("order-1".into()),
-            product_id: None,
-            coupon: None,
-            customer: None,
-            custom_fields: vec![],
             occurred_at: Timestamp::from_millis(1_767_225_600_000),
+            ..upline_plugin_sdk::testing::sale(total)
         },
         upline: upline
             .iter()

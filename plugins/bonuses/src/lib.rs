@@ -127,8 +127,8 @@ fn bonus(affiliate: AffiliateId, amount: Money, explanation: String) -> Action {
 
 #[cfg(test)]
 mod tests {
-    use upline_plugin_sdk::testing::TestHost;
-    use upline_plugin_sdk::{Conversion, UplineMember};
+    use upline_plugin_sdk::UplineMember;
+    use upline_plugin_sdk::testing::{self, TestHost};
 
     use super::*;
 
@@ -155,18 +155,7 @@ mod tests {
     }
 
     fn sale(total: &str) -> Trigger {
-        Trigger::Conversion(Conversion {
-            id: 9.into(),
-            campaign: 1.into(),
-            commission_type: CommissionType::Sale,
-            total: Money::new(d(total), Currency::from_code("EUR").expect("EUR")),
-            order_id: None,
-            product_id: None,
-            coupon: None,
-            customer: None,
-            custom_fields: vec![],
-            occurred_at: Timestamp::from_millis(0),
-        })
+        Trigger::Conversion(testing::sale(Money::new(d(total), Currency::from_code("EUR").expect("EUR"))))
     }
 
     /// A host where the referrer's sales went from `before` to `after`.

@@ -107,8 +107,8 @@ upline_plugin_sdk::export_plugin!(Guards: Screen);
 
 #[cfg(test)]
 mod tests {
-    use upline_plugin_sdk::testing::TestHost;
-    use upline_plugin_sdk::{CommissionType, Conversion, UplineMember};
+    use upline_plugin_sdk::testing::{self, TestHost};
+    use upline_plugin_sdk::{Conversion, UplineMember};
 
     use super::*;
 
@@ -120,16 +120,8 @@ mod tests {
         ScreenInput {
             now: Timestamp::from_millis(0),
             conversion: Conversion {
-                id: 9.into(),
-                campaign: 1.into(),
-                commission_type: CommissionType::Sale,
-                total: Money::new(total.parse().expect("decimal"), Currency::from_code("EUR").expect("EUR")),
-                order_id: None,
-                product_id: None,
-                coupon: None,
                 customer: customer.map(str::to_owned),
-                custom_fields: vec![],
-                occurred_at: Timestamp::from_millis(0),
+                ..testing::sale(Money::new(total.parse().expect("decimal"), Currency::from_code("EUR").expect("EUR")))
             },
             upline: vec![UplineMember {
                 affiliate: 4.into(),

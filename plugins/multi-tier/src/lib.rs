@@ -118,18 +118,7 @@ mod tests {
     fn input(total: &str, upline_groups: &[u64], groups: Vec<CommissionGroup>) -> DistributeInput {
         DistributeInput {
             now: Timestamp::from_millis(0),
-            conversion: Conversion {
-                id: 1.into(),
-                campaign: 1.into(),
-                commission_type: CommissionType::Sale,
-                total: eur(total),
-                order_id: None,
-                product_id: None,
-                coupon: None,
-                customer: None,
-                custom_fields: vec![],
-                occurred_at: Timestamp::from_millis(0),
-            },
+            conversion: upline_plugin_sdk::testing::sale(eur(total)),
             upline: upline_groups
                 .iter()
                 .enumerate()

@@ -1,5 +1,5 @@
-use upline_plugin_sdk::testing::TestHost;
-use upline_plugin_sdk::{CommissionType, Conversion};
+use upline_plugin_sdk::Conversion;
+use upline_plugin_sdk::testing::{self, TestHost};
 
 use super::*;
 
@@ -29,18 +29,7 @@ fn eur(amount: &str) -> Money {
 }
 
 fn sale(total: &str) -> Conversion {
-    Conversion {
-        id: 9.into(),
-        campaign: 1.into(),
-        commission_type: CommissionType::Sale,
-        total: eur(total),
-        order_id: None,
-        product_id: None,
-        coupon: None,
-        customer: None,
-        custom_fields: vec![],
-        occurred_at: Timestamp::from_millis(JULY),
-    }
+    Conversion { id: 9.into(), occurred_at: Timestamp::from_millis(JULY), ..testing::sale(eur(total)) }
 }
 
 fn input(group: u64, trigger: Trigger) -> BonusInput {

@@ -120,16 +120,11 @@ mod tests {
         DistributeInput {
             now: Timestamp::from_millis(0),
             conversion: Conversion {
-                id: 1.into(),
-                campaign: 1.into(),
-                commission_type: CommissionType::Sale,
-                total: Money::new(total.parse().expect("decimal"), Currency::new("EUR", 2).expect("currency")),
                 order_id: Some("order-1".into()),
-                product_id: None,
-                coupon: None,
-                customer: None,
-                custom_fields: vec![],
-                occurred_at: Timestamp::from_millis(0),
+                ..upline_plugin_sdk::testing::sale(Money::new(
+                    total.parse().expect("decimal"),
+                    Currency::new("EUR", 2).expect("currency"),
+                ))
             },
             upline,
             groups,
