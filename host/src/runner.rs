@@ -9,11 +9,15 @@
 //!   "stats": [ { "query": { "affiliate": 1, "campaign": 1, "metric": "sales-total",
 //!                           "statuses": "approved", "period": { "start": 0, "end": 1 } },
 //!                "value": "1200.00", "before": "1000.00" } ],
+//!   "campaign-stats": [ { "query": { "campaign": 1, "metric": "commissions-total",
+//!                                    "statuses": "approved-or-pending",
+//!                                    "period": { "named": "this-month" } }, "value": "950.00" } ],
 //!   "time-zone": "Europe/Amsterdam",
 //!   "input": { "now": 0, "conversion": { }, "upline": [ ], "groups": [ ] }
 //! }
 //! ```
-//! `config`, `grants` and `stats` are optional; a stat's `before` (what `query-before`
+//! `config`, `grants`, `stats` and `campaign-stats` (what `query-campaign` answers)
+//! are optional; a stat's `before` (what `query-before`
 //! answers) defaults to its `value`; `time-zone` (the campaign's, for `period-bounds`
 //! around the input's `now`) defaults to UTC. `input` is the hook's input as the
 //! SDK's types serialize it (`upline plugin example-input HOOK` prints one for each
@@ -26,7 +30,7 @@ use std::sync::Arc;
 use rust_decimal::Decimal;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
-use upline_types::{NamedPeriod, Period, StatsQuery};
+use upline_types::{CampaignQuery, NamedPeriod, Period, StatsQuery};
 
 use crate::domain::schedule::Zone;
 
@@ -47,6 +51,8 @@ struct RunFile {
     grants: Vec<Capability>,
     #[serde(default)]
     stats: Vec<RecordedStat>,
+    #[serde(default, rename = "campaign-stats")]
+    campaign_stats: Vec<RecordedCampaignStat>,
     /// The campaign's currency, for bonus rules at period end (a conversion names its own).
     #[serde(default)]
     currency: Option<upline_types::Currency>,
@@ -70,10 +76,18 @@ struct RecordedStat {
     before: Option<Decimal>,
 }
 
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RecordedCampaignStat {
+    query: CampaignQuery,
+    value: Decimal,
+}
+
 /// Answers statistics queries from the answers recorded in the input file, and
 /// periods from the campaign's time zone and the input's `now`.
 struct RecordedStats {
     stats: Vec<RecordedStat>,
+    campaign: Vec<RecordedCampaignStat>,
     zone: Zone,
     now: chrono::DateTime<chrono::Utc>,
 }
@@ -96,6 +110,13 @@ impl StatsSource for RecordedStats {
         self.find(query).map(|recorded| recorded.before.unwrap_or(recorded.value))
     }
 
+    fn query_campaign(&self, query: &CampaignQuery) -> Result<Decimal, String> {
+        let recorded = self.campaign.iter().find(|recorded| recorded.query == *query);
+        recorded.map(|recorded| recorded.value).ok_or_else(|| {
+            format!("the input file records no answer for {} in `campaign-stats`", serde_json::json!(query))
+        })
+    }
+
     fn period_bounds(&self, _campaign: u64, period: NamedPeriod) -> Result<Period, String> {
         crate::service::stats::named_bounds(&self.zone, self.now, period)
     }
@@ -105,6 +126,7 @@ impl StatsSource for RecordedStats {
 /// none) around the input's `now`.
 fn recorded_stats(
     stats: Vec<RecordedStat>,
+    campaign: Vec<RecordedCampaignStat>,
     time_zone: Option<&str>,
     input: &serde_json::Value,
 ) -> Result<RecordedStats> {
@@ -116,7 +138,7 @@ fn recorded_stats(
     let millis = input.get("now").and_then(serde_json::Value::as_i64).unwrap_or_default();
     let now = chrono::DateTime::from_timestamp_millis(millis)
         .ok_or_else(|| invalid("input.now", format!("{millis} is out of range")))?;
-    Ok(RecordedStats { stats, zone, now })
+    Ok(RecordedStats { stats, campaign, zone, now })
 }
 
 /// Runs `hook` of the package `bytes` (or the hook the run file names, or the
@@ -161,7 +183,12 @@ pub fn run(engine: &PluginEngine, bytes: Vec<u8>, hook: Option<Hook>, input: &st
         config: engine.configure(&plugin, &file.config)?,
         grants: Grants {
             stats: match file.grants.contains(&Capability::Stats) {
-                true => Some(Arc::new(recorded_stats(file.stats, file.time_zone.as_deref(), &file.input)?) as _),
+                true => Some(Arc::new(recorded_stats(
+                    file.stats,
+                    file.campaign_stats,
+                    file.time_zone.as_deref(),
+                    &file.input,
+                )?) as _),
                 false => None,
             },
             exceed_total: file.grants.contains(&Capability::ExceedTotal),

@@ -12,8 +12,8 @@ use crate::bindings::exports::upline::plugin::{approve, bonus_rules, carryover, 
 use crate::bindings::upline::plugin::{log, stats, types as w};
 use crate::*;
 use crate::{
-    Approve, BonusRules, Carryover, Currency, Distribute, Error, Host, Level, Metric, Money, NamedPeriod, PeriodSpec,
-    Plugin, Rate, Result, Screen, StatsQuery, StatusFilter,
+    Approve, BonusRules, CampaignQuery, Carryover, Currency, Distribute, Error, Host, Level, Metric, Money,
+    NamedPeriod, PeriodSpec, Plugin, Rate, Result, Screen, StatsQuery, StatusFilter,
 };
 
 /// The generated types the export macro names.
@@ -132,6 +132,7 @@ fn screen<P: Screen>(input: wit::ScreenInput) -> Result<wit::Verdict, String> {
             Verdict::Reject(reason) => wit::Verdict::Reject(reason),
             Verdict::UseGroup(group) => wit::Verdict::UseGroup(group.get()),
             Verdict::Manual(reason) => wit::Verdict::Manual(reason),
+            Verdict::Hold { until, reason } => wit::Verdict::Hold(screen::Hold { until: until.millis(), reason }),
         })
     })
 }
@@ -325,6 +326,10 @@ impl Host for WasmHost {
         decimal(stats::query_before(stats_query(query))?)
     }
 
+    fn campaign_stats(&self, query: &CampaignQuery) -> Result<Decimal> {
+        decimal(stats::query_campaign(campaign_query(query))?)
+    }
+
     fn period(&self, campaign: CampaignId, period: NamedPeriod) -> Result<Period> {
         let bounds = stats::period_bounds(campaign.get(), named_period(period))?;
         Ok(Period { start: Timestamp::from_millis(bounds.start), end: Timestamp::from_millis(bounds.end) })
@@ -336,20 +341,37 @@ fn stats_query(query: &StatsQuery) -> stats::StatsQuery {
         affiliate: query.affiliate.get(),
         campaign: query.campaign.get(),
         metric: metric(query.metric),
-        statuses: match query.statuses {
-            StatusFilter::Approved => stats::StatusFilter::Approved,
-            StatusFilter::Pending => stats::StatusFilter::Pending,
-            StatusFilter::Declined => stats::StatusFilter::Declined,
-            StatusFilter::ApprovedOrPending => stats::StatusFilter::ApprovedOrPending,
-            StatusFilter::Paid => stats::StatusFilter::Paid,
-            StatusFilter::Any => stats::StatusFilter::Any,
-        },
-        period: match query.period {
-            PeriodSpec::Named(named) => stats::PeriodSpec::Named(named_period(named)),
-            PeriodSpec::Span(span) => {
-                stats::PeriodSpec::Span(w::Period { start: span.start.millis(), end: span.end.millis() })
-            }
-        },
+        statuses: status_filter(query.statuses),
+        period: period_spec(query.period),
+    }
+}
+
+fn campaign_query(query: &CampaignQuery) -> stats::CampaignQuery {
+    stats::CampaignQuery {
+        campaign: query.campaign.get(),
+        metric: metric(query.metric),
+        statuses: status_filter(query.statuses),
+        period: period_spec(query.period),
+    }
+}
+
+fn status_filter(statuses: StatusFilter) -> stats::StatusFilter {
+    match statuses {
+        StatusFilter::Approved => stats::StatusFilter::Approved,
+        StatusFilter::Pending => stats::StatusFilter::Pending,
+        StatusFilter::Declined => stats::StatusFilter::Declined,
+        StatusFilter::ApprovedOrPending => stats::StatusFilter::ApprovedOrPending,
+        StatusFilter::Paid => stats::StatusFilter::Paid,
+        StatusFilter::Any => stats::StatusFilter::Any,
+    }
+}
+
+fn period_spec(period: PeriodSpec) -> stats::PeriodSpec {
+    match period {
+        PeriodSpec::Named(named) => stats::PeriodSpec::Named(named_period(named)),
+        PeriodSpec::Span(span) => {
+            stats::PeriodSpec::Span(w::Period { start: span.start.millis(), end: span.end.millis() })
+        }
     }
 }
 

@@ -27,7 +27,8 @@ pub trait Plugin {
 pub struct NoConfig {}
 
 /// Screening before distribution: accept a conversion, reject it with a reason, pay
-/// it with another commission group, or send its commissions to manual approval.
+/// it with another commission group, send its commissions to manual approval, or
+/// hold them until a time.
 pub trait Screen: Plugin {
     /// Decides about one conversion.
     fn screen(input: &ScreenInput, config: &Self::Config, host: &impl Host) -> Result<Verdict>;

@@ -2,7 +2,7 @@
 
 use rust_decimal::Decimal;
 
-use crate::{CampaignId, Level, NamedPeriod, Period, Result, StatsQuery};
+use crate::{CampaignId, CampaignQuery, Level, NamedPeriod, Period, Result, StatsQuery};
 
 /// The host's services, as a hook sees them. In a plugin this is the real host;
 /// in native unit tests use [`TestHost`](crate::testing::TestHost).
@@ -22,6 +22,12 @@ pub trait Host {
     /// with [`stats`](Self::stats) to see whether this conversion crossed a
     /// threshold); in every other call the same as `stats`.
     fn stats_before(&self, query: &StatsQuery) -> Result<Decimal>;
+
+    /// Answers an aggregate query over the whole campaign (every affiliate's
+    /// commissions), e.g. a budget's "commissions this month". Needs `stats`; the
+    /// server answers in the hooks called for a conversion, counting in
+    /// `bonus-rules` the conversion's own commissions as [`stats`](Self::stats) does.
+    fn campaign_stats(&self, query: &CampaignQuery) -> Result<Decimal>;
 
     /// The bounds of `period` in `campaign`'s calendar (its time zone), around the
     /// hook's `now`, e.g. the start of this month. Needs `stats`; all time has none.

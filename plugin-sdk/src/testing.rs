@@ -5,8 +5,8 @@ use std::cell::RefCell;
 use rust_decimal::Decimal;
 
 use crate::{
-    CampaignId, CommissionType, Conversion, Error, Host, Level, Money, NamedPeriod, Period, Result, StatsQuery,
-    Timestamp,
+    CampaignId, CampaignQuery, CommissionType, Conversion, Error, Host, Level, Money, NamedPeriod, Period, Result,
+    StatsQuery, Timestamp,
 };
 
 /// A [`Host`] for native tests: records logs and answers statistics queries from
@@ -16,6 +16,7 @@ pub struct TestHost {
     logs: RefCell<Vec<(Level, String)>>,
     stats: Vec<(StatsQuery, Decimal)>,
     before: Vec<(StatsQuery, Decimal)>,
+    campaign: Vec<(CampaignQuery, Decimal)>,
     periods: Vec<(NamedPeriod, Period)>,
 }
 
@@ -35,6 +36,12 @@ impl TestHost {
     /// the [`with_stat`](Self::with_stat) answer).
     pub fn with_stat_before(mut self, query: StatsQuery, value: Decimal) -> Self {
         self.before.push((query, value));
+        self
+    }
+
+    /// Answers the campaign-wide `query` ([`Host::campaign_stats`]) with `value`.
+    pub fn with_campaign_stat(mut self, query: CampaignQuery, value: Decimal) -> Self {
+        self.campaign.push((query, value));
         self
     }
 
@@ -68,6 +75,14 @@ impl Host for TestHost {
             Some((_, value)) => Ok(*value),
             None => self.stats(query),
         }
+    }
+
+    fn campaign_stats(&self, query: &CampaignQuery) -> Result<Decimal> {
+        self.campaign
+            .iter()
+            .find(|(known, _)| known == query)
+            .map(|(_, value)| *value)
+            .ok_or_else(|| Error::new(format!("TestHost has no answer for {query:?}")))
     }
 
     fn period(&self, _campaign: CampaignId, period: NamedPeriod) -> Result<Period> {

@@ -8,7 +8,7 @@ use upline_host::error::{CallError, Failure};
 use upline_host::plugin::{
     Approve, Distribute, Grants, Invocation, Limit, Limits, LoadedPlugin, Registry, StatsSource,
 };
-use upline_plugin_sdk::{Decimal, DistributeInput, NamedPeriod, Period, PeriodSpec, StatsQuery};
+use upline_plugin_sdk::{CampaignQuery, Decimal, DistributeInput, NamedPeriod, Period, PeriodSpec, StatsQuery};
 use upline_tests::*;
 
 fn setup() -> (tempfile::TempDir, Registry, Arc<LoadedPlugin>) {
@@ -171,6 +171,10 @@ impl StatsSource for FixedStats {
 
     fn query_before(&self, query: &StatsQuery) -> Result<Decimal, String> {
         self.query(query)
+    }
+
+    fn query_campaign(&self, _: &CampaignQuery) -> Result<Decimal, String> {
+        Err("not asked in these tests".into())
     }
 
     fn period_bounds(&self, _: u64, _: NamedPeriod) -> Result<Period, String> {

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use rust_decimal::Decimal;
 use serde::Serialize;
-use upline_types::{Level, NamedPeriod, Period, StatsQuery};
+use upline_types::{CampaignQuery, Level, NamedPeriod, Period, StatsQuery};
 use wasmtime::component::Instance;
 use wasmtime::{Engine, Store, Trap};
 
@@ -24,6 +24,9 @@ pub trait StatsSource: Send + Sync {
     /// about (the same as [`query`](Self::query) where none are counted yet).
     fn query_before(&self, query: &StatsQuery) -> Result<Decimal, String>;
 
+    /// Answers one query over the whole campaign.
+    fn query_campaign(&self, query: &CampaignQuery) -> Result<Decimal, String>;
+
     /// The bounds of a named period of `campaign`'s calendar around the call's `now`.
     fn period_bounds(&self, campaign: u64, period: NamedPeriod) -> Result<Period, String>;
 }
@@ -38,6 +41,10 @@ impl StatsSource for NoStatistics {
     }
 
     fn query_before(&self, _: &StatsQuery) -> Result<Decimal, String> {
+        Err(NO_STATISTICS.into())
+    }
+
+    fn query_campaign(&self, _: &CampaignQuery) -> Result<Decimal, String> {
         Err(NO_STATISTICS.into())
     }
 
@@ -240,6 +247,11 @@ impl CallState {
     /// Answers a `stats` query without the call's own conversion, if granted.
     pub fn stats_before(&self, query: &StatsQuery) -> Result<Decimal, String> {
         self.stats_source()?.query_before(query)
+    }
+
+    /// Answers a `stats` query over the whole campaign, if granted.
+    pub fn campaign_stats(&self, query: &CampaignQuery) -> Result<Decimal, String> {
+        self.stats_source()?.query_campaign(query)
     }
 
     /// The bounds of a named period of the campaign's calendar, if `stats` is granted.

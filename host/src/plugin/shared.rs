@@ -314,15 +314,19 @@ macro_rules! shared {
                 affiliate: q.affiliate.into(),
                 campaign: q.campaign.into(),
                 metric: metric(q.metric),
-                statuses: match q.statuses {
-                    stats::StatusFilter::Approved => sdk::StatusFilter::Approved,
-                    stats::StatusFilter::Pending => sdk::StatusFilter::Pending,
-                    stats::StatusFilter::Declined => sdk::StatusFilter::Declined,
-                    stats::StatusFilter::ApprovedOrPending => sdk::StatusFilter::ApprovedOrPending,
-                    stats::StatusFilter::Paid => sdk::StatusFilter::Paid,
-                    stats::StatusFilter::Any => sdk::StatusFilter::Any,
-                },
+                statuses: status_filter(q.statuses),
                 period,
+            }
+        }
+
+        fn status_filter(statuses: stats::StatusFilter) -> sdk::StatusFilter {
+            match statuses {
+                stats::StatusFilter::Approved => sdk::StatusFilter::Approved,
+                stats::StatusFilter::Pending => sdk::StatusFilter::Pending,
+                stats::StatusFilter::Declined => sdk::StatusFilter::Declined,
+                stats::StatusFilter::ApprovedOrPending => sdk::StatusFilter::ApprovedOrPending,
+                stats::StatusFilter::Paid => sdk::StatusFilter::Paid,
+                stats::StatusFilter::Any => sdk::StatusFilter::Any,
             }
         }
 

@@ -108,6 +108,16 @@ impl stats::Host for CallState {
         self.stats_before(&query).and_then(|value| decimal(value).map_err(|err| err.to_string()))
     }
 
+    fn query_campaign(&mut self, q: stats::CampaignQuery) -> Result<w::Decimal, String> {
+        let query = sdk::CampaignQuery {
+            campaign: q.campaign.into(),
+            metric: metric(q.metric),
+            statuses: status_filter(q.statuses),
+            period: period_spec(q.period),
+        };
+        self.campaign_stats(&query).and_then(|value| decimal(value).map_err(|err| err.to_string()))
+    }
+
     fn period_bounds(&mut self, campaign: u64, period: stats::NamedPeriod) -> Result<w::Period, String> {
         let bounds = self.named_bounds(campaign, named_period(period))?;
         Ok(w::Period { start: bounds.start.millis(), end: bounds.end.millis() })
@@ -182,6 +192,9 @@ impl Exports {
                 screen::Verdict::Reject(reason) => sdk::Verdict::Reject(reason),
                 screen::Verdict::UseGroup(group) => sdk::Verdict::UseGroup(group.into()),
                 screen::Verdict::Manual(reason) => sdk::Verdict::Manual(reason),
+                screen::Verdict::Hold(hold) => {
+                    sdk::Verdict::Hold { until: sdk::Timestamp::from_millis(hold.until), reason: hold.reason }
+                }
             })
         })
     }

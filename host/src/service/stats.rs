@@ -22,6 +22,14 @@
 //! `FOR UPDATE`, holding them until the commit: of two hosts' conversions that read
 //! the same counter, one waits and then finds it moved on. So two conversions never
 //! both see themselves as the first to cross a threshold.
+//!
+//! The whole campaign's sums (`query-campaign`, e.g. a budget cap) take the same
+//! path under the key [`CAMPAIGN`]: summed over the campaign's affiliates when read,
+//! with a counter of their own that the writer moves on for each conversion with
+//! commissions whose plugins asked about the campaign. They are read only for
+//! campaigns whose plugins asked about the campaign before on this host
+//! ([`InFlight::wants_campaign`]): the first conversion to ask is computed again
+//! with them ([`Snapshot::missed_campaign`]).
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Mutex;
@@ -30,7 +38,7 @@ use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query, SimpleExpr, UnionType};
 use sea_orm::{DatabaseConnection, FromQueryResult};
-use upline_types::{Currency, Metric, NamedPeriod, PeriodSpec, StatsQuery, StatusFilter};
+use upline_types::{CampaignQuery, Currency, Metric, NamedPeriod, PeriodSpec, StatsQuery, StatusFilter};
 
 use crate::db::entity::affiliate_stats::AffiliateStats;
 use crate::db::entity::{campaign, commission, conversion, stats_version};
@@ -62,6 +70,10 @@ const VERSION: &str = "version";
 
 /// The day of the row that sums every day before the snapshot's window.
 const BEFORE: i32 = i32::MIN;
+
+/// The key of the whole campaign's sums and counter, where an affiliate's id goes
+/// (no affiliate has id 0).
+pub const CAMPAIGN: i64 = 0;
 
 /// What one commission adds to its affiliate's sums: the trigger's formulas, for a
 /// conversion's own commissions before they are stored. `conversion`: the kind and
@@ -101,6 +113,8 @@ struct State {
     /// The commissions of the conversion the call is about, not stored yet: counted
     /// by `query`, not by `query_before`.
     own: HashMap<i64, Vec<Day>>,
+    /// A plugin asked about the whole campaign, whose sums were not read.
+    missed_campaign: bool,
 }
 
 /// The statistics of some affiliates of one campaign, as of one moment, answering
@@ -185,16 +199,22 @@ impl Snapshot {
         // Written out, not bound: PostgreSQL groups by an expression only when it
         // reads the same as the selected one, and two bound copies would not.
         let bucket: SimpleExpr = Expr::cust(format!("CASE WHEN day >= {window} THEN day ELSE {BEFORE} END"));
-        let mut query = Query::select();
-        query
-            .column(AffiliateStats::AffiliateId)
-            .expr_as(bucket.clone(), Alias::new("day"))
-            .column(AffiliateStats::Status)
-            .from(AffiliateStats::Table)
-            .and_where(Expr::col(AffiliateStats::CampaignId).eq(campaign));
-        for (i, column) in COLUMNS.into_iter().enumerate() {
-            query.expr_as(Expr::col(column).sum().cast_as(Alias::new("text")), Alias::new(format!("c{i}")));
-        }
+        let sums = |affiliate: SimpleExpr| {
+            let mut query = Query::select();
+            query
+                .expr_as(affiliate, Alias::new("affiliate_id"))
+                .expr_as(bucket.clone(), Alias::new("day"))
+                .column(AffiliateStats::Status)
+                .from(AffiliateStats::Table)
+                .and_where(Expr::col(AffiliateStats::CampaignId).eq(campaign));
+            for (i, column) in COLUMNS.into_iter().enumerate() {
+                query.expr_as(Expr::col(column).sum().cast_as(Alias::new("text")), Alias::new(format!("c{i}")));
+            }
+            query.add_group_by([bucket.clone()]).group_by_col(AffiliateStats::Status);
+            query
+        };
+        let mut query = sums(Expr::col(AffiliateStats::AffiliateId));
+        query.add_group_by([Expr::col(AffiliateStats::AffiliateId)]);
         // The counters, as rows of the same shape with the status `version`: one
         // statement reads counters and sums as of one moment (one snapshot of the
         // database), so the counters say which of this host's conversions in flight
@@ -214,8 +234,10 @@ impl Snapshot {
             query.and_where(Expr::col(AffiliateStats::AffiliateId).is_in(affiliates.iter().copied()));
             versions.and_where(Expr::col(stats_version::Column::AffiliateId).is_in(affiliates.iter().copied()));
         }
-        query.group_by_col(AffiliateStats::AffiliateId).add_group_by([bucket]).group_by_col(AffiliateStats::Status);
         query.union(UnionType::All, versions);
+        if affiliates.contains(&CAMPAIGN) {
+            query.union(UnionType::All, sums(Expr::cust(CAMPAIGN.to_string())));
+        }
         let rows = Row::find_by_statement(db.get_database_backend().build(&query)).all(db).await?;
         let mut state = State::default();
         for id in affiliates {
@@ -227,6 +249,10 @@ impl Snapshot {
                 *sum = text.parse().map_err(|_| Error::Database(format!("a statistics sum of `{text}`")))?;
             }
             if row.status == VERSION {
+                // The campaign's counter, read with every affiliate's, but not its sums.
+                if row.affiliate_id == CAMPAIGN && !affiliates.contains(&CAMPAIGN) {
+                    continue;
+                }
                 state.versions.insert(row.affiliate_id, sums[0] as i64);
                 continue;
             }
@@ -266,6 +292,12 @@ impl Snapshot {
         }
     }
 
+    /// Whether a plugin asked about the whole campaign, whose sums this snapshot has
+    /// not read: the call is to be made again with them.
+    pub fn missed_campaign(&self) -> bool {
+        self.lock().missed_campaign
+    }
+
     /// The affiliates the plugins asked about, with the counter read for each: what
     /// the writer checks before it stores the conversion.
     pub fn asked(&self) -> Vec<(i64, i64)> {
@@ -284,29 +316,40 @@ impl Snapshot {
         }
     }
 
-    /// The sum of `query` over the stored days, and over the call's own commissions
-    /// when `own`.
-    fn sum(&self, query: &StatsQuery, own: bool) -> Result<Decimal, String> {
+    /// The sum of `query` for `key` (an affiliate or [`CAMPAIGN`]) over the stored
+    /// days, and over the call's own commissions when `own`.
+    fn sum(&self, key: i64, query: &CampaignQuery, own: bool) -> Result<Decimal, String> {
         if query.campaign.get() != self.campaign as u64 {
             return Err(format!("statistics are answered for this call's campaign ({}) only", self.campaign));
         }
         let (from, to) = self.days(query.period)?;
-        let affiliate = query.affiliate.get() as i64;
         let mut state = self.lock();
-        if !state.versions.contains_key(&affiliate) {
-            return Err(format!(
-                "statistics are answered for the affiliates of this call only (the conversion's upline, or the \
-                 evaluated affiliate), not affiliate {affiliate}"
-            ));
+        if !state.versions.contains_key(&key) {
+            return Err(match key {
+                CAMPAIGN => {
+                    state.missed_campaign = true;
+                    "the campaign's statistics are answered in the hooks called for a conversion only".into()
+                }
+                affiliate => format!(
+                    "statistics are answered for the affiliates of this call only (the conversion's upline, or the \
+                     evaluated affiliate), not affiliate {affiliate}"
+                ),
+            });
         }
-        state.asked.insert(affiliate);
+        state.asked.insert(key);
         // `Metric`'s variants are in the order of `COLUMNS`.
         let column = query.metric as usize;
-        let own = if own { state.own.get(&affiliate) } else { None };
-        let sum: i128 = [state.days.get(&affiliate), own]
+        let own: Vec<&Day> = match (own, key) {
+            (false, _) => vec![],
+            (true, CAMPAIGN) => state.own.values().flatten().collect(),
+            (true, affiliate) => state.own.get(&affiliate).into_iter().flatten().collect(),
+        };
+        let sum: i128 = state
+            .days
+            .get(&key)
             .into_iter()
             .flatten()
-            .flatten()
+            .chain(own)
             .filter(|day| day.day >= from && day.day < to && counts(query.statuses, day.status))
             .map(|day| day.sums[column])
             .sum();
@@ -377,6 +420,8 @@ struct Known {
 pub struct InFlight {
     pending: Mutex<HashMap<(i64, i64), Vec<Pending>>>,
     known: Mutex<HashMap<(i64, i64), Known>>,
+    /// The campaigns whose plugins asked about the whole campaign.
+    campaign_wide: Mutex<BTreeSet<i64>>,
 }
 
 impl InFlight {
@@ -387,6 +432,17 @@ impl InFlight {
 
     fn known(&self) -> std::sync::MutexGuard<'_, HashMap<(i64, i64), Known>> {
         self.known.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Whether `campaign`'s plugins asked about the whole campaign on this host: its
+    /// conversions' snapshots then read the campaign's sums.
+    pub fn wants_campaign(&self, campaign: i64) -> bool {
+        self.campaign_wide.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).contains(&campaign)
+    }
+
+    /// Records that `campaign`'s plugins ask about the whole campaign.
+    pub fn want_campaign(&self, campaign: i64) {
+        self.campaign_wide.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).insert(campaign);
     }
 
     /// The sums known of `affiliates` (read less than [`KNOWN_FOR`] ago), and the
@@ -420,7 +476,8 @@ impl InFlight {
     }
 
     /// Records a conversion handed to the writer: for each affiliate it read (with
-    /// the counter it expects), its commissions of that affiliate.
+    /// the counter it expects), its commissions of that affiliate (all of them for
+    /// [`CAMPAIGN`]).
     pub fn add(&self, conversion: &conversion::Model, reads: &[(i64, i64)], commissions: &[commission::Model]) {
         if reads.is_empty() {
             return;
@@ -429,7 +486,7 @@ impl InFlight {
         for &(affiliate, expected) in reads {
             let days: Vec<Day> = commissions
                 .iter()
-                .filter(|row| row.affiliate_id == affiliate)
+                .filter(|row| affiliate == CAMPAIGN || row.affiliate_id == affiliate)
                 .filter_map(|row| {
                     Some(Day { day: row.stats_day, status: row.status.parse().ok()?, sums: sums_of(row, conversion) })
                 })
@@ -515,13 +572,25 @@ fn counts(statuses: StatusFilter, status: CommissionStatus) -> bool {
     }
 }
 
+/// The campaign-wide form of an affiliate's query, and the affiliate.
+fn split(query: &StatsQuery) -> (i64, CampaignQuery) {
+    let StatsQuery { affiliate, campaign, metric, statuses, period } = *query;
+    (affiliate.get() as i64, CampaignQuery { campaign, metric, statuses, period })
+}
+
 impl StatsSource for Snapshot {
     fn query(&self, query: &StatsQuery) -> Result<Decimal, String> {
-        self.sum(query, true)
+        let (affiliate, query) = split(query);
+        self.sum(affiliate, &query, true)
     }
 
     fn query_before(&self, query: &StatsQuery) -> Result<Decimal, String> {
-        self.sum(query, false)
+        let (affiliate, query) = split(query);
+        self.sum(affiliate, &query, false)
+    }
+
+    fn query_campaign(&self, query: &CampaignQuery) -> Result<Decimal, String> {
+        self.sum(CAMPAIGN, query, true)
     }
 
     fn period_bounds(&self, campaign: u64, period: NamedPeriod) -> Result<upline_types::Period, String> {

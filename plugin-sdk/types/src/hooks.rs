@@ -500,6 +500,14 @@ pub enum Verdict {
     UseGroup(GroupId),
     /// Create the commissions waiting for an operator, with this reason.
     Manual(String),
+    /// Create the commissions pending until `until` (later than `now`), then
+    /// approved, with this reason; the approval plugin is not asked.
+    Hold {
+        /// When they are approved (or when the campaign's hold ends, if later).
+        until: Timestamp,
+        /// Why, in their explanation.
+        reason: String,
+    },
 }
 
 /// What a `BonusRules` plugin's `progress` gets (contract 0.2).

@@ -14,4 +14,4 @@ pub use error::{Error, Result};
 pub use hooks::*;
 pub use money::{Currency, Money, Rate, round_running};
 pub use rust_decimal::Decimal;
-pub use stats::{Level, Metric, NamedPeriod, PeriodSpec, StatsQuery, StatusFilter};
+pub use stats::{CampaignQuery, Level, Metric, NamedPeriod, PeriodSpec, StatsQuery, StatusFilter};

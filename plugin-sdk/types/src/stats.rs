@@ -132,3 +132,18 @@ pub struct StatsQuery {
     /// Over which period.
     pub period: PeriodSpec,
 }
+
+/// An aggregate query over a whole campaign (every affiliate's commissions in it),
+/// e.g. "commissions this month, approved or pending" for a budget cap (contract 0.2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct CampaignQuery {
+    /// The campaign.
+    pub campaign: CampaignId,
+    /// What to aggregate.
+    pub metric: Metric,
+    /// Which commissions count.
+    pub statuses: StatusFilter,
+    /// Over which period.
+    pub period: PeriodSpec,
+}

@@ -30,9 +30,14 @@ impl HookKind for Screen {
         }
     }
 
-    /// A group of the campaign; a reason in words.
+    /// A group of the campaign; a reason in words; a hold that ends after `now`.
     fn check(input: &ScreenInput, verdict: &Verdict, _: &(), _: bool) -> Result<(), String> {
         match verdict {
+            Verdict::Hold { until, .. } if *until <= input.now => {
+                Err(format!("a hold until {}, which is not after now ({})", until.millis(), input.now.millis()))
+            }
+            Verdict::Hold { reason, .. } if reason.trim().is_empty() => Err("a verdict without a reason".into()),
+            Verdict::Hold { reason, .. } => check_text(reason, "reason"),
             Verdict::Accept => Ok(()),
             Verdict::UseGroup(group) if input.groups.iter().any(|g| g.id == *group) => Ok(()),
             Verdict::UseGroup(group) => Err(format!("use-group {group}, which is not a group of the campaign")),

@@ -37,7 +37,7 @@ use self::writer::ConversionWriter;
 use super::blocking::BlockingPool;
 use super::config::Config;
 use super::ids::{Ids, Table};
-use super::stats::InFlight;
+use super::stats::{CAMPAIGN, InFlight};
 use crate::clock::Clock;
 use crate::db::entity::{commission, conversion};
 use crate::db::from_minor;
@@ -194,7 +194,7 @@ const REPLANS: usize = 16;
 /// Locks for conversions whose plugins read statistics, by referrer (hashed).
 const TURNS: usize = 256;
 
-/// The turn lock of a referrer in a campaign.
+/// The turn lock of a referrer in a campaign (or of the whole campaign, [`CAMPAIGN`]).
 fn turn_of(key: (i64, i64)) -> usize {
     use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
     BuildHasherDefault::<DefaultHasher>::default().hash_one(key) as usize % TURNS
@@ -259,12 +259,15 @@ impl Engine {
                 .map(counted)
                 .ok_or_else(|| Error::Internal("a plan reading no statistics went stale".into()));
         };
+        // Conversions of one referrer whose plugins read statistics are computed one
+        // at a time on this host, each handed to the writer before the next starts
+        // and seen by it as in flight: none computes from sums the one before it
+        // makes stale. Where the plugins read the whole campaign's sums, that is every
+        // conversion of the campaign.
+        let (campaign, _) = key;
+        let key = if self.in_flight.wants_campaign(campaign) { (campaign, CAMPAIGN) } else { key };
         let turn = &self.turns[turn_of(key)];
         for _ in 0..REPLANS {
-            // Conversions of one referrer whose plugins read statistics are computed one
-            // at a time on this host, each handed to the writer before the next starts
-            // and seen by it as in flight: none computes from sums the one before it
-            // makes stale.
             let guard = turn.lock().await;
             let plan = self.plan(prepared.clone(), id).await?;
             let (conversion, reads) = (plan.conversion.clone(), plan.reads.clone());

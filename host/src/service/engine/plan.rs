@@ -27,7 +27,7 @@ use crate::service::blocking::BlockingPool;
 use crate::service::ids::{Ids, Table};
 use crate::service::rerate::GroupMove;
 use crate::service::rewards::{Granted, Origin};
-use crate::service::stats::{InFlight, Snapshot, contribution};
+use crate::service::stats::{CAMPAIGN, InFlight, Snapshot, contribution};
 
 /// The status of a conversion whose plan succeeded.
 pub(super) const PROCESSED: &str = "processed";
@@ -189,21 +189,34 @@ pub(super) async fn plan(
     }
     let prepared = Arc::new(prepared);
     let versioned = reads_stats(&prepared);
-    let stats = match versioned {
-        true => {
-            let upline: Vec<i64> = prepared.context.upline.iter().map(|m| m.affiliate.get() as i64).collect();
-            let campaign = &prepared.context.campaign;
-            Some(Arc::new(Snapshot::load_known(reader, campaign, &upline, prepared.now, in_flight).await?))
+    let campaign = prepared.context.campaign.id;
+    let mut campaign_wide = in_flight.wants_campaign(campaign);
+    // Drafted again, once, when a plugin asks about the whole campaign for the first
+    // time on this host (its sums are read only for campaigns that do).
+    let (stats, drafted, mut calls) = loop {
+        let stats = match versioned {
+            true => {
+                let mut keys: Vec<i64> = prepared.context.upline.iter().map(|m| m.affiliate.get() as i64).collect();
+                keys.extend(campaign_wide.then_some(CAMPAIGN));
+                let campaign = &prepared.context.campaign;
+                Some(Arc::new(Snapshot::load_known(reader, campaign, &keys, prepared.now, in_flight).await?))
+            }
+            false => None,
+        };
+        let (drafted, calls) = {
+            let (registry, prepared, row, stats) = (registry.clone(), prepared.clone(), row.clone(), stats.clone());
+            pool.run(move || {
+                let mut calls = Calls::default();
+                (draft(&registry, &prepared, &row, stats, &mut calls), calls)
+            })
+            .await?
+        };
+        if !campaign_wide && stats.as_ref().is_some_and(|stats| stats.missed_campaign()) {
+            in_flight.want_campaign(campaign);
+            campaign_wide = true;
+            continue;
         }
-        false => None,
-    };
-    let (drafted, mut calls) = {
-        let (registry, prepared, row, stats) = (registry.clone(), prepared.clone(), row.clone(), stats.clone());
-        pool.run(move || {
-            let mut calls = Calls::default();
-            (draft(&registry, &prepared, &row, stats, &mut calls), calls)
-        })
-        .await?
+        break (stats, drafted, calls);
     };
     let reads = stats.map(|stats| stats.asked()).unwrap_or_default();
     let draft = match drafted {
@@ -215,9 +228,9 @@ pub(super) async fn plan(
         0 => vec![0; draft.lines.len()],
         _ => ids.take(db, Table::Commissions, draft.lines.len()).await?,
     };
-    let manual = draft.manual.is_some();
-    let mut commissions = commissions(&prepared, &row, draft.lines, draft.manual, commission_ids)?;
-    if approval_plugin(&prepared).is_some() && !manual && !commissions.is_empty() {
+    let held = draft.held.is_some();
+    let mut commissions = commissions(&prepared, &row, draft.lines, draft.held, commission_ids)?;
+    if approval_plugin(&prepared).is_some() && !held && !commissions.is_empty() {
         let (decided, approvals) = {
             let (registry, prepared) = (registry, prepared.clone());
             pool.run(move || {
@@ -261,8 +274,17 @@ struct Draft {
     granted: Vec<Granted>,
     /// The screen plugin that rejected the conversion, and why.
     rejected: Option<Flagged>,
-    /// Why a screen plugin sent the commissions to an operator.
-    manual: Option<String>,
+    /// A screen plugin's hold on the commissions.
+    held: Option<Held>,
+}
+
+/// How a screen plugin holds a conversion's commissions, and why.
+#[derive(Debug, Clone)]
+enum Held {
+    /// Until an operator decides.
+    Manual(String),
+    /// Until this time, then approved.
+    Until(DateTime<Utc>, String),
 }
 
 /// Calls the screen plugins, the distribution plugin, then every bonus-rule plugin;
@@ -320,7 +342,16 @@ fn draft(
                 return Ok(draft);
             }
             sdk::Verdict::UseGroup(group) => upline[0].group = group,
-            sdk::Verdict::Manual(reason) => draft.manual = Some(reason),
+            sdk::Verdict::Manual(reason) => draft.held = Some(Held::Manual(reason)),
+            // An operator's decision is not cut short by a hold.
+            sdk::Verdict::Hold { .. } if matches!(draft.held, Some(Held::Manual(_))) => {}
+            sdk::Verdict::Hold { until, reason } => {
+                let until = DateTime::from_timestamp_millis(until.millis()).ok_or_else(|| Flagged {
+                    plugin: Some((screen.manifest.id.to_string(), screen.manifest.version.to_string())),
+                    reason: format!("a hold until {}, out of range", until.millis()),
+                })?;
+                draft.held = Some(Held::Until(until, reason));
+            }
         }
     }
     let input = sdk::DistributeInput { now: millis(prepared.now), conversion, upline, groups: context.groups.to_vec() };
@@ -344,7 +375,7 @@ fn draft(
         });
     }
     // The bonus rules see the conversion's own commissions in the statistics.
-    let status = initial_status(prepared, draft.manual.is_some())?.0;
+    let status = initial_status(prepared, draft.held.as_ref())?.0;
     let conversion = Some((row.kind.as_str(), row.commissionable_minor));
     let count = |line: &Line| -> Result<(), Flagged> {
         if let Some(stats) = &stats {
@@ -420,20 +451,19 @@ fn over_total(plugin: &LoadedPlugin, bonus: sdk::Money, paid: sdk::Money, total:
 
 /// The commission rows of `lines`, with `ids`, each in the status the campaign gives
 /// a new commission: a browser's report waits for the merchant; one a screen plugin
-/// sent to manual approval (`manual`, its reason) waits for an operator; with an
-/// approval plugin, pending until it decides (next); else by the campaign's approval
-/// setting, approved when the hold ends (at once without one), or waiting for an
-/// operator.
+/// held (`held`) waits for an operator or the hold's end; with an approval plugin,
+/// pending until it decides (next); else by the campaign's approval setting,
+/// approved when the hold ends (at once without one), or waiting for an operator.
 fn commissions(
     prepared: &Prepared,
     conversion: &conversion::Model,
     lines: Vec<Line>,
-    manual: Option<String>,
+    held: Option<Held>,
     ids: Vec<i64>,
 ) -> Result<Vec<commission::Model>> {
     let campaign = &prepared.context.campaign;
     let now = prepared.now;
-    let (status, hold_until, waiting_for) = initial_status(prepared, manual.is_some())?;
+    let (status, hold_until, waiting_for) = initial_status(prepared, held.as_ref())?;
     let zone = Zone::stored(&campaign.time_zone)?;
     lines
         .into_iter()
@@ -455,8 +485,9 @@ fn commissions(
                 product_id: if bonus { None } else { prepared.new.product_id.clone() },
                 plugin_id: Some(line.plugin.manifest.id.to_string()),
                 plugin_version: Some(line.plugin.manifest.version.to_string()),
-                explanation: match &manual {
-                    Some(reason) => format!("{} (manual approval: {reason})", line.explanation),
+                explanation: match &held {
+                    Some(Held::Manual(reason)) => format!("{} (manual approval: {reason})", line.explanation),
+                    Some(Held::Until(until, reason)) => format!("{} (held until {until}: {reason})", line.explanation),
                     None => line.explanation,
                 },
                 reverses_id: None,
@@ -470,16 +501,18 @@ fn commissions(
 }
 
 /// The status, hold and awaited event of a new commission of the conversion (see
-/// [`commissions`]); `manual`: a screen plugin sent it to an operator.
+/// [`commissions`]); `held`: a screen plugin's hold.
 fn initial_status(
     prepared: &Prepared,
-    manual: bool,
+    held: Option<&Held>,
 ) -> Result<(CommissionStatus, Option<DateTime<Utc>>, Option<String>)> {
     let (campaign, now) = (&prepared.context.campaign, prepared.now);
     Ok(if prepared.new.source == Source::Browser {
         (CommissionStatus::Pending, None, Some(MERCHANT_CONFIRMATION.to_owned()))
-    } else if manual {
+    } else if let Some(Held::Manual(_)) = held {
         (CommissionStatus::Pending, None, Some(MANUAL.to_owned()))
+    } else if let Some(Held::Until(until, _)) = held {
+        (CommissionStatus::Pending, Some(hold(campaign, now).map_or(*until, |hold| hold.max(*until))), None)
     } else if approval_plugin(prepared).is_some() {
         (CommissionStatus::Pending, hold(campaign, now), None)
     } else {

@@ -38,6 +38,7 @@ use crate::db::entity::{affiliate, commission, conversion, job, stats_version, s
 use crate::domain::conversion::Source;
 use crate::error::{Error, Result};
 use crate::service::lifecycle;
+use crate::service::stats::CAMPAIGN;
 use crate::service::webhooks::Event;
 
 /// At most this many conversions per transaction.
@@ -152,7 +153,8 @@ async fn write_batch(db: &DatabaseConnection, plans: &[&Plan]) -> Result<(HashSe
 /// The plans (by conversion id) whose plugins read statistics that changed since:
 /// at its turn in `plans`, an affiliate they asked about has another version than
 /// the one they expect. In campaigns whose plugins read statistics, each plan that
-/// is stored moves on the version of every affiliate it pays; the versions are read
+/// is stored moves on the version of every affiliate it pays (and the campaign's,
+/// [`CAMPAIGN`], when its plugins asked about the campaign); the versions are read
 /// `FOR UPDATE` on PostgreSQL, so a concurrent transaction waits for these and then
 /// finds them moved on.
 async fn stale(txn: &DatabaseTransaction, plans: &[&Plan]) -> Result<HashSet<i64>> {
@@ -161,7 +163,11 @@ async fn stale(txn: &DatabaseTransaction, plans: &[&Plan]) -> Result<HashSet<i64
     if versioned.is_empty() {
         return Ok(stale);
     }
-    let paid = |plan: &Plan| -> HashSet<i64> { plan.commissions.iter().map(|row| row.affiliate_id).collect() };
+    // The affiliates it pays, and the whole campaign when its plugins asked about it.
+    let paid = |plan: &Plan| -> HashSet<i64> {
+        let campaign_wide = !plan.commissions.is_empty() && plan.reads.iter().any(|(key, _)| *key == CAMPAIGN);
+        plan.commissions.iter().map(|row| row.affiliate_id).chain(campaign_wide.then_some(CAMPAIGN)).collect()
+    };
     let mut keys: HashSet<(i64, i64)> = HashSet::new();
     for plan in &versioned {
         let campaign = plan.conversion.campaign_id;
