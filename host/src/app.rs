@@ -103,10 +103,18 @@ impl Application {
         packages::sync(&db, &registry).await?;
         let reader = crate::db::connect_reader(&url, &db).await?;
         let engine = Arc::new(Engine::start((db.clone(), reader.clone()), registry.clone(), settings.clock.clone()));
-        if settings.demo && crate::service::demo::seed(&db, &registry, &engine, settings.clock.now()).await? {
+        if settings.demo {
+            if crate::service::demo::seed(&db, &registry, &engine, settings.clock.now()).await? {
+                tracing::info!(
+                    password = crate::service::demo::PASSWORD,
+                    "demo data seeded: campaign `Demo shop`, affiliates ann@, ben@, cle@, dan@demo.example"
+                );
+            }
             tracing::info!(
+                console = format!("http://{}/console", settings.listen),
+                email = crate::service::demo::OPERATOR,
                 password = crate::service::demo::PASSWORD,
-                "demo data seeded: campaign `Demo shop`, affiliates ann@, ben@, cle@, dan@demo.example"
+                "merchant console: log in as the demo operator"
             );
         }
         let listener = TcpListener::bind(settings.listen).await.map_err(Error::io(settings.listen.to_string()))?;
@@ -180,7 +188,11 @@ async fn housekeeping(state: AppState) {
     loop {
         tick.tick().await;
         let now = state.clock.now();
-        if let Err(err) = crate::service::sessions::remove_expired(&state.db, now).await {
+        let removed = [
+            crate::service::sessions::remove_expired(&state.db, now).await,
+            crate::service::operators::remove_expired(&state.db, now).await,
+        ];
+        for err in removed.into_iter().filter_map(std::result::Result::err) {
             tracing::error!(error = %err, "removing expired sessions");
         }
         state.throttles.forget_idle();

@@ -11,5 +11,6 @@ pub mod http;
 pub mod plugin;
 pub mod runner;
 pub mod service;
+pub mod web;
 
 pub use error::{Error, Result};

@@ -26,6 +26,7 @@ mod m20261203_000015_awards;
 mod m20261203_000016_webhooks;
 mod m20261203_000017_lifetime;
 mod m20261204_000018_affiliate_customer;
+mod m20261205_000019_operators;
 
 /// Runs the migrations.
 pub struct Migrator;
@@ -52,6 +53,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000016_webhooks::Migration),
             Box::new(m20261203_000017_lifetime::Migration),
             Box::new(m20261204_000018_affiliate_customer::Migration),
+            Box::new(m20261205_000019_operators::Migration),
         ]
     }
 }

@@ -8,6 +8,7 @@ mod bonuses;
 mod browser;
 mod campaigns;
 mod carryover;
+mod console;
 mod contract;
 mod conversions;
 mod guards;

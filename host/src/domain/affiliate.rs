@@ -52,19 +52,23 @@ impl AffiliateRequest {
         self,
         hash: impl FnOnce(String) -> F,
     ) -> Result<NewAffiliate> {
-        let email = login_email(&self.email);
-        let valid_email = email.len() <= 254
-            && email.split_once('@').is_some_and(|(user, domain)| !user.is_empty() && domain.contains('.'))
-            && !email.contains(char::is_whitespace);
-        if !valid_email {
-            return Err(invalid("email", "is not an e-mail address"));
-        }
+        let email = check_email("email", &self.email)?;
         check_password("password", &self.password)?;
         let name = name("name", &self.name)?;
         let customer = super::conversion::reference("customer", self.customer)?;
         let password_hash = hash(self.password).await?;
         Ok(NewAffiliate { name, email, password_hash, parent: self.parent, customer })
     }
+}
+
+/// A login e-mail (an affiliate's or an operator's) as stored: trimmed, lower-cased,
+/// of the shape `user@domain.tld`.
+pub fn check_email(field: &str, email: &str) -> Result<String> {
+    let email = login_email(email);
+    let valid = email.len() <= 254
+        && email.split_once('@').is_some_and(|(user, domain)| !user.is_empty() && domain.contains('.'))
+        && !email.contains(char::is_whitespace);
+    if valid { Ok(email) } else { Err(invalid(field, "is not an e-mail address")) }
 }
 
 /// An e-mail as logins compare it: trimmed and lower-cased.

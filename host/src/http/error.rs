@@ -103,12 +103,13 @@ impl IntoResponse for Error {
 /// shape, keeping its status and headers (e.g. `Allow`).
 pub async fn json_errors(response: Response) -> Response {
     let status = response.status();
-    let is_json = response
+    // JSON errors stay as they are, and so do the console's HTML error pages.
+    let shaped = response
         .headers()
         .get(CONTENT_TYPE)
         .and_then(|value| value.to_str().ok())
-        .is_some_and(|value| value.starts_with("application/json"));
-    if !(status.is_client_error() || status.is_server_error()) || is_json {
+        .is_some_and(|value| value.starts_with("application/json") || value.starts_with("text/html"));
+    if !(status.is_client_error() || status.is_server_error()) || shaped {
         return response;
     }
     let code = match status {

@@ -99,10 +99,11 @@ pub const HANDLER_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long a request's body may pause between its parts.
 pub const BODY_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// The whole API, serving its own OpenAPI document.
+/// The whole API, serving its own OpenAPI document, and the merchant console.
 pub fn router(state: AppState) -> Router {
     let (router, document) = api(&state).split_for_parts();
     router
+        .merge(crate::web::router())
         .layer(Extension(Arc::new(document)))
         .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT))
         .layer(middleware::from_fn(deadline))
@@ -273,7 +274,7 @@ pub async fn throttled(
     let path = request.extensions().get::<OriginalUri>().map_or(request.uri().path(), |uri| uri.path());
     let throttle = match path {
         "/t/conversions" => &throttles.browser_conversions,
-        "/api/v1/affiliate/login" => &throttles.logins,
+        "/api/v1/affiliate/login" | "/console/login" => &throttles.logins,
         _ => &throttles.tracking,
     };
     throttles.check_client(throttle, ip)?;

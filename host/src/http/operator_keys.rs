@@ -1,5 +1,6 @@
 //! `/api/v1/operator-keys`: the operator API keys stored in the database (the
-//! server's bootstrap key is not among them): create, list, revoke.
+//! server's bootstrap key is not among them): create, list, revoke. And
+//! `/api/v1/operators`: the accounts people log in to the merchant console with.
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -13,11 +14,12 @@ use super::error::ErrorBody;
 use super::{AppState, Json};
 use crate::error::Result;
 use crate::service::operator_keys::{self, NewKey, OperatorKey};
+use crate::service::operators::{self, Operator};
 
 const ACTOR: &str = "operator";
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(create, list)).routes(routes!(revoke))
+    OpenApiRouter::new().routes(routes!(create, list)).routes(routes!(revoke)).routes(routes!(create_operator))
 }
 
 /// What a new key is for.
@@ -68,4 +70,34 @@ async fn list(State(state): State<AppState>) -> Result<impl IntoResponse> {
 async fn revoke(State(state): State<AppState>, Path(id): Path<String>) -> Result<StatusCode> {
     operator_keys::revoke(&state.db, super::id("id", &id)?, ACTOR, state.clock.now()).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// A new console account.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct OperatorRequest {
+    /// Login e-mail.
+    email: String,
+    /// 10 to 200 characters.
+    password: String,
+}
+
+/// Creates an operator account for the merchant console (`/console`).
+#[utoipa::path(
+    post,
+    path = "/operators",
+    tag = "operations",
+    responses(
+        (status = 201, description = "The account", body = Operator),
+        (status = 400, description = "The e-mail or the password is invalid", body = ErrorBody),
+        (status = 409, description = "The e-mail has an account", body = ErrorBody),
+    )
+)]
+async fn create_operator(
+    State(state): State<AppState>,
+    Json(body): Json<OperatorRequest>,
+) -> Result<impl IntoResponse> {
+    let credentials = (body.email.as_str(), body.password.as_str());
+    let created = operators::create(&state.db, &state.passwords, credentials, ACTOR, state.clock.now()).await?;
+    Ok((StatusCode::CREATED, axum::Json(created)))
 }

@@ -1,4 +1,5 @@
-//! Demo data to look at: the DOMAIN.md variable-tier example as a campaign with
+//! Demo data to look at: the demo operator of the console, the DOMAIN.md
+//! variable-tier example as a campaign with
 //! four groups, a four-level affiliate tree, the variable tier plugin enabled (when
 //! installed), and a few sales.
 
@@ -9,8 +10,9 @@ use sea_orm::{DatabaseConnection, EntityTrait, PaginatorTrait};
 use upline_types::{Currency, Money, Rate, TierRule, TierSetting};
 
 use super::engine::{Engine, prepare};
-use super::{affiliates, bindings, campaigns};
-use crate::db::entity::campaign;
+use super::passwords::Passwords;
+use super::{affiliates, bindings, campaigns, operators};
+use crate::db::entity::{campaign, operator};
 use crate::domain::affiliate::hash_password;
 use crate::domain::campaign::{Approval, Attribution, CampaignSettings, Destinations, Rates};
 use crate::domain::conversion::NewConversion;
@@ -18,16 +20,23 @@ use crate::domain::schedule::{PeriodKind, Zone};
 use crate::error::Result;
 use crate::plugin::Registry;
 
-/// The demo affiliates' password.
+/// The demo affiliates' and operator's password.
 pub const PASSWORD: &str = "demo-password";
 
-/// Seeds the demo unless the database already has a campaign. Returns whether it did.
+/// The demo operator's login e-mail (its password is [`PASSWORD`]).
+pub const OPERATOR: &str = "demo@upline.example";
+
+/// Seeds the demo operator unless the database has an operator, and the demo data
+/// unless it has a campaign. Returns whether it seeded the data.
 pub async fn seed(
     db: &DatabaseConnection,
     registry: &Arc<Registry>,
     engine: &Engine,
     now: DateTime<Utc>,
 ) -> Result<bool> {
+    if operator::Entity::find().count(db).await? == 0 {
+        operators::create(db, &Passwords::default(), (OPERATOR, PASSWORD), "demo", now).await?;
+    }
     if campaign::Entity::find().count(db).await? > 0 {
         return Ok(false);
     }

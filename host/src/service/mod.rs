@@ -13,6 +13,7 @@ pub mod ids;
 pub mod jobs;
 pub mod lifecycle;
 pub mod operator_keys;
+pub mod operators;
 pub mod packages;
 pub mod passwords;
 pub mod periods;

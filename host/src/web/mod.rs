@@ -1,0 +1,31 @@
+//! The merchant console: server-rendered pages on the same services as the JSON API
+//! (templates in `host/templates`, compiled into the binary by askama).
+//!
+//! Operators log in with an e-mail and a password ([`crate::service::operators`]);
+//! the session token lives in an HttpOnly, Secure, SameSite=Strict cookie, and
+//! every form carries the session's CSRF token, checked before anything is done
+//! ([`session`]). Pages so far: log in and out, the campaigns with a form for a new
+//! one.
+
+mod console;
+mod session;
+
+use axum::Router;
+use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
+use axum::response::{IntoResponse, Redirect};
+use axum::routing::get;
+
+use crate::http::AppState;
+
+/// The console's routes.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(|| async { Redirect::to("/console") }))
+        .route("/static/app.css", get(stylesheet))
+        .merge(console::router())
+}
+
+/// The one stylesheet, embedded in the binary.
+async fn stylesheet() -> impl IntoResponse {
+    ([(CONTENT_TYPE, "text/css; charset=utf-8"), (CACHE_CONTROL, "public, max-age=3600")], include_str!("app.css"))
+}

@@ -1,0 +1,128 @@
+//! The merchant console over HTTP: operator accounts, log in and out with a session
+//! cookie (HttpOnly, Secure, SameSite=Strict), the CSRF token every form carries, a
+//! form posted from another site refused, and the campaigns page creating a campaign
+//! with the API's checks, a refused value shown beside its field.
+
+use reqwest::{Method, StatusCode, header};
+use serde_json::json;
+use upline_tests::*;
+
+const EMAIL: &str = "ops@shop.example";
+const PASSWORD: &str = "a long operator password";
+
+/// A client that does not follow redirects, so the test sees them.
+fn client() -> reqwest::Client {
+    reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client")
+}
+
+/// The value of `name="csrf"` in a page.
+fn csrf(page: &str) -> String {
+    let at = page.find(r#"name="csrf" value=""#).expect("a csrf field") + r#"name="csrf" value=""#.len();
+    page[at..].split('"').next().unwrap_or_default().to_owned()
+}
+
+/// Logs in; returns the session cookie (`name=value`) and its attributes.
+async fn log_in(app: &TestApp, password: &str) -> (StatusCode, String, String) {
+    let response = client()
+        .post(format!("{}/console/login", app.address))
+        .form(&[("email", EMAIL), ("password", password)])
+        .send()
+        .await
+        .expect("login");
+    let status = response.status();
+    let set = response.headers().get(header::SET_COOKIE).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+    let cookie = set.split(';').next().unwrap_or_default().to_owned();
+    (status, cookie, set)
+}
+
+async fn page(app: &TestApp, cookie: &str, path: &str) -> (StatusCode, String) {
+    let response =
+        client().get(format!("{}{path}", app.address)).header(header::COOKIE, cookie).send().await.expect("page");
+    (response.status(), response.text().await.expect("body"))
+}
+
+async fn post(app: &TestApp, cookie: &str, path: &str, form: &[(&str, &str)]) -> (StatusCode, String, String) {
+    let response = client()
+        .post(format!("{}{path}", app.address))
+        .header(header::COOKIE, cookie)
+        .form(form)
+        .send()
+        .await
+        .expect("post");
+    let location = response.headers().get(header::LOCATION).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+    (response.status(), location, response.text().await.expect("body"))
+}
+
+#[tokio::test]
+async fn an_operator_logs_in_creates_a_campaign_with_its_csrf_token_and_logs_out() {
+    let app = spawn_app().await;
+    let (status, _) = page(&app, "", "/").await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "/ leads to the console");
+    let response = client().get(format!("{}/console", app.address)).send().await.expect("console");
+    assert_eq!(response.headers()[header::LOCATION], "/console/login", "no session: the login page");
+    let (status, login) = page(&app, "", "/console/login").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(login.contains(r#"<label for="email">"#) && login.contains(r#"<label for="password">"#), "{login}");
+
+    // Accounts are created with the operator API key.
+    let body = json!({"email": "not an address", "password": PASSWORD});
+    let (status, error) = send(app.operator(Method::POST, "/api/v1/operators").json(&body)).await;
+    assert_eq!((status, error["error"]["field"].as_str()), (400, Some("email")), "{error}");
+    let body = json!({"email": EMAIL, "password": PASSWORD});
+    assert_eq!(send(app.operator(Method::POST, "/api/v1/operators").json(&body)).await.0, 201);
+    let (status, error) = send(app.operator(Method::POST, "/api/v1/operators").json(&body)).await;
+    assert_eq!((status, error["error"]["field"].as_str()), (409, Some("email")), "{error}");
+
+    let (status, cookie, _) = log_in(&app, "a wrong password").await;
+    assert_eq!((status, cookie.as_str()), (StatusCode::UNAUTHORIZED, ""));
+    let (status, cookie, attributes) = log_in(&app, PASSWORD).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    for flag in ["HttpOnly", "Secure", "SameSite=Strict", "Path=/"] {
+        assert!(attributes.contains(flag), "{attributes}");
+    }
+    let (status, campaigns) = page(&app, &cookie, "/console").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(campaigns.contains(EMAIL) && campaigns.contains("No campaigns yet"), "{campaigns}");
+    let token = csrf(&campaigns);
+
+    // Without the token, or with another session's, nothing is created.
+    let shop = [("name", "Shop"), ("currency", "EUR"), ("time-zone", "Europe/Amsterdam"), ("hold-days", "14")];
+    let (status, _, refused) = post(&app, &cookie, "/console/campaigns", &shop).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{refused}");
+    assert!(refused.contains("security token"), "{refused}");
+    let forged = [&shop[..], &[("csrf", "0123")]].concat();
+    assert_eq!(post(&app, &cookie, "/console/campaigns", &forged).await.0, StatusCode::FORBIDDEN);
+    // A form posted from another site is refused before anything else.
+    let response = client()
+        .post(format!("{}/console/campaigns", app.address))
+        .header(header::COOKIE, &cookie)
+        .header("sec-fetch-site", "cross-site")
+        .form(&[&shop[..], &[("csrf", token.as_str())]].concat())
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    assert_eq!(send(app.operator(Method::GET, "/api/v1/campaigns")).await.1, json!([]));
+
+    // A value the API refuses is shown beside its field, with what was entered.
+    let mars = [("csrf", token.as_str()), ("name", "Shop"), ("currency", "EUR"), ("time-zone", "Mars/Olympus")];
+    let (status, _, shown) = post(&app, &cookie, "/console/campaigns", &mars).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{shown}");
+    assert!(shown.contains(r#"<span class="error" id="time-zone-error">"#), "{shown}");
+    assert!(shown.contains(r#"value="Mars/Olympus""#) && shown.contains(r#"aria-invalid="true""#), "{shown}");
+
+    let (status, location, _) =
+        post(&app, &cookie, "/console/campaigns", &[&shop[..], &[("csrf", token.as_str())]].concat()).await;
+    assert_eq!((status, location.as_str()), (StatusCode::SEE_OTHER, "/console"));
+    let (_, listed) = send(app.operator(Method::GET, "/api/v1/campaigns")).await;
+    assert_eq!((listed[0]["name"].as_str(), listed[0]["hold-days"].as_i64()), (Some("Shop"), Some(14)), "{listed}");
+    assert_eq!(listed[0]["time-zone"], "Europe/Amsterdam");
+    assert!(page(&app, &cookie, "/console").await.1.contains("<td>Shop</td>"));
+
+    // Logging out ends the session: its cookie leads to the login page again.
+    let (status, location, _) = post(&app, &cookie, "/console/logout", &[("csrf", token.as_str())]).await;
+    assert_eq!((status, location.as_str()), (StatusCode::SEE_OTHER, "/console/login"));
+    let response =
+        client().get(format!("{}/console", app.address)).header(header::COOKIE, &cookie).send().await.expect("page");
+    assert_eq!(response.headers()[header::LOCATION], "/console/login");
+}
