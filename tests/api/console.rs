@@ -117,7 +117,7 @@ async fn an_operator_logs_in_creates_a_campaign_with_its_csrf_token_and_logs_out
     let (_, listed) = send(app.operator(Method::GET, "/api/v1/campaigns")).await;
     assert_eq!((listed[0]["name"].as_str(), listed[0]["hold-days"].as_i64()), (Some("Shop"), Some(14)), "{listed}");
     assert_eq!(listed[0]["time-zone"], "Europe/Amsterdam");
-    assert!(page(&app, &cookie, "/console").await.1.contains("<td>Shop</td>"));
+    assert!(page(&app, &cookie, "/console").await.1.contains(">Shop</a></td>"));
 
     // Logging out ends the session: its cookie leads to the login page again.
     let (status, location, _) = post(&app, &cookie, "/console/logout", &[("csrf", token.as_str())]).await;
@@ -125,4 +125,57 @@ async fn an_operator_logs_in_creates_a_campaign_with_its_csrf_token_and_logs_out
     let response =
         client().get(format!("{}/console", app.address)).header(header::COOKIE, &cookie).send().await.expect("page");
     assert_eq!(response.headers()[header::LOCATION], "/console/login");
+}
+
+#[tokio::test]
+async fn a_plugin_is_switched_on_with_its_schema_form_and_a_sale_is_tried_on_the_campaign_page() {
+    let app = spawn_app().await;
+    let (campaign, affiliate) = app.campaign_with("multi-tier", "10").await;
+    assert_eq!(app.install(package("plugins/variable-tier")).await.status(), 201);
+    let body = json!({"email": EMAIL, "password": PASSWORD});
+    assert_eq!(send(app.operator(Method::POST, "/api/v1/operators").json(&body)).await.0, 201);
+    let (_, cookie, _) = log_in(&app, PASSWORD).await;
+    let path = format!("/console/campaigns/{campaign}");
+    let (status, shown) = page(&app, &cookie, &path).await;
+    assert_eq!(status, StatusCode::OK, "{shown}");
+    // Every installed plugin has a form; variable tier's `max-tiers` is a number field.
+    assert!(shown.contains(r#"<label for="variable-tier-max-tiers">"#), "{shown}");
+    assert!(shown.contains(r#"name="cfg.max-tiers" type="number""#), "{shown}");
+    let token = csrf(&shown);
+
+    // Multi-tier off, variable tier on with a value its schema refuses: the error is
+    // beside the field, and nothing changed.
+    let off = [("csrf", token.as_str())];
+    let (status, _, _) = post(&app, &cookie, &format!("{path}/plugins/multi-tier"), &off).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let invalid = [("csrf", token.as_str()), ("enabled", "true"), ("cfg.max-tiers", "0")];
+    let (status, _, refused) = post(&app, &cookie, &format!("{path}/plugins/variable-tier"), &invalid).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
+    let error = r#"<span class="error" id="variable-tier-max-tiers-error">"#;
+    assert!(refused.contains(error), "{refused}");
+    let (_, bound) = send(app.operator(Method::GET, &format!("/api/v1/campaigns/{campaign}/plugins"))).await;
+    assert!(!bound.to_string().contains("variable-tier"), "{bound}");
+
+    let valid = [("csrf", token.as_str()), ("enabled", "true"), ("cfg.max-tiers", "3")];
+    let (status, location, _) = post(&app, &cookie, &format!("{path}/plugins/variable-tier"), &valid).await;
+    assert_eq!((status, location), (StatusCode::SEE_OTHER, format!("{path}#plugin-variable-tier")));
+    let (_, bound) = send(app.operator(Method::GET, &format!("/api/v1/campaigns/{campaign}/plugins"))).await;
+    let variable = bound.as_array().expect("bindings").iter().find(|b| b["plugin"] == "variable-tier").cloned();
+    assert_eq!(
+        variable.map(|b| (b["enabled"].clone(), b["config"].clone())),
+        Some((json!(true), json!({"max-tiers": 3})))
+    );
+
+    // Try a sale: each line with its plugin and explanation; nothing is stored.
+    let affiliate = affiliate.to_string();
+    let sale = [("csrf", token.as_str()), ("affiliate", affiliate.as_str()), ("total", "250.00")];
+    let (status, _, tried) = post(&app, &cookie, &format!("{path}/try"), &sale).await;
+    assert_eq!(status, StatusCode::OK, "{tried}");
+    assert!(tried.contains("<td>25.00 EUR</td>") && tried.contains("<td>variable-tier@0.2.0</td>"), "{tried}");
+    assert!(tried.contains("10% of 250.00 EUR"), "the explanation: {tried}");
+    let bad = [("csrf", token.as_str()), ("affiliate", affiliate.as_str()), ("total", "lots")];
+    let (status, _, refused) = post(&app, &cookie, &format!("{path}/try"), &bad).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
+    assert!(refused.contains(r#"id="total-error""#), "{refused}");
+    assert_eq!(send(app.operator(Method::GET, "/api/v1/commissions")).await.1, json!([]));
 }

@@ -3,9 +3,7 @@
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
-use serde::Deserialize;
-use utoipa::IntoParams;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -15,6 +13,7 @@ use crate::db::entity::{commission, conversion};
 use crate::domain::conversion::{ConversionRequest, NewConversion, Source};
 use crate::error::{Error, Result};
 use crate::service::engine::{self, CommissionView, Prepared, Recorded};
+use crate::service::lifecycle::{self, CommissionFilter};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -123,63 +122,19 @@ async fn simulate(State(state): State<AppState>, Json(request): Json<ConversionR
     Ok(axum::Json(state.engine.simulate(prepare(&state, request, Source::Server).await?).await?))
 }
 
-/// Which commissions to list, a page at a time: all (up to `limit`) when empty.
-#[derive(Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-struct Filter {
-    /// Only this campaign's.
-    campaign: Option<i64>,
-    /// Only this affiliate's.
-    affiliate: Option<i64>,
-    /// Only this conversion's.
-    conversion: Option<i64>,
-    /// Only those in this status.
-    #[param(inline)]
-    status: Option<crate::domain::CommissionStatus>,
-    /// Only those with a larger id: the last id of the previous page.
-    after: Option<i64>,
-    /// At most this many (1 to 1000; default 1000).
-    #[param(minimum = 1, maximum = 1000)]
-    limit: Option<u64>,
-}
-
-/// The page size asked for, checked.
-pub fn page_limit(limit: Option<u64>) -> Result<u64> {
-    match limit.unwrap_or(1000) {
-        limit @ 1..=1000 => Ok(limit),
-        _ => Err(crate::domain::campaign::invalid("limit", "must be 1 to 1000")),
-    }
-}
+pub use crate::domain::page_limit;
 
 /// Commissions, oldest first, a page at a time (`after` the last id seen).
 #[utoipa::path(
     get,
     path = "/commissions",
     tag = "conversions",
-    params(Filter),
+    params(CommissionFilter),
     responses(
         (status = 200, description = "The commissions", body = Vec<CommissionView>),
         (status = 400, description = "A query parameter is invalid", body = ErrorBody),
     )
 )]
-async fn list(State(state): State<AppState>, Query(filter): Query<Filter>) -> Result<impl IntoResponse> {
-    let mut query = commission::Entity::find().order_by_asc(commission::Column::Id);
-    if let Some(campaign) = filter.campaign {
-        query = query.filter(commission::Column::CampaignId.eq(campaign));
-    }
-    if let Some(affiliate) = filter.affiliate {
-        query = query.filter(commission::Column::AffiliateId.eq(affiliate));
-    }
-    if let Some(conversion) = filter.conversion {
-        query = query.filter(commission::Column::ConversionId.eq(conversion));
-    }
-    if let Some(status) = filter.status {
-        query = query.filter(commission::Column::Status.eq(status.as_str()));
-    }
-    if let Some(after) = filter.after {
-        query = query.filter(commission::Column::Id.gt(after));
-    }
-    let rows = query.limit(page_limit(filter.limit)?).all(&state.reader).await?;
-    Ok(axum::Json(rows.into_iter().map(CommissionView::of).collect::<Result<Vec<_>>>()?))
+async fn list(State(state): State<AppState>, Query(filter): Query<CommissionFilter>) -> Result<impl IntoResponse> {
+    Ok(axum::Json(lifecycle::list(&state.reader, &filter).await?))
 }

@@ -5,6 +5,7 @@
 mod affiliates;
 mod campaigns;
 mod conversions;
+pub(crate) use conversions::prepare;
 mod coupons;
 mod error;
 mod jobs;

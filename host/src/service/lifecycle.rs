@@ -562,3 +562,46 @@ fn declining(reason: &str, now: DateTime<Utc>) -> sea_orm::UpdateMany<commission
         .col_expr(commission::Column::Explanation, explained)
         .col_expr(commission::Column::UpdatedAt, Expr::value(now))
 }
+
+/// Which commissions to list, a page at a time: all (up to `limit`) when empty.
+#[derive(Debug, Default, serde::Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct CommissionFilter {
+    /// Only this campaign's.
+    pub campaign: Option<i64>,
+    /// Only this affiliate's.
+    pub affiliate: Option<i64>,
+    /// Only this conversion's.
+    pub conversion: Option<i64>,
+    /// Only those in this status.
+    #[param(inline)]
+    pub status: Option<CommissionStatus>,
+    /// Only those with a larger id: the last id of the previous page.
+    pub after: Option<i64>,
+    /// At most this many (1 to 1000; default 1000).
+    #[param(minimum = 1, maximum = 1000)]
+    pub limit: Option<u64>,
+}
+
+/// The commissions `filter` selects, oldest first.
+pub async fn list(db: &DatabaseConnection, filter: &CommissionFilter) -> Result<Vec<CommissionView>> {
+    let mut query = commission::Entity::find().order_by_asc(commission::Column::Id);
+    if let Some(campaign) = filter.campaign {
+        query = query.filter(commission::Column::CampaignId.eq(campaign));
+    }
+    if let Some(affiliate) = filter.affiliate {
+        query = query.filter(commission::Column::AffiliateId.eq(affiliate));
+    }
+    if let Some(conversion) = filter.conversion {
+        query = query.filter(commission::Column::ConversionId.eq(conversion));
+    }
+    if let Some(status) = filter.status {
+        query = query.filter(commission::Column::Status.eq(status.as_str()));
+    }
+    if let Some(after) = filter.after {
+        query = query.filter(commission::Column::Id.gt(after));
+    }
+    let rows = query.limit(crate::domain::page_limit(filter.limit)?).all(db).await?;
+    rows.into_iter().map(CommissionView::of).collect()
+}

@@ -2,11 +2,11 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
+use axum::Router;
 use axum::extract::{Form, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::{Router, middleware};
 use axum_extra::extract::cookie::CookieJar;
 use serde::Deserialize;
 
@@ -23,7 +23,6 @@ pub fn router() -> Router<AppState> {
         .route("/console/campaigns", post(create_campaign))
         .route("/console/login", get(login_page).post(login))
         .route("/console/logout", post(logout))
-        .route_layer(middleware::from_fn(session::same_site))
 }
 
 #[derive(Template, WebTemplate)]

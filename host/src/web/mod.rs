@@ -5,15 +5,18 @@
 //! the session token lives in an HttpOnly, Secure, SameSite=Strict cookie, and
 //! every form carries the session's CSRF token, checked before anything is done
 //! ([`session`]). Pages so far: log in and out, the campaigns with a form for a new
-//! one.
+//! one, and a campaign's page: its plugins switched on or off with a configuration
+//! form generated from each one's JSON Schema, and "try a sale".
 
+mod campaign;
 mod console;
+mod schema_form;
 mod session;
 
-use axum::Router;
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::get;
+use axum::{Router, middleware};
 
 use crate::http::AppState;
 
@@ -23,6 +26,8 @@ pub fn router() -> Router<AppState> {
         .route("/", get(|| async { Redirect::to("/console") }))
         .route("/static/app.css", get(stylesheet))
         .merge(console::router())
+        .merge(campaign::router())
+        .route_layer(middleware::from_fn(session::same_site))
 }
 
 /// The one stylesheet, embedded in the binary.
