@@ -179,3 +179,47 @@ async fn a_plugin_is_switched_on_with_its_schema_form_and_a_sale_is_tried_on_the
     assert!(refused.contains(r#"id="total-error""#), "{refused}");
     assert_eq!(send(app.operator(Method::GET, "/api/v1/commissions")).await.1, json!([]));
 }
+
+#[tokio::test]
+async fn commissions_are_paged_and_approved_or_declined_one_by_one_or_in_bulk() {
+    let app = spawn_app().await;
+    let (campaign, affiliate) = app.campaign_with_settings("multi-tier", "10", json!({"approval": "manual"})).await;
+    for i in 0..51 {
+        let body =
+            json!({"campaign": campaign, "affiliate": affiliate, "order-id": format!("o-{i}"), "total": "100.00"});
+        assert_eq!(send(app.operator(Method::POST, "/api/v1/conversions").json(&body)).await.0, 201);
+    }
+    let body = json!({"email": EMAIL, "password": PASSWORD});
+    assert_eq!(send(app.operator(Method::POST, "/api/v1/operators").json(&body)).await.0, 201);
+    let (_, cookie, _) = log_in(&app, PASSWORD).await;
+    let first = format!("/console/commissions?campaign={campaign}&status=pending");
+    let (status, shown) = page(&app, &cookie, &first).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(shown.matches(r#"<tr id="commission-"#).count(), 50, "a page of 50");
+    let next = shown.split(r#"rel="next""#).next().and_then(|head| head.rsplit("href=\"").next()).expect("a next link");
+    let next = next.split('"').next().unwrap_or_default().replace("&#38;", "&");
+    assert_eq!(page(&app, &cookie, &next).await.1.matches(r#"<tr id="commission-"#).count(), 1, "{next}");
+    let token = csrf(&shown);
+    let ids: Vec<String> = shown
+        .match_indices(r#"<tr id="commission-"#)
+        .map(|(at, tag)| shown[at + tag.len()..].split('"').next().unwrap_or_default().to_owned())
+        .collect();
+    let back = format!("campaign={campaign}&status=pending");
+
+    // One row's own button approves that commission.
+    let approve = format!("approve:{}", ids[0]);
+    let one = [("csrf", token.as_str()), ("back", back.as_str()), ("decision", approve.as_str())];
+    let (status, location, _) = post(&app, &cookie, "/console/commissions/decide", &one).await;
+    assert_eq!((status, location.as_str()), (StatusCode::SEE_OTHER, format!("/console/commissions?{back}").as_str()));
+    // A bulk decline needs a reason; with one, every ticked commission is declined.
+    let ticked = [("id", ids[1].as_str()), ("id", ids[2].as_str())];
+    let without = [&[("csrf", token.as_str()), ("back", back.as_str()), ("decision", "decline")][..], &ticked].concat();
+    let (status, _, refused) = post(&app, &cookie, "/console/commissions/decide", &without).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.contains(r#"id="decide-error""#) && refused.contains("reason"), "{refused}");
+    let with = [&without[..], &[("reason", "test orders")]].concat();
+    assert_eq!(post(&app, &cookie, "/console/commissions/decide", &with).await.0, StatusCode::SEE_OTHER);
+    let (_, lines) = send(app.operator(Method::GET, &format!("/api/v1/commissions?campaign={campaign}&limit=3"))).await;
+    let statuses: Vec<&str> = lines.as_array().expect("lines").iter().filter_map(|l| l["status"].as_str()).collect();
+    assert_eq!(statuses, ["approved", "declined", "declined"]);
+}

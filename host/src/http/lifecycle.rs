@@ -49,13 +49,6 @@ struct Ids {
     reason: Option<String>,
 }
 
-fn reason(reason: Option<String>) -> Result<String> {
-    match reason.map(|r| r.trim().to_owned()) {
-        Some(r) if !r.is_empty() && r.len() <= 1000 => Ok(r),
-        _ => Err(invalid("reason", "a decline needs a reason of 1 to 1000 characters")),
-    }
-}
-
 /// Approves a pending commission.
 #[utoipa::path(
     post,
@@ -92,7 +85,7 @@ async fn decline_one(
     Path(id): Path<String>,
     Json(body): Json<Reason>,
 ) -> Result<impl IntoResponse> {
-    let (id, decision) = (super::id("id", &id)?, Decision::Decline(reason(Some(body.reason))?));
+    let (id, decision) = (super::id("id", &id)?, Decision::decline(Some(body.reason))?);
     Ok(axum::Json(lifecycle::decide(&state.db, &[id], &decision, ACTOR, state.clock.now()).await?.remove(0)))
 }
 
@@ -125,7 +118,7 @@ async fn approve_many(State(state): State<AppState>, Json(body): Json<Ids>) -> R
     )
 )]
 async fn decline_many(State(state): State<AppState>, Json(body): Json<Ids>) -> Result<impl IntoResponse> {
-    let decision = Decision::Decline(reason(body.reason)?);
+    let decision = Decision::decline(body.reason)?;
     Ok(axum::Json(lifecycle::decide(&state.db, &body.ids, &decision, ACTOR, state.clock.now()).await?))
 }
 

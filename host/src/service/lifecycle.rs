@@ -31,6 +31,19 @@ pub enum Decision {
     Decline(String),
 }
 
+impl Decision {
+    /// A decline with `reason`, which must be 1 to 1000 characters.
+    pub fn decline(reason: Option<String>) -> Result<Self> {
+        match reason.map(|r| r.trim().to_owned()) {
+            Some(r) if !r.is_empty() && r.len() <= 1000 => Ok(Decision::Decline(r)),
+            _ => Err(Error::InvalidInput {
+                field: "reason".into(),
+                message: "a decline needs a reason of 1 to 1000 characters".into(),
+            }),
+        }
+    }
+}
+
 /// Most rows one statement touches, and one transaction of a long change.
 const CHUNK: usize = 500;
 

@@ -6,9 +6,11 @@
 //! every form carries the session's CSRF token, checked before anything is done
 //! ([`session`]). Pages so far: log in and out, the campaigns with a form for a new
 //! one, and a campaign's page: its plugins switched on or off with a configuration
-//! form generated from each one's JSON Schema, and "try a sale".
+//! form generated from each one's JSON Schema, and "try a sale"; the commissions,
+//! filtered and paged, approved or declined (also in bulk, with a reason).
 
 mod campaign;
+mod commissions;
 mod console;
 mod schema_form;
 mod session;
@@ -27,6 +29,7 @@ pub fn router() -> Router<AppState> {
         .route("/static/app.css", get(stylesheet))
         .merge(console::router())
         .merge(campaign::router())
+        .merge(commissions::router())
         .route_layer(middleware::from_fn(session::same_site))
 }
 
