@@ -18,6 +18,7 @@ mod openapi;
 mod performance_rewards;
 mod pipeline;
 mod plugins;
+mod portal;
 mod public;
 mod refunds;
 mod rewards;

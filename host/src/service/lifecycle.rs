@@ -618,3 +618,14 @@ pub async fn list(db: &DatabaseConnection, filter: &CommissionFilter) -> Result<
     let rows = query.limit(crate::domain::page_limit(filter.limit)?).all(db).await?;
     rows.into_iter().map(CommissionView::of).collect()
 }
+
+/// An affiliate's latest `count` commissions, newest first.
+pub async fn latest(db: &DatabaseConnection, affiliate: i64, count: u64) -> Result<Vec<CommissionView>> {
+    let rows = commission::Entity::find()
+        .filter(commission::Column::AffiliateId.eq(affiliate))
+        .order_by_desc(commission::Column::Id)
+        .limit(count)
+        .all(db)
+        .await?;
+    rows.into_iter().map(CommissionView::of).collect()
+}

@@ -6,7 +6,6 @@
 use chrono::{DateTime, Utc};
 use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set, TransactionTrait};
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 
 use super::audit::json;
 use super::operator_keys::hash;
@@ -108,13 +107,7 @@ pub async fn session(db: &DatabaseConnection, token: &str, now: DateTime<Utc>) -
         .filter(|s| s.expires_at > now)
         .ok_or_else(expired)?;
     let operator = operator::Entity::find_by_id(session.operator_id).one(db).await?.ok_or_else(expired)?;
-    Ok(Session { operator: operator.into(), csrf: csrf_token(token) })
-}
-
-/// The CSRF token of the session `token`: derived from the secret token, so it needs
-/// no storage and cannot be computed by another site.
-pub fn csrf_token(token: &str) -> String {
-    hex::encode(Sha256::new().chain_update(b"upline-csrf\0").chain_update(token.as_bytes()).finalize())
+    Ok(Session { operator: operator.into(), csrf: super::sessions::csrf_token(token) })
 }
 
 /// Ends the session of `token`.

@@ -29,6 +29,13 @@ pub struct Session {
     pub expires_at: chrono::DateTime<chrono::Utc>,
 }
 
+/// The CSRF token of a browser session (an affiliate's or an operator's) whose
+/// secret token is `token`: derived from it, so it needs no storage and cannot be
+/// computed by another site.
+pub fn csrf_token(token: &str) -> String {
+    hex::encode(Sha256::new().chain_update(b"upline-csrf\0").chain_update(token.as_bytes()).finalize())
+}
+
 fn hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }

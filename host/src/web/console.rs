@@ -53,7 +53,7 @@ async fn login(State(state): State<AppState>, jar: CookieJar, Form(form): Form<C
         return refused(StatusCode::TOO_MANY_REQUESTS, err.to_string());
     }
     match operators::login(&state.db, &state.passwords, &form.email, &form.password, state.clock.now()).await {
-        Ok(token) => (jar.add(session::cookie(token)), Redirect::to("/console")).into_response(),
+        Ok(token) => (jar.add(session::cookie(session::CONSOLE, token)), Redirect::to("/console")).into_response(),
         Err(crate::Error::Unauthorized(why)) => refused(StatusCode::UNAUTHORIZED, why.to_owned()),
         Err(err) => ErrorPage::from_error(&err),
     }
@@ -70,7 +70,7 @@ async fn logout(
         return refused.into_response();
     }
     match operators::logout(&state.db, &operator.token).await {
-        Ok(()) => (session::forget(jar), Redirect::to("/console/login")).into_response(),
+        Ok(()) => (session::forget(jar, session::CONSOLE), Redirect::to("/console/login")).into_response(),
         Err(err) => ErrorPage::from_error(&err),
     }
 }

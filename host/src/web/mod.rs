@@ -1,5 +1,6 @@
-//! The merchant console: server-rendered pages on the same services as the JSON API
-//! (templates in `host/templates`, compiled into the binary by askama).
+//! The merchant console and the affiliate portal: server-rendered pages on the same
+//! services as the JSON API (templates in `host/templates`, compiled into the binary
+//! by askama).
 //!
 //! Operators log in with an e-mail and a password ([`crate::service::operators`]);
 //! the session token lives in an HttpOnly, Secure, SameSite=Strict cookie, and
@@ -7,11 +8,14 @@
 //! ([`session`]). Pages so far: log in and out, the campaigns with a form for a new
 //! one, and a campaign's page: its plugins switched on or off with a configuration
 //! form generated from each one's JSON Schema, and "try a sale"; the commissions,
-//! filtered and paged, approved or declined (also in bulk, with a reason).
+//! filtered and paged, approved or declined (also in bulk, with a reason). The
+//! affiliate portal ([`portal`]): a dashboard in English, German or Dutch.
 
 mod campaign;
 mod commissions;
 mod console;
+mod i18n;
+mod portal;
 mod schema_form;
 mod session;
 
@@ -30,6 +34,7 @@ pub fn router() -> Router<AppState> {
         .merge(console::router())
         .merge(campaign::router())
         .merge(commissions::router())
+        .merge(portal::router())
         .route_layer(middleware::from_fn(session::same_site))
 }
 

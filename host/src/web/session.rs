@@ -14,19 +14,35 @@ use sha2::{Digest, Sha256};
 use crate::http::AppState;
 use crate::service::operators::{self, Session};
 
-/// The session cookie's name.
-const COOKIE: &str = "upline_console";
+/// The console's session cookie.
+pub const CONSOLE: &str = "upline_console";
 
-/// The cookie of a new session: HttpOnly (no script reads it), Secure (browsers
-/// treat `http://localhost` and `127.0.0.1` as secure; elsewhere the console needs
-/// HTTPS), SameSite=Strict (no other site's request carries it).
-pub fn cookie(token: String) -> Cookie<'static> {
-    Cookie::build((COOKIE, token)).path("/").http_only(true).secure(true).same_site(SameSite::Strict).build()
+/// The cookie `name` of a new session: HttpOnly (no script reads it), Secure
+/// (browsers treat `http://localhost` and `127.0.0.1` as secure; elsewhere the pages
+/// need HTTPS), SameSite=Strict (no other site's request carries it).
+pub fn cookie(name: &'static str, token: String) -> Cookie<'static> {
+    Cookie::build((name, token)).path("/").http_only(true).secure(true).same_site(SameSite::Strict).build()
 }
 
-/// The jar without the session cookie (logout).
-pub fn forget(jar: CookieJar) -> CookieJar {
-    jar.remove(Cookie::build(COOKIE).path("/"))
+/// The jar without the session cookie `name` (logout).
+pub fn forget(jar: CookieJar, name: &'static str) -> CookieJar {
+    jar.remove(Cookie::build(name).path("/"))
+}
+
+/// The token in the session cookie `name`.
+pub fn token(parts: &Parts, name: &str) -> Option<String> {
+    CookieJar::from_headers(&parts.headers).get(name).map(|cookie| cookie.value().to_owned())
+}
+
+/// The fields of a form without its `csrf` field, if that is `expected`.
+pub fn check_csrf(expected: &str, mut fields: Vec<(String, String)>) -> Result<Vec<(String, String)>, BadToken> {
+    let position = fields.iter().position(|(name, _)| name == "csrf");
+    let sent = position.map(|i| fields.remove(i).1).unwrap_or_default();
+    // Compared as digests, so the time taken tells nothing about the token.
+    if Sha256::digest(sent.as_bytes()) != Sha256::digest(expected.as_bytes()) {
+        return Err(BadToken);
+    }
+    Ok(fields)
 }
 
 /// A logged-in operator's request: the session, and its token (for logout).
@@ -42,8 +58,7 @@ impl FromRequestParts<AppState> for Operator {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
         let login = || Redirect::to("/console/login").into_response();
-        let jar = CookieJar::from_headers(&parts.headers);
-        let token = jar.get(COOKIE).map(|cookie| cookie.value().to_owned()).ok_or_else(login)?;
+        let token = token(parts, CONSOLE).ok_or_else(login)?;
         match operators::session(&state.db, &token, state.clock.now()).await {
             Ok(session) => Ok(Operator { session, token }),
             Err(crate::Error::Unauthorized(_)) => Err(login()),
@@ -55,14 +70,8 @@ impl FromRequestParts<AppState> for Operator {
 impl Operator {
     /// The form's fields without its `csrf` field, if that is the session's token;
     /// else [`BadToken`], and nothing is to be done.
-    pub fn checked(&self, mut fields: Vec<(String, String)>) -> Result<Vec<(String, String)>, BadToken> {
-        let position = fields.iter().position(|(name, _)| name == "csrf");
-        let sent = position.map(|i| fields.remove(i).1).unwrap_or_default();
-        // Compared as digests, so the time taken tells nothing about the token.
-        if Sha256::digest(sent.as_bytes()) != Sha256::digest(self.session.csrf.as_bytes()) {
-            return Err(BadToken);
-        }
-        Ok(fields)
+    pub fn checked(&self, fields: Vec<(String, String)>) -> Result<Vec<(String, String)>, BadToken> {
+        check_csrf(&self.session.csrf, fields)
     }
 }
 
