@@ -90,6 +90,7 @@ fn main() -> anyhow::Result<()> {
         }
         Task::Test { sqlite_only, args } => {
             build_plugins(&root)?;
+            browser()?;
             eprintln!(
                 "xtask: cargo test --workspace on SQLite (the first run compiles the server and the tests: minutes)"
             );
@@ -123,6 +124,23 @@ fn main() -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// Chromium and chromedriver for the browser tests (Debian's packages, installed
+/// with apt-get when missing and this runs as root).
+fn browser() -> anyhow::Result<()> {
+    const NEEDED: [&str; 2] = ["/usr/bin/chromium", "/usr/bin/chromedriver"];
+    if NEEDED.iter().all(|path| Path::new(path).exists()) {
+        return Ok(());
+    }
+    let root = Command::new("id").arg("-u").output().is_ok_and(|out| out.stdout.trim_ascii() == b"0");
+    anyhow::ensure!(
+        root && Path::new("/usr/bin/apt-get").exists(),
+        "the browser tests need Chromium and chromedriver: apt-get install chromium chromium-driver"
+    );
+    eprintln!("xtask: installing Debian's chromium and chromium-driver for the browser tests");
+    run(Command::new("apt-get").arg("update"))?;
+    run(Command::new("apt-get").args(["install", "-y", "chromium", "chromium-driver"]))
 }
 
 /// Builds the release server and `upline-load` and runs it with `args` on SQLite,

@@ -34,6 +34,9 @@ struct PluginForm {
     name: String,
     version: String,
     description: String,
+    /// Switched on, as stored.
+    on: bool,
+    /// Switched on, as the form shows it.
     enabled: bool,
     /// The capabilities its manifest asks for, and whether each is granted here.
     grants: Vec<(String, bool)>,
@@ -100,6 +103,7 @@ impl CampaignPage {
                     name: info.name.clone(),
                     version: info.version.to_string(),
                     description: info.description.clone(),
+                    on: binding.is_some_and(|b| b.enabled),
                     enabled: binding.is_some_and(|b| b.enabled),
                     grants: info.capabilities.iter().map(|c| (c.to_string(), granted.contains(c))).collect(),
                     fields: schema_form::fields(&info.config_schema, &config),
