@@ -36,10 +36,11 @@ async fn chromedriver() -> Driver {
         .stderr(Stdio::null())
         .spawn()
         .unwrap_or_else(|err| panic!("{CHROMEDRIVER}: {err} (apt-get install chromium chromium-driver)"));
-    let url = format!("http://127.0.0.1:{port}");
+    // Stopped when dropped, also if it never answers.
+    let driver = Driver { child, url: format!("http://127.0.0.1:{port}") };
     for _ in 0..100 {
-        if reqwest::get(format!("{url}/status")).await.is_ok_and(|r| r.status().is_success()) {
-            return Driver { child, url };
+        if reqwest::get(format!("{}/status", driver.url)).await.is_ok_and(|r| r.status().is_success()) {
+            return driver;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
