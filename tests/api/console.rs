@@ -171,7 +171,7 @@ async fn a_plugin_is_switched_on_with_its_schema_form_and_a_sale_is_tried_on_the
     let sale = [("csrf", token.as_str()), ("affiliate", affiliate.as_str()), ("total", "250.00")];
     let (status, _, tried) = post(&app, &cookie, &format!("{path}/try"), &sale).await;
     assert_eq!(status, StatusCode::OK, "{tried}");
-    assert!(tried.contains("<td>25.00 EUR</td>") && tried.contains("<td>variable-tier@0.2.0</td>"), "{tried}");
+    assert!(tried.contains("<td>25.00 EUR</td>") && tried.contains("<td>variable-tier@"), "{tried}");
     assert!(tried.contains("10% of 250.00 EUR"), "the explanation: {tried}");
     let bad = [("csrf", token.as_str()), ("affiliate", affiliate.as_str()), ("total", "lots")];
     let (status, _, refused) = post(&app, &cookie, &format!("{path}/try"), &bad).await;
