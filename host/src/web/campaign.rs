@@ -5,13 +5,13 @@
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
-use axum::extract::{Form, Path, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 
 use super::schema_form::{self, ConfigField};
-use super::session::{ErrorPage, Operator};
+use super::session::{ErrorPage, Operator, Posted};
 use crate::domain::conversion::{ConversionRequest, Source};
 use crate::http::AppState;
 use crate::plugin::Capability;
@@ -132,20 +132,12 @@ async fn show(State(state): State<AppState>, operator: Operator, Path(id): Path<
 /// refused value is shown beside the field the schema names.
 async fn save_plugin(
     State(state): State<AppState>,
-    operator: Operator,
     Path((id, plugin)): Path<(i64, String)>,
-    Form(fields): Form<Vec<(String, String)>>,
-) -> Response {
-    let fields = match operator.checked(fields) {
-        Ok(fields) => fields,
-        Err(refused) => return refused.into_response(),
-    };
-    let mut page = match CampaignPage::load(&state, operator.session, id).await {
-        Ok(page) => page,
-        Err(err) => return ErrorPage::from_error(&err),
-    };
+    Posted { operator, fields }: Posted,
+) -> Result<Response, Response> {
+    let mut page = CampaignPage::load(&state, operator.session, id).await.map_err(|err| ErrorPage::from_error(&err))?;
     let Some(form) = page.plugins.iter_mut().find(|form| form.id == plugin) else {
-        return ErrorPage::response(StatusCode::NOT_FOUND, format!("no plugin `{plugin}` is installed"));
+        return Err(ErrorPage::response(StatusCode::NOT_FOUND, format!("no plugin `{plugin}` is installed")));
     };
     let config_values: Vec<(String, String)> = fields
         .iter()
@@ -162,7 +154,7 @@ async fn save_plugin(
         *granted = grants.iter().any(|g| g.to_string() == *capability);
     }
     let Some(config) = schema_form::read(&mut form.fields, &config_values) else {
-        return page.respond(StatusCode::UNPROCESSABLE_ENTITY);
+        return Ok(page.respond(StatusCode::UNPROCESSABLE_ENTITY));
     };
     let saved = match plugin.parse() {
         Ok(plugin_id) => {
@@ -172,7 +164,7 @@ async fn save_plugin(
         Err(message) => Err(crate::Error::InvalidInput { field: "plugin".into(), message }),
     };
     match saved {
-        Ok(_) => Redirect::to(&format!("/console/campaigns/{id}#plugin-{plugin}")).into_response(),
+        Ok(_) => return Ok(Redirect::to(&format!("/console/campaigns/{id}#plugin-{plugin}")).into_response()),
         Err(crate::Error::InvalidConfig { field, message, .. }) => {
             // The schema names a JSON pointer: its first segment is the form's field.
             let name = field.trim_start_matches('/').split('/').next().unwrap_or_default().to_owned();
@@ -180,32 +172,21 @@ async fn save_plugin(
                 Some(field) => field.error = Some(message),
                 None => form.error = Some(message),
             }
-            page.respond(StatusCode::UNPROCESSABLE_ENTITY)
         }
-        Err(err) if err.status_and_code().0.is_client_error() => {
-            form.error = Some(err.to_string());
-            page.respond(StatusCode::UNPROCESSABLE_ENTITY)
-        }
-        Err(err) => ErrorPage::from_error(&err),
+        Err(err) if err.status_and_code().0.is_client_error() => form.error = Some(err.to_string()),
+        Err(err) => return Err(ErrorPage::from_error(&err)),
     }
+    Ok(page.respond(StatusCode::UNPROCESSABLE_ENTITY))
 }
 
 /// Runs a sale of the entered total for the entered affiliate through the
 /// campaign's plugins, storing nothing, and shows each line with its plugin.
 async fn try_sale(
     State(state): State<AppState>,
-    operator: Operator,
     Path(id): Path<i64>,
-    Form(fields): Form<Vec<(String, String)>>,
-) -> Response {
-    let fields = match operator.checked(fields) {
-        Ok(fields) => fields,
-        Err(refused) => return refused.into_response(),
-    };
-    let mut page = match CampaignPage::load(&state, operator.session, id).await {
-        Ok(page) => page,
-        Err(err) => return ErrorPage::from_error(&err),
-    };
+    Posted { operator, fields }: Posted,
+) -> Result<Response, Response> {
+    let mut page = CampaignPage::load(&state, operator.session, id).await.map_err(|err| ErrorPage::from_error(&err))?;
     let entered =
         |name: &str| fields.iter().find(|(n, _)| n == name).map(|(_, v)| v.trim().to_owned()).unwrap_or_default();
     page.sale.affiliate = entered("affiliate");
@@ -220,22 +201,16 @@ async fn try_sale(
     match simulated.await {
         Ok(recorded) => {
             page.tried = Some(tried(recorded));
-            page.respond(StatusCode::OK)
+            return Ok(page.respond(StatusCode::OK));
         }
-        Err(err) if err.status_and_code().0.is_client_error() => {
-            match &err {
-                crate::Error::InvalidInput { field, message } if field == "affiliate" => {
-                    page.sale.affiliate_error = Some(message.clone());
-                }
-                crate::Error::InvalidInput { field, message } if field == "total" => {
-                    page.sale.total_error = Some(message.clone());
-                }
-                err => page.sale.error = Some(err.to_string()),
-            }
-            page.respond(StatusCode::UNPROCESSABLE_ENTITY)
+        Err(crate::Error::InvalidInput { field, message }) if field == "affiliate" => {
+            page.sale.affiliate_error = Some(message);
         }
-        Err(err) => ErrorPage::from_error(&err),
+        Err(crate::Error::InvalidInput { field, message }) if field == "total" => page.sale.total_error = Some(message),
+        Err(err) if err.status_and_code().0.is_client_error() => page.sale.error = Some(err.to_string()),
+        Err(err) => return Err(ErrorPage::from_error(&err)),
     }
+    Ok(page.respond(StatusCode::UNPROCESSABLE_ENTITY))
 }
 
 /// A simulation's outcome as the page shows it.

@@ -5,13 +5,13 @@
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
-use axum::extract::{Form, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
 
-use super::session::{ErrorPage, Operator};
+use super::session::{ErrorPage, Operator, Posted};
 use crate::domain::CommissionStatus;
 use crate::http::AppState;
 use crate::service::engine::CommissionView;
@@ -110,15 +110,7 @@ async fn page(state: &AppState, session: Session, filter: Filter, error: Option<
 
 /// Approves or declines the commissions ticked (or the one whose button was
 /// pressed), all or none, then shows the same page again.
-async fn decide(
-    State(state): State<AppState>,
-    operator: Operator,
-    Form(fields): Form<Vec<(String, String)>>,
-) -> Response {
-    let fields = match operator.checked(fields) {
-        Ok(fields) => fields,
-        Err(refused) => return refused.into_response(),
-    };
+async fn decide(State(state): State<AppState>, Posted { operator, fields }: Posted) -> Response {
     let value = |name: &str| fields.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone());
     let back = value("back").unwrap_or_default();
     let filter: Filter = serde_urlencoded::from_str(&back).unwrap_or_default();

@@ -10,7 +10,7 @@ use axum::routing::{get, post};
 use axum_extra::extract::cookie::CookieJar;
 use serde::Deserialize;
 
-use super::session::{self, ErrorPage, Operator};
+use super::session::{self, ErrorPage, Operator, Posted};
 use crate::domain::campaign::CampaignRequest;
 use crate::http::AppState;
 use crate::service::campaigns;
@@ -60,15 +60,7 @@ async fn login(State(state): State<AppState>, jar: CookieJar, Form(form): Form<C
 }
 
 /// Ends the session.
-async fn logout(
-    State(state): State<AppState>,
-    operator: Operator,
-    jar: CookieJar,
-    Form(fields): Form<Vec<(String, String)>>,
-) -> Response {
-    if let Err(refused) = operator.checked(fields) {
-        return refused.into_response();
-    }
+async fn logout(State(state): State<AppState>, jar: CookieJar, Posted { operator, .. }: Posted) -> Response {
     match operators::logout(&state.db, &operator.token).await {
         Ok(()) => (session::forget(jar, session::CONSOLE), Redirect::to("/console/login")).into_response(),
         Err(err) => ErrorPage::from_error(&err),
@@ -203,15 +195,7 @@ async fn render_campaigns(state: &AppState, session: Session, form: CampaignForm
 
 /// Creates a campaign with the API's checks and defaults; a refused field is shown
 /// beside it, with what was entered.
-async fn create_campaign(
-    State(state): State<AppState>,
-    operator: Operator,
-    Form(fields): Form<Vec<(String, String)>>,
-) -> Response {
-    let fields = match operator.checked(fields) {
-        Ok(fields) => fields,
-        Err(refused) => return refused.into_response(),
-    };
+async fn create_campaign(State(state): State<AppState>, Posted { operator, fields }: Posted) -> Response {
     let form = CampaignForm::with(&fields);
     let created = match form.request().and_then(CampaignRequest::parse) {
         Ok(settings) => campaigns::create(&state.db, settings, state.clock.now()).await,

@@ -3,7 +3,7 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{FromRequestParts, Request};
+use axum::extract::{Form, FromRequest, FromRequestParts, Request};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::middleware::Next;
@@ -59,7 +59,7 @@ impl FromRequestParts<AppState> for Operator {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
         let login = || Redirect::to("/console/login").into_response();
         let token = token(parts, CONSOLE).ok_or_else(login)?;
-        match operators::session(&state.db, &token, state.clock.now()).await {
+        match operators::session(&state.reader, &token, state.clock.now()).await {
             Ok(session) => Ok(Operator { session, token }),
             Err(crate::Error::Unauthorized(_)) => Err(login()),
             Err(err) => Err(ErrorPage::from_error(&err)),
@@ -67,11 +67,26 @@ impl FromRequestParts<AppState> for Operator {
     }
 }
 
-impl Operator {
-    /// The form's fields without its `csrf` field, if that is the session's token;
-    /// else [`BadToken`], and nothing is to be done.
-    pub fn checked(&self, fields: Vec<(String, String)>) -> Result<Vec<(String, String)>, BadToken> {
-        check_csrf(&self.session.csrf, fields)
+/// A form a logged-in operator posted: its fields, without its `csrf` field, which
+/// was the session's token (else a 403 page, and the handler does not run).
+pub struct Posted {
+    /// Who posted it.
+    pub operator: Operator,
+    /// The form's fields, in order.
+    pub fields: Vec<(String, String)>,
+}
+
+impl FromRequest<AppState> for Posted {
+    type Rejection = Response;
+
+    async fn from_request(request: Request, state: &AppState) -> Result<Self, Response> {
+        let (mut parts, body) = request.into_parts();
+        let operator = Operator::from_request_parts(&mut parts, state).await?;
+        let request = Request::from_parts(parts, body);
+        let Form(fields) =
+            Form::<Vec<(String, String)>>::from_request(request, state).await.map_err(IntoResponse::into_response)?;
+        let fields = check_csrf(&operator.session.csrf, fields).map_err(IntoResponse::into_response)?;
+        Ok(Posted { operator, fields })
     }
 }
 
