@@ -223,3 +223,27 @@ async fn commissions_are_paged_and_approved_or_declined_one_by_one_or_in_bulk() 
     let statuses: Vec<&str> = lines.as_array().expect("lines").iter().filter_map(|l| l["status"].as_str()).collect();
     assert_eq!(statuses, ["approved", "declined", "declined"]);
 }
+
+#[tokio::test]
+async fn the_jobs_page_lists_each_job_with_its_state_and_runs_only_a_failed_one_again() {
+    let app = spawn_app().await;
+    app.campaign_with("multi-tier", "10").await;
+    let body = json!({"email": EMAIL, "password": PASSWORD});
+    assert_eq!(send(app.operator(Method::POST, "/api/v1/operators").json(&body)).await.0, 201);
+    let (_, cookie, _) = log_in(&app, PASSWORD).await;
+    let (_, listed) = send(app.operator(Method::GET, "/api/v1/jobs")).await;
+    let jobs = listed.as_array().expect("jobs");
+    assert!(!jobs.is_empty(), "a campaign has jobs: {listed}");
+    let (status, shown) = page(&app, &cookie, "/console/jobs").await;
+    assert_eq!(status, StatusCode::OK);
+    for job in jobs {
+        assert!(shown.contains(&format!(r#"<tr id="job-{}">"#, job["id"])), "{shown}");
+        assert!(shown.contains(&format!("<td>{}</td>", job["kind"].as_str().unwrap_or_default())), "{shown}");
+    }
+    assert!(page(&app, &cookie, "/console/jobs?state=failed").await.1.contains("No jobs here."));
+    // Only a failed job runs again: the service's 409 as a page.
+    let token = csrf(&shown);
+    let path = format!("/console/jobs/{}/run", jobs[0]["id"]);
+    let (status, _, refused) = post(&app, &cookie, &path, &[("csrf", token.as_str())]).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{refused}");
+}

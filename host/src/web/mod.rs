@@ -8,13 +8,15 @@
 //! ([`session`]). Pages so far: log in and out, the campaigns with a form for a new
 //! one, and a campaign's page: its plugins switched on or off with a configuration
 //! form generated from each one's JSON Schema, and "try a sale"; the commissions,
-//! filtered and paged, approved or declined (also in bulk, with a reason). The
+//! filtered and paged, approved or declined (also in bulk, with a reason); the jobs
+//! and their outcomes, a failed one run again. The
 //! affiliate portal ([`portal`]): a dashboard in English, German or Dutch.
 
 mod campaign;
 mod commissions;
 mod console;
 mod i18n;
+mod jobs;
 mod portal;
 mod schema_form;
 mod session;
@@ -34,6 +36,7 @@ pub fn router() -> Router<AppState> {
         .merge(console::router())
         .merge(campaign::router())
         .merge(commissions::router())
+        .merge(jobs::router())
         .merge(portal::router())
         .route_layer(middleware::from_fn(session::same_site))
 }
