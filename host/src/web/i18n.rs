@@ -13,6 +13,7 @@ use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 use fluent_templates::fluent_bundle::FluentValue;
 use fluent_templates::{LanguageIdentifier, Loader, langid, static_loader};
 use rust_decimal::Decimal;
+use upline_types::Currency;
 
 static_loader! {
     static LOCALES = {
@@ -55,10 +56,13 @@ impl Tr {
         LOCALES.lookup_with_args(self.0, id, &args)
     }
 
-    /// `amount` in `currency` as this language writes it: `1,234.56 EUR` in English,
-    /// `1.234,56 EUR` in German and Dutch.
-    pub fn money(&self, amount: Decimal, currency: &str) -> String {
+    /// `amount` in `currency`, to its minor unit, as this language writes it:
+    /// `1,234.56 EUR` in English, `1.234,56 EUR` in German and Dutch.
+    pub fn money(&self, amount: Decimal, currency: Currency) -> String {
         let (group, decimal) = if self.code() == "en" { (',', '.') } else { ('.', ',') };
+        let mut amount = amount;
+        amount.rescale(currency.exponent().into());
+        let currency = currency.code();
         let text = amount.abs().to_string();
         let (whole, fraction) = text.split_once('.').unwrap_or((&text, ""));
         let mut grouped = String::new();
@@ -108,9 +112,12 @@ mod tests {
     fn money_is_written_the_way_each_language_writes_it() {
         let amount: Decimal = "1234567.5".parse().expect("decimal");
         let [en, de, nl] = ["en", "de", "nl"].map(|code| Tr::named(code).expect("spoken"));
-        assert_eq!(en.money(amount, "EUR"), "1,234,567.5 EUR");
-        assert_eq!(de.money(amount, "EUR"), "1.234.567,5 EUR");
-        assert_eq!(nl.money("-12.30".parse().expect("decimal"), "EUR"), "-12,30 EUR");
+        let (eur, jpy) = (Currency::from_code("EUR").expect("EUR"), Currency::from_code("JPY").expect("JPY"));
+        assert_eq!(en.money(amount, eur), "1,234,567.50 EUR");
+        assert_eq!(de.money(amount, eur), "1.234.567,50 EUR");
+        assert_eq!(nl.money("-12.3".parse().expect("decimal"), eur), "-12,30 EUR");
+        assert_eq!(de.money(Decimal::ZERO, eur), "0,00 EUR", "a sum of nothing, to the cent");
+        assert_eq!(en.money("1500".parse().expect("decimal"), jpy), "1,500 JPY");
         assert_eq!(de.t("dashboard"), "Übersicht");
         assert!(nl.with("chart-description", "currency", "EUR").ends_with("in EUR."));
     }

@@ -17,6 +17,7 @@ use axum_extra::extract::cookie::CookieJar;
 use chrono::{Datelike, Months, NaiveDate};
 use rust_decimal::Decimal;
 use serde::Deserialize;
+use upline_types::Currency;
 
 use super::i18n::Tr;
 use super::session::{self, ErrorPage};
@@ -186,11 +187,11 @@ async fn dashboard_of(state: &AppState, t: Tr, me: &Affiliate, headers: &HeaderM
         .map(|e| StatusRow {
             status: t.t(&format!("status-{}", e.status)),
             count: e.count,
-            amount: t.money(e.amount.amount(), e.amount.currency().code()),
+            amount: t.money(e.amount.amount(), e.amount.currency()),
         })
         .collect();
-    let chart = match earnings.first().map(|e| e.amount.currency().code().to_owned()) {
-        Some(currency) => Some((currency.clone(), chart(db, t, me.id, today, &currency).await?)),
+    let chart = match earnings.first().map(|e| e.amount.currency()) {
+        Some(currency) => Some((currency.code().to_owned(), chart(db, t, me.id, today, currency).await?)),
         None => None,
     };
     let host = headers.get(HOST).and_then(|h| h.to_str().ok()).unwrap_or("127.0.0.1:8080");
@@ -216,7 +217,7 @@ async fn dashboard_of(state: &AppState, t: Tr, me: &Affiliate, headers: &HeaderM
         .map(|c| Row {
             date: c.created_at.format("%Y-%m-%d").to_string(),
             campaign: c.campaign,
-            amount: t.money(c.amount.amount(), c.amount.currency().code()),
+            amount: t.money(c.amount.amount(), c.amount.currency()),
             status: t.t(&format!("status-{}", c.status)),
             explanation: c.explanation,
         })
@@ -256,7 +257,7 @@ async fn chart(
     t: Tr,
     affiliate: i64,
     today: NaiveDate,
-    currency: &str,
+    currency: Currency,
 ) -> crate::Result<Vec<Bar>> {
     let this_month = today.with_day(1).unwrap_or(today);
     let mut months = Vec::with_capacity(12);
@@ -266,7 +267,7 @@ async fn chart(
         let earned: Decimal = earnings(db, affiliate, start, end, today)
             .await?
             .iter()
-            .filter(|e| e.status != "declined" && e.amount.currency().code() == currency)
+            .filter(|e| e.status != "declined" && e.amount.currency() == currency)
             .map(|e| e.amount.amount())
             .sum();
         months.push((start, earned));
