@@ -60,6 +60,15 @@ def timed(conn, path, headers):
     return sizes[-1], statistics.median(times), times[int(len(times) * 0.95) - 1]
 
 
+def measure(conn, login, email, page):
+    """Logs `email` in at `login`, then times `page` and prints its weight and latency."""
+    status, headers, _ = request(conn, "POST", login, {"email": email, "password": "a long password"}, form=True)
+    assert status == 303, status
+    cookie = headers["set-cookie"].split(";")[0]
+    size, median, p95 = timed(conn, page, {"Cookie": cookie})
+    print(f"GET {page}: {size} bytes, median {median:.1f} ms, p95 {p95:.1f} ms ({ROUNDS} rounds)")
+
+
 def main():
     server = os.path.join(ROOT, "target", "release", "upline")
     package = os.path.join(ROOT, "target", "plugins", "packages", "multi-tier-0.2.0.wasm")
@@ -89,19 +98,9 @@ def main():
                     {"campaign": campaign["id"], "affiliate": affiliate["id"], "order-id": f"o-{i}",
                      "total": "100.00"})
             print(f"{COMMISSIONS} sales recorded in {time.perf_counter() - started:.1f} s")
-            status, headers, _ = request(conn, "POST", "/portal/login",
-                                         {"email": "anna@shop.example", "password": "a long password"}, form=True)
-            assert status == 303, status
-            cookie = headers["set-cookie"].split(";")[0]
-            size, median, p95 = timed(conn, "/portal", {"Cookie": cookie})
-            print(f"GET /portal: {size} bytes, median {median:.1f} ms, p95 {p95:.1f} ms ({ROUNDS} rounds)")
+            measure(conn, "/portal/login", "anna@shop.example", "/portal")
             api(conn, "POST", "/api/v1/operators", {"email": "ops@shop.example", "password": "a long password"})
-            status, headers, _ = request(conn, "POST", "/console/login",
-                                         {"email": "ops@shop.example", "password": "a long password"}, form=True)
-            assert status == 303, status
-            cookie = headers["set-cookie"].split(";")[0]
-            size, median, p95 = timed(conn, "/console/commissions?status=approved", {"Cookie": cookie})
-            print(f"GET /console/commissions: {size} bytes, median {median:.1f} ms, p95 {p95:.1f} ms ({ROUNDS} rounds)")
+            measure(conn, "/console/login", "ops@shop.example", "/console/commissions?status=approved")
         finally:
             process.terminate()
             process.wait()
