@@ -3,21 +3,20 @@
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::error::ErrorBody;
 use super::{AppState, Json, Query};
-use crate::db::entity::{commission, conversion};
 use crate::domain::conversion::{ConversionRequest, NewConversion, Source};
-use crate::error::{Error, Result};
-use crate::service::engine::{self, CommissionView, Prepared, Recorded};
+use crate::error::Result;
+use crate::service::conversions::{self, ConversionFilter};
+use crate::service::engine::{self, CommissionView, ConversionView, Prepared, Recorded};
 use crate::service::lifecycle::{self, CommissionFilter};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .routes(routes!(record))
+        .routes(routes!(record, list_conversions))
         .routes(routes!(simulate))
         .routes(routes!(reprocess))
         .routes(routes!(show))
@@ -38,21 +37,25 @@ pub fn router() -> OpenApiRouter<AppState> {
     )
 )]
 async fn show(State(state): State<AppState>, Path(id): Path<String>) -> Result<impl IntoResponse> {
-    let id = super::id("id", &id)?;
-    let row = conversion::Entity::find_by_id(id)
-        .one(&state.reader)
-        .await?
-        .ok_or(Error::NotFound { entity: "conversion", id: id.to_string() })?;
-    let commissions = commission::Entity::find()
-        .filter(commission::Column::ConversionId.eq(id))
-        .order_by_asc(commission::Column::Id)
-        .all(&state.reader)
-        .await?;
-    Ok(axum::Json(Recorded {
-        conversion: engine::ConversionView::of(&row)?,
-        commissions: commissions.into_iter().map(CommissionView::of).collect::<Result<_>>()?,
-        plugin_calls: None,
-    }))
+    Ok(axum::Json(conversions::get(&state.reader, super::id("id", &id)?).await?))
+}
+
+/// Conversions, oldest first, a page at a time (`after` the last id seen).
+#[utoipa::path(
+    get,
+    path = "/conversions",
+    tag = "conversions",
+    params(ConversionFilter),
+    responses(
+        (status = 200, description = "The conversions", body = Vec<ConversionView>),
+        (status = 400, description = "A query parameter is invalid", body = ErrorBody),
+    )
+)]
+async fn list_conversions(
+    State(state): State<AppState>,
+    Query(filter): Query<ConversionFilter>,
+) -> Result<impl IntoResponse> {
+    Ok(axum::Json(conversions::list(&state.reader, &filter).await?))
 }
 
 /// Computes a flagged conversion again with the campaign's current plugins and their

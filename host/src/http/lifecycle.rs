@@ -11,12 +11,12 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::error::ErrorBody;
-use super::{AppState, Json};
+use super::{AppState, Json, Query};
 use crate::domain::campaign::invalid;
 use crate::domain::money::parse_amount;
 use crate::error::Result;
 use crate::service::engine::CommissionView;
-use crate::service::lifecycle::{self, Decision, PayoutView};
+use crate::service::lifecycle::{self, Decision, PayoutFilter, PayoutView};
 
 const ACTOR: &str = "operator";
 
@@ -26,7 +26,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(decline_one))
         .routes(routes!(approve_many))
         .routes(routes!(decline_many))
-        .routes(routes!(pay_out))
+        .routes(routes!(pay_out, payouts))
         .routes(routes!(refund))
 }
 
@@ -148,6 +148,21 @@ async fn pay_out(State(state): State<AppState>, Json(body): Json<PayoutRequest>)
     let minimum = parse_amount("minimum", body.minimum, currency)?;
     let payouts = lifecycle::pay_out(&state.db, minimum, ACTOR, state.clock.now()).await?;
     Ok((StatusCode::CREATED, axum::Json(payouts)))
+}
+
+/// Payouts made, newest first, a page at a time (`before` the last id seen).
+#[utoipa::path(
+    get,
+    path = "/payouts",
+    tag = "lifecycle",
+    params(PayoutFilter),
+    responses(
+        (status = 200, description = "The payouts", body = Vec<PayoutView>),
+        (status = 400, description = "A query parameter is invalid", body = ErrorBody),
+    )
+)]
+async fn payouts(State(state): State<AppState>, Query(filter): Query<PayoutFilter>) -> Result<impl IntoResponse> {
+    Ok(axum::Json(lifecycle::payouts(&state.reader, &filter).await?))
 }
 
 /// A refund or chargeback of part or all of a conversion.

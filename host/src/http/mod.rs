@@ -3,6 +3,7 @@
 //! the OpenAPI document (in `openapi`).
 
 mod affiliates;
+mod audit;
 mod campaigns;
 mod conversions;
 pub(crate) use conversions::prepare;
@@ -94,6 +95,8 @@ pub struct Page {
 /// The largest JSON body any endpoint takes (plugin packages have their own limit).
 pub const JSON_BODY_LIMIT: usize = 2 * 1024 * 1024;
 
+pub use plugins::MAX_PACKAGE_BYTES;
+
 /// How long a handler may take before the client gets a 503.
 pub const HANDLER_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -148,6 +151,7 @@ fn api(state: &AppState) -> OpenApiRouter<AppState> {
         .merge(operator_keys::router())
         .merge(campaigns::router())
         .merge(affiliates::router())
+        .merge(audit::router())
         .merge(conversions::router())
         .merge(coupons::router())
         .merge(lifecycle::router())

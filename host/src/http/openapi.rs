@@ -46,7 +46,7 @@ pub const METRICS_TOKEN: &str = "metrics-token";
         (name = "webhooks", description = "Webhooks out: endpoints, signed deliveries and their attempts"),
         (name = "panel", description = "The affiliate panel: an affiliate's own data"),
         (name = "tracking", description = "Public tracking: referral links, clicks and the page snippet"),
-        (name = "operations", description = "Health, metrics, operator keys, jobs and this document"),
+        (name = "operations", description = "Health, metrics, operator keys, jobs, the audit log and this document"),
     )
 )]
 pub struct ApiDoc;

@@ -5,7 +5,6 @@ use axum::extract::{Request, State};
 use axum::http::StatusCode;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::Deserialize;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -15,11 +14,11 @@ use super::error::ErrorBody;
 use super::openapi::{AFFILIATE_SESSION, secured};
 use super::reports::ReportQuery;
 use super::{AppState, Json, Page, Query, bearer, throttled};
-use crate::db::entity::commission;
 use crate::domain::affiliate::check_password;
 use crate::error::Result;
 use crate::service::affiliates::{self, Affiliate};
 use crate::service::engine::CommissionView;
+use crate::service::lifecycle::{self, CommissionFilter, PayoutFilter, PayoutView};
 use crate::service::progress::CampaignProgress;
 use crate::service::reports::{self, Report};
 use crate::service::rewards;
@@ -38,6 +37,7 @@ pub fn router(state: AppState) -> OpenApiRouter<AppState> {
     let own = OpenApiRouter::new()
         .routes(routes!(me))
         .routes(routes!(commissions))
+        .routes(routes!(payouts))
         .routes(routes!(report))
         .routes(routes!(progress))
         .routes(routes!(awards))
@@ -170,14 +170,38 @@ async fn commissions(
     Extension(me): Extension<Me>,
     Query(page): Query<Page>,
 ) -> Result<impl IntoResponse> {
-    let rows = commission::Entity::find()
-        .filter(commission::Column::AffiliateId.eq(me.affiliate))
-        .filter(commission::Column::Id.gt(page.after.unwrap_or(0)))
-        .order_by_asc(commission::Column::Id)
-        .limit(super::conversions::page_limit(page.limit)?)
-        .all(&state.reader)
-        .await?;
-    Ok(axum::Json(rows.into_iter().map(CommissionView::of).collect::<Result<Vec<_>>>()?))
+    let filter =
+        CommissionFilter { affiliate: Some(me.affiliate), after: page.after, limit: page.limit, ..Default::default() };
+    Ok(axum::Json(lifecycle::list(&state.reader, &filter).await?))
+}
+
+/// A page of payouts, newest first.
+#[derive(Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+struct PayoutPage {
+    /// Only those with a smaller id: the last id of the previous page.
+    before: Option<i64>,
+    /// At most this many (1 to 1000; default 1000).
+    #[param(minimum = 1, maximum = 1000)]
+    limit: Option<u64>,
+}
+
+/// The logged-in affiliate's payouts, newest first, a page at a time.
+#[utoipa::path(
+    get,
+    path = "/affiliate/payouts",
+    tag = "panel",
+    params(PayoutPage),
+    responses((status = 200, description = "The payouts", body = Vec<PayoutView>))
+)]
+async fn payouts(
+    State(state): State<AppState>,
+    Extension(me): Extension<Me>,
+    Query(page): Query<PayoutPage>,
+) -> Result<impl IntoResponse> {
+    let filter = PayoutFilter { affiliate: Some(me.affiliate), before: page.before, limit: page.limit };
+    Ok(axum::Json(lifecycle::payouts(&state.reader, &filter).await?))
 }
 
 /// The logged-in affiliate's awards (badges, perks), oldest first, a page at a time.

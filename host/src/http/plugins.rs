@@ -15,7 +15,7 @@ use crate::plugin::{Limits, PluginId, PluginInfo};
 use crate::service::packages::{self, Existing};
 
 /// Largest package accepted.
-const MAX_PACKAGE_BYTES: usize = 32 * 1024 * 1024;
+pub const MAX_PACKAGE_BYTES: usize = 32 * 1024 * 1024;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -103,7 +103,7 @@ async fn activate(
     Json(body): Json<Activate>,
 ) -> Result<StatusCode> {
     let id = plugin_id(&id)?;
-    packages::activate(&state.db, &state.registry, &id, &body.version).await?;
+    packages::activate(&state.db, &state.registry, &id, &body.version, state.clock.now()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -127,6 +127,6 @@ async fn set_limits(
     Json(limits): Json<Limits>,
 ) -> Result<StatusCode> {
     let id = plugin_id(&id)?;
-    packages::set_limits(&state.db, &state.registry, &id, limits).await?;
+    packages::set_limits(&state.db, &state.registry, &id, limits, state.clock.now()).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -1,9 +1,10 @@
 //! Affiliates, their tree, and their commission group per campaign.
 
 use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Expr, Func};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set,
-    SqlErr, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set, SqlErr, TransactionTrait,
 };
 use serde::Serialize;
 
@@ -190,6 +191,52 @@ pub async fn descendants(db: &impl ConnectionTrait, id: i64) -> Result<Vec<Affil
         found.extend(children.into_iter().map(Affiliate::from));
     }
     Ok(found)
+}
+
+/// An affiliate and how many recruits it has.
+pub struct Node {
+    /// The affiliate.
+    pub affiliate: Affiliate,
+    /// Its direct recruits.
+    pub recruits: i64,
+}
+
+/// One level of the tree, a page at a time: the recruits of `parent` (the affiliates
+/// nobody recruited when none) with an id above `after`, by id, each with its count
+/// of recruits.
+pub async fn children(
+    db: &impl ConnectionTrait,
+    parent: Option<i64>,
+    after: Option<i64>,
+    limit: u64,
+) -> Result<Vec<Node>> {
+    let under = match parent {
+        Some(parent) => affiliate::Column::ParentId.eq(parent),
+        None => affiliate::Column::ParentId.is_null(),
+    };
+    let rows = affiliate::Entity::find()
+        .filter(under)
+        .filter(affiliate::Column::Id.gt(after.unwrap_or(0)))
+        .order_by_asc(affiliate::Column::Id)
+        .limit(limit)
+        .all(db)
+        .await?;
+    let counts: Vec<(i64, i64)> = affiliate::Entity::find()
+        .select_only()
+        .column(affiliate::Column::ParentId)
+        .column_as(Expr::from(Func::count(Expr::col(affiliate::Column::Id))), "recruits")
+        .filter(affiliate::Column::ParentId.is_in(rows.iter().map(|row| row.id)))
+        .group_by(affiliate::Column::ParentId)
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|row| {
+            let recruits = counts.iter().find(|(id, _)| *id == row.id).map_or(0, |(_, count)| *count);
+            Node { affiliate: Affiliate::from(row), recruits }
+        })
+        .collect())
 }
 
 /// The affiliate and its parents, tier 1 first, at most [`MAX_TIERS`].

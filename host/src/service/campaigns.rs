@@ -215,7 +215,7 @@ pub async fn add_group(
     Ok(group)
 }
 
-/// Replaces a group's tiers for one commission type.
+/// Replaces a group's tiers for one commission type (none: the type has no tiers).
 pub async fn set_rates(
     db: &DatabaseConnection,
     group_id: i64,
@@ -252,7 +252,9 @@ pub async fn set_rates(
             ..Default::default()
         }
     });
-    tier_rate::Entity::insert_many(rows).exec_without_returning(&txn).await?;
+    if !rates.tiers.is_empty() {
+        tier_rate::Entity::insert_many(rows).exec_without_returning(&txn).await?;
+    }
     let after = group_view(&txn, group).await?;
     super::audit::record(&txn, now, ACTOR, "group.rates", ("group", group_id), Some(json(&before)), Some(json(&after)))
         .await?;

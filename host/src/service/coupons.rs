@@ -91,6 +91,17 @@ pub async fn list(db: &impl ConnectionTrait, campaign_id: i64) -> Result<Vec<Cou
     Ok(rows.into_iter().map(Coupon::from).collect())
 }
 
+/// The affiliate's coupons in every campaign, by campaign and code.
+pub async fn of_affiliate(db: &impl ConnectionTrait, affiliate_id: i64) -> Result<Vec<Coupon>> {
+    let rows = coupon::Entity::find()
+        .filter(coupon::Column::AffiliateId.eq(affiliate_id))
+        .order_by_asc(coupon::Column::CampaignId)
+        .order_by_asc(coupon::Column::Code)
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().map(Coupon::from).collect())
+}
+
 /// Withdraws a coupon: later sales with the code are no longer credited by it.
 pub async fn delete(db: &DatabaseConnection, id: i64, now: DateTime<Utc>) -> Result<()> {
     let txn = db.begin().await?;

@@ -281,6 +281,47 @@ pub struct PayoutView {
     pub amount: Money,
     /// How many commissions it pays.
     pub commissions: i32,
+    /// When it was made.
+    pub created_at: DateTime<Utc>,
+}
+
+impl PayoutView {
+    fn of(row: &payout::Model) -> Result<Self> {
+        Ok(Self {
+            id: row.id,
+            affiliate: row.affiliate_id,
+            amount: from_minor(row.amount_minor, &row.currency)?,
+            commissions: row.commission_count,
+            created_at: row.created_at,
+        })
+    }
+}
+
+/// Which payouts to list, newest first, a page at a time.
+#[derive(Debug, Default, serde::Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct PayoutFilter {
+    /// Only this affiliate's.
+    pub affiliate: Option<i64>,
+    /// Only those with a smaller id: the last id of the previous page.
+    pub before: Option<i64>,
+    /// At most this many (1 to 1000; default 1000).
+    #[param(minimum = 1, maximum = 1000)]
+    pub limit: Option<u64>,
+}
+
+/// The payouts `filter` selects, newest first.
+pub async fn payouts(db: &impl ConnectionTrait, filter: &PayoutFilter) -> Result<Vec<PayoutView>> {
+    let mut query = payout::Entity::find().order_by_desc(payout::Column::Id);
+    if let Some(affiliate) = filter.affiliate {
+        query = query.filter(payout::Column::AffiliateId.eq(affiliate));
+    }
+    if let Some(before) = filter.before {
+        query = query.filter(payout::Column::Id.lt(before));
+    }
+    let rows = query.limit(crate::domain::page_limit(filter.limit)?).all(db).await?;
+    rows.iter().map(PayoutView::of).collect()
 }
 
 /// Pays every affiliate whose approved, unpaid commissions in `minimum`'s currency add
@@ -370,12 +411,7 @@ pub async fn pay_out(
                 announce(&txn, "commission.paid", &find_all(&txn, chunk).await?, now).await?;
             }
         }
-        let view = PayoutView {
-            id: batch.id,
-            affiliate,
-            amount: from_minor(total, &currency)?,
-            commissions: batch.commission_count,
-        };
+        let view = PayoutView::of(&batch)?;
         audit::record(&txn, now, actor, "payout.create", ("payout", batch.id), None, Some(json(&view))).await?;
         txn.commit().await?;
         payouts.push(view);

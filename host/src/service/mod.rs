@@ -6,6 +6,7 @@ pub mod bindings;
 pub mod blocking;
 pub mod campaigns;
 pub mod config;
+pub mod conversions;
 pub mod coupons;
 pub mod demo;
 pub mod engine;

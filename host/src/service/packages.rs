@@ -20,6 +20,9 @@ use crate::db::entity::{plugin_limit, plugin_package};
 use crate::error::{Error, Result};
 use crate::plugin::{Limits, Package, PluginId, PluginInfo, Registry};
 
+/// Who changes packages: the operator (over the API, the console or the command line).
+const ACTOR: &str = "operator";
+
 /// What installing a version that is already installed does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Existing {
@@ -55,7 +58,7 @@ pub async fn install(
         return Err(Error::Conflict { field: "version".into(), message });
     }
     match installed(db, &package).await? {
-        Some(installed) if !replace || installed.same => return installed.kept(db, registry, existing).await,
+        Some(installed) if !replace || installed.same => return installed.kept(db, registry, existing, now).await,
         _ => {}
     }
     let plugin = {
@@ -89,11 +92,13 @@ pub async fn install(
         drop(txn);
         return match (err.sql_err(), installed(db, &package).await?) {
             (Some(SqlErr::UniqueConstraintViolation(_)), Some(installed)) => {
-                installed.kept(db, registry, existing).await
+                installed.kept(db, registry, existing, now).await
             }
             _ => Err(err.into()),
         };
     }
+    let installed = serde_json::json!({"version": version.to_string(), "digest": package.digest.as_str()});
+    super::audit::record(&txn, now, ACTOR, "plugin.install", ("plugin", &id), None, Some(installed)).await?;
     txn.commit().await?;
     registry.add(plugin, true)
 }
@@ -126,14 +131,20 @@ async fn installed(db: &DatabaseConnection, package: &Package) -> Result<Option<
 
 impl Installed {
     /// The installed version when the same bytes may be kept; otherwise the refusal.
-    async fn kept(self, db: &DatabaseConnection, registry: &Arc<Registry>, existing: Existing) -> Result<PluginInfo> {
+    async fn kept(
+        self,
+        db: &DatabaseConnection,
+        registry: &Arc<Registry>,
+        existing: Existing,
+        now: DateTime<Utc>,
+    ) -> Result<PluginInfo> {
         let Installed { id, version, same } = self;
         if same && existing == Existing::Keep {
             sync(db, registry).await?;
             return registry.info(&id, &version);
         }
         if same && existing == Existing::ReplaceDevelopment {
-            activate(db, registry, &id, &version).await?;
+            activate(db, registry, &id, &version, now).await?;
             return registry.info(&id, &version);
         }
         let message = if same {
@@ -148,12 +159,13 @@ impl Installed {
     }
 }
 
-/// Makes `version` the plugin's active version for every host.
+/// Makes `version` the plugin's active version for every host. Audited.
 pub async fn activate(
     db: &DatabaseConnection,
     registry: &Arc<Registry>,
     id: &PluginId,
     version: &semver::Version,
+    now: DateTime<Utc>,
 ) -> Result<()> {
     let txn = db.begin().await?;
     super::config::changed(&txn).await?;
@@ -169,16 +181,20 @@ pub async fn activate(
         let known = plugin.count(&txn).await? > 0;
         return Err(Error::PluginNotFound { id: id.clone(), version: known.then(|| version.clone()) });
     }
+    let activated = serde_json::json!({"version": version.to_string()});
+    super::audit::record(&txn, now, ACTOR, "plugin.activate", ("plugin", id), None, Some(activated)).await?;
     txn.commit().await?;
     sync(db, registry).await
 }
 
 /// Sets the plugin's limits for every host, whichever version is or becomes active.
+/// Audited.
 pub async fn set_limits(
     db: &DatabaseConnection,
     registry: &Arc<Registry>,
     id: &PluginId,
     limits: Limits,
+    now: DateTime<Utc>,
 ) -> Result<()> {
     limits.check().map_err(|(field, message)| Error::InvalidConfig {
         plugin: id.clone(),
@@ -195,6 +211,7 @@ pub async fn set_limits(
     let upsert =
         OnConflict::column(plugin_limit::Column::PluginId).update_column(plugin_limit::Column::Limits).to_owned();
     plugin_limit::Entity::insert(row).on_conflict(upsert).exec_without_returning(&txn).await?;
+    super::audit::record(&txn, now, ACTOR, "plugin.limits", ("plugin", id), None, Some(json(&limits))).await?;
     txn.commit().await?;
     sync(db, registry).await
 }

@@ -89,6 +89,8 @@ pub struct ConversionView {
     /// Which payment of the subscription: 0 for the conversion that started it,
     /// none for one the merchant reported of a `varied` subscription.
     pub payment_number: Option<i32>,
+    /// When it was recorded.
+    pub created_at: chrono::DateTime<chrono::Utc>,
 }
 
 impl ConversionView {
@@ -107,6 +109,7 @@ impl ConversionView {
             source: row.source.clone(),
             subscription: row.subscription_id,
             payment_number: row.payment_number,
+            created_at: row.created_at,
         })
     }
 }
