@@ -7,22 +7,29 @@ use reqwest::{Method, StatusCode, header};
 use serde_json::json;
 use upline_tests::*;
 
-const EMAIL: &str = "ops@shop.example";
-const PASSWORD: &str = "a long operator password";
+pub(crate) const EMAIL: &str = "ops@shop.example";
+pub(crate) const PASSWORD: &str = "a long operator password";
 
 /// A client that does not follow redirects, so the test sees them.
-fn client() -> reqwest::Client {
+pub(crate) fn client() -> reqwest::Client {
     reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client")
 }
 
 /// The value of `name="csrf"` in a page.
-fn csrf(page: &str) -> String {
+pub(crate) fn csrf(page: &str) -> String {
     let at = page.find(r#"name="csrf" value=""#).expect("a csrf field") + r#"name="csrf" value=""#.len();
     page[at..].split('"').next().unwrap_or_default().to_owned()
 }
 
+/// Creates the operator account and logs it in: the session cookie.
+pub(crate) async fn operator_session(app: &TestApp) -> String {
+    let body = json!({"email": EMAIL, "password": PASSWORD});
+    assert_eq!(send(app.operator(Method::POST, "/api/v1/operators").json(&body)).await.0, 201);
+    log_in(app, PASSWORD).await.1
+}
+
 /// Logs in; returns the session cookie (`name=value`) and its attributes.
-async fn log_in(app: &TestApp, password: &str) -> (StatusCode, String, String) {
+pub(crate) async fn log_in(app: &TestApp, password: &str) -> (StatusCode, String, String) {
     let response = client()
         .post(format!("{}/console/login", app.address))
         .form(&[("email", EMAIL), ("password", password)])
@@ -35,13 +42,18 @@ async fn log_in(app: &TestApp, password: &str) -> (StatusCode, String, String) {
     (status, cookie, set)
 }
 
-async fn page(app: &TestApp, cookie: &str, path: &str) -> (StatusCode, String) {
+pub(crate) async fn page(app: &TestApp, cookie: &str, path: &str) -> (StatusCode, String) {
     let response =
         client().get(format!("{}{path}", app.address)).header(header::COOKIE, cookie).send().await.expect("page");
     (response.status(), response.text().await.expect("body"))
 }
 
-async fn post(app: &TestApp, cookie: &str, path: &str, form: &[(&str, &str)]) -> (StatusCode, String, String) {
+pub(crate) async fn post(
+    app: &TestApp,
+    cookie: &str,
+    path: &str,
+    form: &[(&str, &str)],
+) -> (StatusCode, String, String) {
     let response = client()
         .post(format!("{}{path}", app.address))
         .header(header::COOKIE, cookie)
@@ -108,7 +120,7 @@ async fn an_operator_logs_in_creates_a_campaign_with_its_csrf_token_and_logs_out
     let mars = [("csrf", token.as_str()), ("name", "Shop"), ("currency", "EUR"), ("time-zone", "Mars/Olympus")];
     let (status, _, shown) = post(&app, &cookie, "/console/campaigns", &mars).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{shown}");
-    assert!(shown.contains(r#"<span class="error" id="time-zone-error">"#), "{shown}");
+    assert!(shown.contains(r#"<span class="error" id="time-zone-error""#), "{shown}");
     assert!(shown.contains(r#"value="Mars/Olympus""#) && shown.contains(r#"aria-invalid="true""#), "{shown}");
 
     let (status, location, _) =
@@ -132,9 +144,7 @@ async fn a_plugin_is_switched_on_with_its_schema_form_and_a_sale_is_tried_on_the
     let app = spawn_app().await;
     let (campaign, affiliate) = app.campaign_with("multi-tier", "10").await;
     assert_eq!(app.install(package("plugins/variable-tier")).await.status(), 201);
-    let body = json!({"email": EMAIL, "password": PASSWORD});
-    assert_eq!(send(app.operator(Method::POST, "/api/v1/operators").json(&body)).await.0, 201);
-    let (_, cookie, _) = log_in(&app, PASSWORD).await;
+    let cookie = operator_session(&app).await;
     let path = format!("/console/campaigns/{campaign}");
     let (status, shown) = page(&app, &cookie, &path).await;
     assert_eq!(status, StatusCode::OK, "{shown}");
@@ -189,9 +199,7 @@ async fn commissions_are_paged_and_approved_or_declined_one_by_one_or_in_bulk() 
             json!({"campaign": campaign, "affiliate": affiliate, "order-id": format!("o-{i}"), "total": "100.00"});
         assert_eq!(send(app.operator(Method::POST, "/api/v1/conversions").json(&body)).await.0, 201);
     }
-    let body = json!({"email": EMAIL, "password": PASSWORD});
-    assert_eq!(send(app.operator(Method::POST, "/api/v1/operators").json(&body)).await.0, 201);
-    let (_, cookie, _) = log_in(&app, PASSWORD).await;
+    let cookie = operator_session(&app).await;
     let first = format!("/console/commissions?campaign={campaign}&status=pending");
     let (status, shown) = page(&app, &cookie, &first).await;
     assert_eq!(status, StatusCode::OK);
@@ -228,9 +236,7 @@ async fn commissions_are_paged_and_approved_or_declined_one_by_one_or_in_bulk() 
 async fn the_jobs_page_lists_each_job_with_its_state_and_runs_only_a_failed_one_again() {
     let app = spawn_app().await;
     app.campaign_with("multi-tier", "10").await;
-    let body = json!({"email": EMAIL, "password": PASSWORD});
-    assert_eq!(send(app.operator(Method::POST, "/api/v1/operators").json(&body)).await.0, 201);
-    let (_, cookie, _) = log_in(&app, PASSWORD).await;
+    let cookie = operator_session(&app).await;
     let (_, listed) = send(app.operator(Method::GET, "/api/v1/jobs")).await;
     let jobs = listed.as_array().expect("jobs");
     assert!(!jobs.is_empty(), "a campaign has jobs: {listed}");

@@ -9,6 +9,7 @@ mod browser;
 mod campaigns;
 mod carryover;
 mod console;
+mod console_admin;
 mod contract;
 mod conversions;
 mod guards;

@@ -143,8 +143,13 @@ async fn an_operator_sets_up_a_campaign_and_approves_a_commission_that_the_affil
     let (_, campaigns) = send(app.operator(Method::GET, "/api/v1/campaigns")).await;
     let campaign = campaigns[0]["id"].as_i64().expect("campaign");
     let group = campaigns[0]["groups"][0]["id"].as_i64().expect("group");
-    let rates = json!({"commission-type": "sale", "tiers": [{"tier": 1, "rule": {"percent": "10"}}]});
-    assert_eq!(send(app.operator(Method::PUT, &format!("/api/v1/groups/{group}/rates")).json(&rates)).await.0, 200);
+
+    // The default group pays 10 % at tier 1.
+    fill(&ops, &format!("#rates-{group}-1-value-1"), "10").await;
+    submit(&ops, &format!("#rates-{group}-1 button[type=submit]")).await;
+    let (_, stored) = send(app.operator(Method::GET, &format!("/api/v1/campaigns/{campaign}"))).await;
+    assert_eq!(stored["groups"][0]["rates"][0]["tiers"], json!([{"tier": 1, "rule": {"percent": "10"}}]));
+    screenshot(&ops, "console-groups", "#groups").await;
 
     // Switch variable tier on with an invalid value: the error is beside the field.
     click(&ops, "#variable-tier-enabled").await;
@@ -174,6 +179,14 @@ async fn an_operator_sets_up_a_campaign_and_approves_a_commission_that_the_affil
     screenshot(&ops, "console-commissions", "h1").await;
     submit(&ops, "#decide button[value^='approve:']").await;
     assert!(text(&ops, "main").await.contains("No commissions here"), "nothing pending any more");
+
+    // The affiliate tree and the installed plugins, from the menu.
+    submit(&ops, "nav a[href='/console/affiliates']").await;
+    assert!(text(&ops, &format!("#affiliate-{affiliate}")).await.contains("anna@shop.example"));
+    screenshot(&ops, "console-affiliates", "h1").await;
+    submit(&ops, "nav a[href='/console/plugins']").await;
+    assert!(text(&ops, "#plugin-variable-tier").await.contains("active"));
+    screenshot(&ops, "console-plugins", "h1").await;
     ops.close().await.expect("closed");
 
     // The affiliate, whose browser prefers German, sees it approved.

@@ -1,6 +1,7 @@
-//! One campaign in the console: its settings, its plugins switched on or off with a
-//! configuration form generated from each plugin's JSON Schema, and "try a sale"
-//! (the simulate endpoint as a form).
+//! One campaign in the console: its settings (every one changeable), its commission
+//! groups ([`super::groups`]), its plugins switched on or off with a configuration
+//! form generated from each plugin's JSON Schema, and "try a sale" (the simulate
+//! endpoint as a form).
 
 use askama::Template;
 use askama_web::WebTemplate;
@@ -10,8 +11,11 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 
+use super::groups::GroupForms;
 use super::schema_form::{self, ConfigField};
 use super::session::{ErrorPage, Operator, Posted};
+use super::settings_form::SettingsForm;
+use crate::domain::campaign::CampaignRequest;
 use crate::domain::conversion::{ConversionRequest, Source};
 use crate::http::AppState;
 use crate::plugin::Capability;
@@ -24,6 +28,7 @@ use crate::service::operators::Session;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/console/campaigns/{id}", get(show))
+        .route("/console/campaigns/{id}/settings", post(save_settings))
         .route("/console/campaigns/{id}/plugins/{plugin}", post(save_plugin))
         .route("/console/campaigns/{id}/try", post(try_sale))
 }
@@ -73,20 +78,30 @@ struct Tried {
     lines: Vec<Line>,
 }
 
+/// A campaign's page.
 #[derive(Template, WebTemplate)]
 #[template(path = "console/campaign.html")]
-struct CampaignPage {
+pub struct CampaignPage {
     title: String,
     session: Session,
     campaign: Campaign,
+    /// Its settings.
+    form: SettingsForm,
+    /// Its commission groups.
+    pub groups: Vec<GroupForms>,
+    /// The new group's name as entered, and what is wrong with it.
+    pub new_group: String,
+    /// Why the new group was refused.
+    pub group_error: Option<String>,
     plugins: Vec<PluginForm>,
     sale: SaleForm,
     tried: Option<Tried>,
 }
 
 impl CampaignPage {
-    /// The page of campaign `id` with every installed plugin's stored setting.
-    async fn load(state: &AppState, session: Session, id: i64) -> crate::Result<Self> {
+    /// The page of campaign `id` with its stored settings and groups, and every
+    /// installed plugin's stored setting.
+    pub async fn load(state: &AppState, session: Session, id: i64) -> crate::Result<Self> {
         let campaign = campaigns::get(&state.reader, id).await?;
         let bound = bindings::list(&state.reader, id).await?;
         let plugins = state
@@ -112,10 +127,22 @@ impl CampaignPage {
             })
             .collect();
         let title = campaign.settings.name.clone();
-        Ok(Self { title, session, campaign, plugins, sale: SaleForm::default(), tried: None })
+        Ok(Self {
+            title,
+            session,
+            form: SettingsForm::of(&campaign),
+            groups: campaign.groups.iter().map(GroupForms::of).collect(),
+            new_group: String::new(),
+            group_error: None,
+            campaign,
+            plugins,
+            sale: SaleForm::default(),
+            tried: None,
+        })
     }
 
-    fn respond(self, status: StatusCode) -> Response {
+    /// The page with `status`.
+    pub fn respond(self, status: StatusCode) -> Response {
         (status, self).into_response()
     }
 }
@@ -123,6 +150,26 @@ impl CampaignPage {
 async fn show(State(state): State<AppState>, operator: Operator, Path(id): Path<i64>) -> Response {
     match CampaignPage::load(&state, operator.session, id).await {
         Ok(page) => page.respond(StatusCode::OK),
+        Err(err) => ErrorPage::from_error(&err),
+    }
+}
+
+/// Changes every setting at once, through the same checks as `PATCH
+/// /api/v1/campaigns/{id}`; a refused value is shown beside its field.
+async fn save_settings(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    Posted { operator, fields }: Posted,
+) -> Response {
+    let form = SettingsForm::posted(&fields, true);
+    let saved =
+        campaigns::update(&state.db, id, state.clock.now(), |_| form.request().and_then(CampaignRequest::parse)).await;
+    match saved {
+        Ok(_) => Redirect::to(&format!("/console/campaigns/{id}#settings")).into_response(),
+        Err(err) if super::shown_on_form(&err) => match CampaignPage::load(&state, operator.session, id).await {
+            Ok(page) => CampaignPage { form: form.failed(&err), ..page }.respond(StatusCode::UNPROCESSABLE_ENTITY),
+            Err(err) => ErrorPage::from_error(&err),
+        },
         Err(err) => ErrorPage::from_error(&err),
     }
 }

@@ -1,4 +1,4 @@
-//! The console's commissions: filtered by campaign and status, a page at a time,
+//! The console's commissions: filtered by campaign, affiliate and status, a page at a time,
 //! approved or declined one by one or in bulk (a decline with its reason), through
 //! the same services as `GET /api/v1/commissions` and `POST /commissions/approve`.
 
@@ -31,6 +31,8 @@ pub fn router() -> Router<AppState> {
 struct Filter {
     #[serde(default)]
     campaign: Option<i64>,
+    #[serde(default)]
+    affiliate: Option<i64>,
     /// A status, or empty for all.
     #[serde(default)]
     status: Option<String>,
@@ -41,17 +43,12 @@ struct Filter {
 impl Filter {
     /// The query string of this filter from `after` on (none for the first page).
     fn query(&self, after: Option<i64>) -> String {
-        let mut query = form_urlencoded::Serializer::new(String::new());
-        if let Some(campaign) = self.campaign {
-            query.append_pair("campaign", &campaign.to_string());
-        }
-        if let Some(status) = self.status.as_deref().filter(|s| !s.is_empty()) {
-            query.append_pair("status", status);
-        }
-        if let Some(after) = after {
-            query.append_pair("after", &after.to_string());
-        }
-        query.finish()
+        super::query(&[
+            ("campaign", self.campaign.map(|c| c.to_string())),
+            ("affiliate", self.affiliate.map(|a| a.to_string())),
+            ("status", self.status.clone()),
+            ("after", after.map(|a| a.to_string())),
+        ])
     }
 }
 
@@ -61,6 +58,7 @@ struct CommissionsPage {
     title: &'static str,
     session: Session,
     campaign: String,
+    affiliate: String,
     statuses: Vec<(&'static str, bool)>,
     commissions: Vec<CommissionView>,
     /// The query string of the current page, to come back to after a decision.
@@ -82,6 +80,7 @@ async fn page(state: &AppState, session: Session, filter: Filter, error: Option<
     };
     let wanted = CommissionFilter {
         campaign: filter.campaign,
+        affiliate: filter.affiliate,
         status,
         after: filter.after,
         limit: Some(PAGE),
@@ -98,6 +97,7 @@ async fn page(state: &AppState, session: Session, filter: Filter, error: Option<
         title: "Commissions",
         session,
         campaign: filter.campaign.map(|c| c.to_string()).unwrap_or_default(),
+        affiliate: filter.affiliate.map(|a| a.to_string()).unwrap_or_default(),
         statuses,
         commissions,
         this_page: filter.query(filter.after),

@@ -57,14 +57,8 @@ async fn list(State(state): State<AppState>, operator: Operator, Query(filter): 
         Ok(jobs) => jobs,
         Err(err) => return ErrorPage::from_error(&err),
     };
-    let next = (jobs.len() as u64 == PAGE).then(|| {
-        let mut query = form_urlencoded::Serializer::new(String::new());
-        if let Some(chosen) = &chosen {
-            query.append_pair("state", chosen);
-        }
-        query.append_pair("after", &jobs.last().map_or(0, |job| job.id).to_string());
-        query.finish()
-    });
+    let next = (jobs.len() as u64 == PAGE)
+        .then(|| super::query(&[("state", chosen.clone()), ("after", jobs.last().map(|job| job.id.to_string()))]));
     let current = chosen.unwrap_or_default();
     let states = ["", "scheduled", "failed", "done"].into_iter().map(|s| (s, s == current)).collect();
     let jobs = jobs

@@ -5,21 +5,30 @@
 //! Operators log in with an e-mail and a password ([`crate::service::operators`]);
 //! the session token lives in an HttpOnly, Secure, SameSite=Strict cookie, and
 //! every form carries the session's CSRF token, checked before anything is done
-//! ([`session`]). Pages so far: log in and out, the campaigns with a form for a new
-//! one, and a campaign's page: its plugins switched on or off with a configuration
-//! form generated from each one's JSON Schema, and "try a sale"; the commissions,
-//! filtered and paged, approved or declined (also in bulk, with a reason); the jobs
-//! and their outcomes, a failed one run again. The
-//! affiliate portal ([`portal`]): a dashboard in English, German or Dutch.
+//! ([`session`]). The console: campaigns (created, every setting changed), a
+//! campaign's commission groups and tiers, its plugins switched on or off with a
+//! configuration form generated from each one's JSON Schema, and "try a sale"; the
+//! affiliate tree; conversions (refunded, reprocessed); commissions approved or
+//! declined, also in bulk; payouts; installed plugins (uploaded, activated,
+//! limited); jobs; the audit log. The affiliate portal ([`portal`]): the dashboard,
+//! commissions and payouts in English, German or Dutch.
 
+mod affiliates;
+mod audit;
 mod campaign;
 mod commissions;
 mod console;
+mod conversions;
+mod groups;
 mod i18n;
 mod jobs;
+mod payouts;
+mod plugins;
 mod portal;
+mod portal_lists;
 mod schema_form;
 mod session;
+mod settings_form;
 
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
 use axum::response::{IntoResponse, Redirect};
@@ -35,8 +44,14 @@ pub fn router() -> Router<AppState> {
         .route("/static/app.css", get(stylesheet))
         .merge(console::router())
         .merge(campaign::router())
+        .merge(groups::router())
         .merge(commissions::router())
         .merge(jobs::router())
+        .merge(plugins::router())
+        .merge(affiliates::router())
+        .merge(conversions::router())
+        .merge(payouts::router())
+        .merge(audit::router())
         .merge(portal::router())
         .route_layer(middleware::from_fn(session::same_site))
 }
@@ -44,4 +59,22 @@ pub fn router() -> Router<AppState> {
 /// The one stylesheet, embedded in the binary.
 async fn stylesheet() -> impl IntoResponse {
     ([(CONTENT_TYPE, "text/css; charset=utf-8"), (CACHE_CONTROL, "public, max-age=3600")], include_str!("app.css"))
+}
+
+/// The query string of the `pairs` that have a non-empty value (a filter's page).
+fn query(pairs: &[(&str, Option<String>)]) -> String {
+    let mut query = form_urlencoded::Serializer::new(String::new());
+    for (name, value) in pairs {
+        if let Some(value) = value.as_deref().filter(|value| !value.is_empty()) {
+            query.append_pair(name, value);
+        }
+    }
+    query.finish()
+}
+
+/// A refused request shows its form again with the error (a 4xx other than 404);
+/// anything else is an error page.
+fn shown_on_form(err: &crate::Error) -> bool {
+    let (status, _) = err.status_and_code();
+    status.is_client_error() && status != axum::http::StatusCode::NOT_FOUND
 }

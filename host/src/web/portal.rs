@@ -1,7 +1,8 @@
 //! The affiliate portal: log in and out, and a dashboard of earnings by status, a
 //! chart of the last 12 months (server-rendered SVG, with the same figures as a
 //! table), the referral links, progress and awards, and the latest commissions; in
-//! English, German or Dutch ([`Tr`]). The session is the affiliate panel's
+//! English, German or Dutch ([`Tr`]); the commissions and payouts pages are
+//! [`super::portal_lists`]. The session is the affiliate panel's
 //! (`service::sessions`), its token in an HttpOnly cookie.
 
 use askama::Template;
@@ -23,7 +24,7 @@ use super::i18n::Tr;
 use super::session::{self, ErrorPage};
 use crate::http::AppState;
 use crate::service::reports::{self, Earnings, Period};
-use crate::service::{affiliates, campaigns, lifecycle, rewards, sessions};
+use crate::service::{affiliates, campaigns, coupons, lifecycle, rewards, sessions};
 
 /// The portal's session cookie.
 const COOKIE: &str = "upline_portal";
@@ -35,16 +36,19 @@ const LATEST: u64 = 20;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/portal", get(dashboard))
+        .merge(super::portal_lists::router())
         .route("/portal/login", get(login_page).post(login))
         .route("/portal/logout", post(logout))
         .route("/portal/language/{code}", get(language))
 }
 
 /// A logged-in affiliate's request.
-struct Affiliate {
-    id: i64,
+pub struct Affiliate {
+    /// The affiliate.
+    pub id: i64,
     token: String,
-    csrf: String,
+    /// The session's CSRF token, for the logout form.
+    pub csrf: String,
 }
 
 impl FromRequestParts<AppState> for Affiliate {
@@ -134,10 +138,15 @@ struct Bar {
     height: i64,
 }
 
-/// A referral link.
+/// A campaign's ways to refer: the referral link, the same as HTML to paste, a
+/// link to the shop's landing page for pages that carry the tracking snippet, and
+/// the affiliate's coupon codes.
 struct Link {
     campaign: String,
     url: String,
+    html: String,
+    direct: Option<String>,
+    coupons: Vec<String>,
 }
 
 /// A commission, as listed.
@@ -195,10 +204,26 @@ async fn dashboard_of(state: &AppState, t: Tr, me: &Affiliate, headers: &HeaderM
         None => None,
     };
     let host = headers.get(HOST).and_then(|h| h.to_str().ok()).unwrap_or("127.0.0.1:8080");
+    let coupons = coupons::of_affiliate(db, me.id).await?;
     let links = campaigns::list(db)
         .await?
         .into_iter()
-        .map(|c| Link { campaign: c.settings.name, url: format!("http://{host}/r/{}/{}", c.settings.id, me.id) })
+        .map(|c| {
+            let url = format!("http://{host}/r/{}/{}", c.settings.id, me.id);
+            let direct = c.settings.landing_url.as_deref().and_then(|landing| url::Url::parse(landing).ok()).map(
+                |mut landing| {
+                    landing.query_pairs_mut().append_pair("aff", &me.id.to_string());
+                    landing.to_string()
+                },
+            );
+            Link {
+                html: format!(r#"<a href="{url}">{}</a>"#, c.settings.name),
+                coupons: coupons.iter().filter(|k| k.campaign == c.settings.id).map(|k| k.code.clone()).collect(),
+                campaign: c.settings.name,
+                url,
+                direct,
+            }
+        })
         .collect();
     let config = state.cache.current(&state.db, &state.registry).await?;
     let progress = state
