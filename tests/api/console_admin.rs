@@ -23,7 +23,7 @@ fn next_link(page: &str) -> Option<String> {
 #[tokio::test]
 async fn every_campaign_setting_and_each_groups_tiers_are_changed_on_the_campaign_page() {
     let app = spawn_app().await;
-    let (campaign, _) = app.campaign_with("multi-tier", "10").await;
+    let (campaign, affiliate) = app.campaign_with("multi-tier", "10").await;
     let cookie = operator_session(&app).await;
     let path = format!("/console/campaigns/{campaign}");
     let (status, shown) = page(&app, &cookie, &path).await;
@@ -121,6 +121,19 @@ async fn every_campaign_setting_and_each_groups_tiers_are_changed_on_the_campaig
         ]}]),
         "{stored}"
     );
+
+    // An affiliate moved to VIP earns its rate; an unknown one is refused on the page.
+    let (affiliate, group) = (affiliate.to_string(), group.to_string());
+    let unknown = [("csrf", token.as_str()), ("member-affiliate", "999"), ("member-group", group.as_str())];
+    let (status, _, refused) = post(&app, &cookie, &format!("{path}/members"), &unknown).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
+    assert!(refused.contains(r#"id="member-error""#), "{refused}");
+    let member = [("csrf", token.as_str()), ("member-affiliate", affiliate.as_str()), ("member-group", group.as_str())];
+    let (status, location, _) = post(&app, &cookie, &format!("{path}/members"), &member).await;
+    assert_eq!((status, location), (StatusCode::SEE_OTHER, format!("{path}#members")));
+    let sale = json!({"campaign": campaign, "affiliate": affiliate.parse::<i64>().expect("id"), "total": "100.00"});
+    let (_, tried) = send(app.operator(Method::POST, "/api/v1/simulate").json(&sale)).await;
+    assert_eq!(paid(&tried), [(affiliate.parse().expect("id"), "12.50".to_owned())], "{tried}");
 }
 
 #[tokio::test]

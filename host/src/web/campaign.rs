@@ -93,6 +93,8 @@ pub struct CampaignPage {
     pub new_group: String,
     /// Why the new group was refused.
     pub group_error: Option<String>,
+    /// The affiliate entered to move to a group, and why that was refused.
+    pub member: (String, Option<String>),
     plugins: Vec<PluginForm>,
     sale: SaleForm,
     tried: Option<Tried>,
@@ -134,6 +136,7 @@ impl CampaignPage {
             groups: campaign.groups.iter().map(GroupForms::of).collect(),
             new_group: String::new(),
             group_error: None,
+            member: (String::new(), None),
             campaign,
             plugins,
             sale: SaleForm::default(),

@@ -1,7 +1,7 @@
-//! A campaign's commission groups in the console: a new group, and each group's
-//! tiers per commission type as a table of rows (tier, how it is computed, value),
-//! saved through the services of `POST /campaigns/{id}/groups` and
-//! `PUT /groups/{id}/rates`.
+//! A campaign's commission groups in the console: a new group, each group's tiers
+//! per commission type as a table of rows (tier, how it is computed, value), and an
+//! affiliate moved to a group; through the services of `POST /campaigns/{id}/groups`,
+//! `PUT /groups/{id}/rates` and `PUT /campaigns/{id}/affiliates/{id}/group`.
 
 use axum::Router;
 use axum::extract::{Path, State};
@@ -15,6 +15,7 @@ use super::campaign::CampaignPage;
 use super::session::{ErrorPage, Posted};
 use crate::domain::campaign::{self, RatesRequest};
 use crate::http::AppState;
+use crate::service::affiliates;
 use crate::service::campaigns::{self, Group};
 
 /// How a tier can be computed, as the API names it.
@@ -28,6 +29,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/console/campaigns/{id}/groups", post(add_group))
         .route("/console/campaigns/{id}/groups/{group}/rates", post(set_rates))
+        .route("/console/campaigns/{id}/members", post(move_member))
 }
 
 /// A group with a form for each commission type it has tiers for, and one more.
@@ -180,6 +182,38 @@ async fn add_group(
             }
             Err(err) => ErrorPage::from_error(&err),
         },
+        Err(err) => ErrorPage::from_error(&err),
+    }
+}
+
+/// Moves an affiliate to a group of the campaign; an unknown affiliate is shown
+/// beside the field.
+async fn move_member(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    Posted { operator, fields }: Posted,
+) -> Response {
+    let value =
+        |name: &str| fields.iter().find(|(n, _)| n == name).map(|(_, v)| v.trim().to_owned()).unwrap_or_default();
+    let (affiliate, group) = (value("member-affiliate"), value("member-group"));
+    let moved = match (affiliate.parse::<i64>(), group.parse::<i64>()) {
+        (Ok(affiliate), Ok(group)) => affiliates::set_group(&state.db, id, affiliate, group, state.clock.now()).await,
+        (Err(_), _) => {
+            Err(crate::Error::InvalidInput { field: "affiliate".into(), message: "must be an affiliate id".into() })
+        }
+        (_, Err(_)) => Err(crate::Error::InvalidInput { field: "group".into(), message: "choose a group".into() }),
+    };
+    match moved {
+        Ok(()) => Redirect::to(&format!("/console/campaigns/{id}#members")).into_response(),
+        Err(err) if err.status_and_code().0.is_client_error() => {
+            match CampaignPage::load(&state, operator.session, id).await {
+                Ok(mut page) => {
+                    page.member = (affiliate, Some(err.to_string()));
+                    page.respond(StatusCode::UNPROCESSABLE_ENTITY)
+                }
+                Err(err) => ErrorPage::from_error(&err),
+            }
+        }
         Err(err) => ErrorPage::from_error(&err),
     }
 }
