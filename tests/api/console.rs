@@ -70,6 +70,9 @@ async fn an_operator_logs_in_creates_a_campaign_with_its_csrf_token_and_logs_out
     let app = spawn_app().await;
     let (status, _) = page(&app, "", "/").await;
     assert_eq!(status, StatusCode::SEE_OTHER, "/ leads to the console");
+    let script = client().get(format!("{}/static/app.js", app.address)).send().await.expect("script");
+    assert_eq!(script.headers()[header::CONTENT_TYPE], "text/javascript; charset=utf-8");
+    assert!(script.text().await.expect("body").contains("data-partial"));
     let response = client().get(format!("{}/console", app.address)).send().await.expect("console");
     assert_eq!(response.headers()[header::LOCATION], "/console/login", "no session: the login page");
     let (status, login) = page(&app, "", "/console/login").await;

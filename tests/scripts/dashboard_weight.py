@@ -3,8 +3,9 @@
 
 Starts the release server on a fresh SQLite database in a temporary directory,
 records COMMISSIONS sales for one affiliate (one commission each) through the
-API, logs the affiliate in to the portal and fetches /portal ROUNDS times, then
-the console's commissions page (50 a page). Prints bytes and latencies.
+API, logs the affiliate in to the portal and fetches /portal and the portal's
+commissions page (50 a page) ROUNDS times each, then the console's commissions and
+conversions pages (50 a page). Prints bytes and latencies.
 
     cargo xtask plugins && cargo build --release -p upline-host
     python3 tests/scripts/dashboard_weight.py [COMMISSIONS]
@@ -60,13 +61,14 @@ def timed(conn, path, headers):
     return sizes[-1], statistics.median(times), times[int(len(times) * 0.95) - 1]
 
 
-def measure(conn, login, email, page):
-    """Logs `email` in at `login`, then times `page` and prints its weight and latency."""
+def measure(conn, login, email, pages):
+    """Logs `email` in at `login`, then times each of `pages` and prints its weight and latency."""
     status, headers, _ = request(conn, "POST", login, {"email": email, "password": "a long password"}, form=True)
     assert status == 303, status
     cookie = headers["set-cookie"].split(";")[0]
-    size, median, p95 = timed(conn, page, {"Cookie": cookie})
-    print(f"GET {page}: {size} bytes, median {median:.1f} ms, p95 {p95:.1f} ms ({ROUNDS} rounds)")
+    for page in pages:
+        size, median, p95 = timed(conn, page, {"Cookie": cookie})
+        print(f"GET {page}: {size} bytes, median {median:.1f} ms, p95 {p95:.1f} ms ({ROUNDS} rounds)")
 
 
 def main():
@@ -98,9 +100,10 @@ def main():
                     {"campaign": campaign["id"], "affiliate": affiliate["id"], "order-id": f"o-{i}",
                      "total": "100.00"})
             print(f"{COMMISSIONS} sales recorded in {time.perf_counter() - started:.1f} s")
-            measure(conn, "/portal/login", "anna@shop.example", "/portal")
+            measure(conn, "/portal/login", "anna@shop.example", ["/portal", "/portal/commissions"])
             api(conn, "POST", "/api/v1/operators", {"email": "ops@shop.example", "password": "a long password"})
-            measure(conn, "/console/login", "ops@shop.example", "/console/commissions?status=approved")
+            measure(conn, "/console/login", "ops@shop.example",
+                    ["/console/commissions?status=approved", "/console/conversions"])
         finally:
             process.terminate()
             process.wait()

@@ -5,7 +5,8 @@
 //! Operators log in with an e-mail and a password ([`crate::service::operators`]);
 //! the session token lives in an HttpOnly, Secure, SameSite=Strict cookie, and
 //! every form carries the session's CSRF token, checked before anything is done
-//! ([`session`]). The console: campaigns (created, every setting changed), a
+//! ([`session`]); a form marked `data-partial` updates only its part of the page
+//! (`app.js`). The console: campaigns (created, every setting changed), a
 //! campaign's commission groups and tiers, its plugins switched on or off with a
 //! configuration form generated from each one's JSON Schema, and "try a sale"; the
 //! affiliate tree; conversions (refunded, reprocessed); commissions approved or
@@ -42,6 +43,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/", get(|| async { Redirect::to("/console") }))
         .route("/static/app.css", get(stylesheet))
+        .route("/static/app.js", get(script))
         .merge(console::router())
         .merge(campaign::router())
         .merge(groups::router())
@@ -54,6 +56,14 @@ pub fn router() -> Router<AppState> {
         .merge(audit::router())
         .merge(portal::router())
         .route_layer(middleware::from_fn(session::same_site))
+}
+
+/// The one script (partial updates of forms marked `data-partial`), embedded in the binary.
+async fn script() -> impl IntoResponse {
+    (
+        [(CONTENT_TYPE, "text/javascript; charset=utf-8"), (CACHE_CONTROL, "public, max-age=3600")],
+        include_str!("app.js"),
+    )
 }
 
 /// The one stylesheet, embedded in the binary.
