@@ -7,7 +7,7 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use wasmtime::component::{Component, InstancePre, Linker};
-use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
+use wasmtime::{Config, Enabled, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
 
 use super::cache::ArtifactCache;
 use super::call::{CallState, Invocation, Outcome, call, run_export};
@@ -125,7 +125,10 @@ impl PluginEngine {
             // Reset the low memory a call touches (stack, data, first heap pages) with
             // memset rather than madvise: no page faults and no TLB shootdowns per call.
             .linear_memory_keep_resident(KEEP_RESIDENT_MEMORY)
-            .table_keep_resident(KEEP_RESIDENT_TABLE);
+            .table_keep_resident(KEEP_RESIDENT_TABLE)
+            // Where Linux can say which of those pages a call wrote (PAGEMAP_SCAN,
+            // kernel 6.7 and later), only those are reset.
+            .pagemap_scan(Enabled::Auto);
         config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
         let engine = Engine::new(&config).map_err(|err| Error::Internal(format!("creating the engine: {err}")))?;
         let mut linker = Linker::new(&engine);

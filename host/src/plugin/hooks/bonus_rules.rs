@@ -38,7 +38,7 @@ impl HookKind for BonusRules {
         for action in actions {
             let (affiliate, moved) = match action {
                 Action::Bonus { affiliate, amount, explanation } => {
-                    check_amount(amount, *currency, "a bonus")?;
+                    check_amount(amount, *currency, &"a bonus")?;
                     check_text(explanation, "explanation")?;
                     (affiliate, false)
                 }

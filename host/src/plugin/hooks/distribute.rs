@@ -52,7 +52,7 @@ impl HookKind for Distribute {
             if !seen.insert(line.affiliate) {
                 return Err(format!("affiliate {} has more than one line", line.affiliate));
             }
-            check_amount(&line.amount, total.currency(), &format!("the line for affiliate {}", line.affiliate))?;
+            check_amount(&line.amount, total.currency(), &format_args!("the line for affiliate {}", line.affiliate))?;
             check_text(&line.explanation, "explanation")?;
             sum = sum + line.amount;
         }

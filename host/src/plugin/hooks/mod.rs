@@ -63,8 +63,8 @@ pub trait HookKind {
 const MAX_TEXT: usize = 2_000;
 
 /// An amount in `currency`, non-negative, at most the host's maximum, rounded to
-/// the currency's minor unit.
-fn check_amount(amount: &Money, currency: Currency, what: &str) -> Result<(), String> {
+/// the currency's minor unit; `what` names it in the error (formatted only then).
+fn check_amount(amount: &Money, currency: Currency, what: &dyn std::fmt::Display) -> Result<(), String> {
     if amount.currency() != currency {
         return Err(format!("{what} is in {}, not {currency}", amount.currency()));
     }
