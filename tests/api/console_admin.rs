@@ -308,6 +308,8 @@ async fn conversions_are_refunded_and_paid_out_from_the_console_and_the_affiliat
     let (_, listed) = send(app.operator(Method::GET, "/api/v1/conversions?order-id=o-1")).await;
     let conversion = listed[0]["id"].as_i64().expect("o-1");
     assert!(listed[0]["created-at"].is_string(), "{listed}");
+    let (status, error) = send(app.operator(Method::GET, "/api/v1/conversions?status=paid")).await;
+    assert_eq!((status, error["error"]["field"].as_str()), (400, Some("status")), "{error}");
 
     // A conversion's page: its commission, and a refund of half of it.
     let path = format!("/console/conversions/{conversion}");

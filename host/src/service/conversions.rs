@@ -6,6 +6,9 @@ use super::engine::{CommissionView, ConversionView, Recorded};
 use crate::db::entity::{commission, conversion};
 use crate::error::{Error, Result};
 
+/// A stored conversion's statuses.
+pub const STATUSES: [&str; 4] = ["processed", "failed", "rejected", "superseded"];
+
 /// Which conversions to list, oldest first, a page at a time: all (up to `limit`)
 /// when empty.
 #[derive(Debug, Default, serde::Deserialize, utoipa::IntoParams)]
@@ -37,6 +40,10 @@ pub async fn list(db: &impl ConnectionTrait, filter: &ConversionFilter) -> Resul
         query = query.filter(conversion::Column::AffiliateId.eq(affiliate));
     }
     if let Some(status) = &filter.status {
+        if !STATUSES.contains(&status.as_str()) {
+            let message = format!("must be one of {}", STATUSES.join(", "));
+            return Err(Error::InvalidInput { field: "status".into(), message });
+        }
         query = query.filter(conversion::Column::Status.eq(status.as_str()));
     }
     if let Some(order_id) = &filter.order_id {

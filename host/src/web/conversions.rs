@@ -87,8 +87,7 @@ async fn list(State(state): State<AppState>, operator: Operator, Query(filter): 
         ])
     });
     let chosen = wanted.status.clone().unwrap_or_default();
-    let statuses =
-        ["", "processed", "failed", "rejected", "superseded"].into_iter().map(|s| (s, s == chosen)).collect();
+    let statuses = std::iter::once("").chain(conversions::STATUSES).map(|s| (s, s == chosen)).collect();
     ListPage {
         title: "Conversions",
         session: operator.session,
