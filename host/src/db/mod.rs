@@ -91,6 +91,21 @@ pub async fn checkpoints(url: &str) -> Result<()> {
     Ok(())
 }
 
+/// Splits the rows of a multi-row insert into statements of `most` rows (a power of
+/// two), then of the powers of two below it, largest first: 150 rows and 64 give 64,
+/// 64, 16, 4 and 2. A statement of each size is prepared once and then taken from
+/// the connection's statement cache, where any other count would be a new statement
+/// to parse on every batch (on SQLite also compiling the table's triggers).
+pub fn statements<T>(mut rows: &[T], most: usize) -> impl Iterator<Item = &[T]> {
+    debug_assert!(most.is_power_of_two(), "{most} rows per statement");
+    std::iter::from_fn(move || {
+        let size = most.min(1 << rows.len().checked_ilog2()?);
+        let (chunk, rest) = rows.split_at(size);
+        rows = rest;
+        Some(chunk)
+    })
+}
+
 /// How often the WAL is checkpointed.
 const CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
 
@@ -100,5 +115,23 @@ const READERS: u32 = 4;
 impl From<DbErr> for Error {
     fn from(err: DbErr) -> Self {
         Error::Database(err.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn rows_go_in_statements_of_a_few_sizes_largest_first() {
+        let sizes = |count: usize| {
+            let rows: Vec<usize> = (0..count).collect();
+            let chunks: Vec<&[usize]> = super::statements(&rows, 64).collect();
+            assert_eq!(chunks.concat(), rows, "every row once, in order");
+            chunks.iter().map(|chunk| chunk.len()).collect::<Vec<_>>()
+        };
+        assert_eq!(sizes(0), Vec::<usize>::new());
+        assert_eq!(sizes(1), [1]);
+        assert_eq!(sizes(6), [4, 2]);
+        assert_eq!(sizes(64), [64]);
+        assert_eq!(sizes(150), [64, 64, 16, 4, 2]);
     }
 }

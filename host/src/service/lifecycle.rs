@@ -6,7 +6,7 @@
 use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{BinOper, Expr, ExprTrait};
+use sea_orm::sea_query::{BinOper, Expr, ExprTrait, SimpleExpr};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, NotSet,
     QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
@@ -200,8 +200,7 @@ pub async fn release_waiting(
         .col_expr(commission::Column::HoldUntil, Expr::value(Option::<DateTime<Utc>>::None))
         .col_expr(commission::Column::UpdatedAt, Expr::value(now))
         .filter(commission::Column::AffiliateId.is_in(affiliates.iter().copied()))
-        .filter(commission::Column::Status.eq(CommissionStatus::Pending.as_str()))
-        .filter(commission::Column::WaitingFor.eq(event))
+        .filter(waiting(Some(event)))
         .exec_with_returning(db)
         .await?;
     announce(db, "commission.approved", &rows, now).await?;
@@ -215,6 +214,37 @@ pub async fn release_waiting(
         .collect();
     audit::record_all(db, entries).await?;
     Ok(released.len() as u64)
+}
+
+/// Whether any of `affiliates` has a pending commission waiting for an event: one
+/// read of the partial index on waiting commissions, where releasing them is an
+/// update per event (each compiling the commissions' triggers on SQLite).
+pub async fn any_waiting(db: &impl ConnectionTrait, affiliates: &[i64]) -> Result<bool> {
+    if affiliates.is_empty() {
+        return Ok(false);
+    }
+    let found = commission::Entity::find()
+        .select_only()
+        .column(commission::Column::Id)
+        .filter(commission::Column::AffiliateId.is_in(affiliates.iter().copied()))
+        .filter(waiting(None))
+        .limit(1)
+        .into_tuple::<i64>()
+        .one(db)
+        .await?;
+    Ok(found.is_some())
+}
+
+/// The condition "pending and waiting for `event`" (for any event when `None`), as
+/// SQL literals: with a bound parameter that decides whether the partial index
+/// `ix_commissions_waiting` applies, SQLite prepares the statement again at every
+/// execution. The values are the host's own constants.
+fn waiting(event: Option<&'static str>) -> SimpleExpr {
+    let pending = CommissionStatus::Pending.as_str();
+    Expr::cust(match event {
+        Some(event) => format!("status = '{pending}' AND waiting_for = '{event}'"),
+        None => format!("status = '{pending}' AND waiting_for IS NOT NULL"),
+    })
 }
 
 /// Approves up to [`CHUNK`] held commissions whose hold is over at `now`, with their

@@ -5,12 +5,12 @@
 //! 0. the statistics check: a plan whose plugins read an affiliate's statistics is
 //!    written only if they are still the ones read ([`stale`]); else its request
 //!    computes it again;
-//! 1. one `INSERT ... ON CONFLICT (campaign_id, order_id) DO NOTHING RETURNING` for
-//!    the conversions: one it does not return had its order id taken (also by one
-//!    repeated within the batch). Its plan is discarded: a duplicate (409), or, from
-//!    the merchant's server, perhaps a browser report it supersedes (stored alone
-//!    after the batch, [`store_alone`]);
-//! 2. the commissions of the stored ones, [`ROWS_PER_INSERT`] rows per statement
+//! 1. `INSERT ... ON CONFLICT (campaign_id, order_id) DO NOTHING RETURNING` for the
+//!    conversions, up to [`ROWS_PER_INSERT`] rows per statement: one not returned had
+//!    its order id taken (also by one repeated within the batch). Its plan is
+//!    discarded: a duplicate (409), or, from the merchant's server, perhaps a browser
+//!    report it supersedes (stored alone after the batch, [`store_alone`]);
+//! 2. the commissions of the stored ones, up to [`ROWS_PER_INSERT`] rows per statement
 //!    (their ids are the host's: nothing is read back);
 //! 3. the rules' group moves and audit rows;
 //! 4. one commit, so one sync for the whole batch.
@@ -47,9 +47,9 @@ const BATCH: usize = 128;
 /// Plans waiting for the writer, at most; past it a conversion is refused at once.
 const QUEUE: usize = 8 * BATCH;
 
-/// Commissions per insert statement. PostgreSQL parses one statement of hundreds
-/// of rows slowly (~50 ms for 400 rows of 18 values), and a few statement shapes
-/// stay in the prepared-statement cache.
+/// Rows per insert statement, at most (then 32, 16, ... 1: [`crate::db::statements`]).
+/// PostgreSQL parses one statement of hundreds of rows slowly (~50 ms for 400 rows of
+/// 18 values), and the seven statement shapes stay in the prepared-statement cache.
 const ROWS_PER_INSERT: usize = 64;
 
 /// A plan and who waits for it to be stored (`None`: its statistics changed, compute
@@ -246,20 +246,24 @@ async fn insert_new(
     txn: &DatabaseTransaction,
     rows: impl IntoIterator<Item = conversion::ActiveModel>,
 ) -> Result<HashSet<i64>> {
-    let inserted = conversion::Entity::insert_many(rows)
-        .on_conflict_do_nothing_on([conversion::Column::CampaignId, conversion::Column::OrderId])
-        .exec_with_returning_keys(txn)
-        .await?;
-    Ok(match inserted {
-        TryInsertResult::Inserted(ids) => ids.into_iter().collect(),
-        TryInsertResult::Conflicted | TryInsertResult::Empty => HashSet::new(),
-    })
+    let rows: Vec<conversion::ActiveModel> = rows.into_iter().collect();
+    let mut stored = HashSet::with_capacity(rows.len());
+    for chunk in crate::db::statements(&rows, ROWS_PER_INSERT) {
+        let inserted = conversion::Entity::insert_many(chunk.to_vec())
+            .on_conflict_do_nothing_on([conversion::Column::CampaignId, conversion::Column::OrderId])
+            .exec_with_returning_keys(txn)
+            .await?;
+        if let TryInsertResult::Inserted(ids) = inserted {
+            stored.extend(ids);
+        }
+    }
+    Ok(stored)
 }
 
 /// Writes the commissions, group moves and audit rows of stored conversions' plans.
 async fn write_rows(txn: &DatabaseTransaction, plans: &[&Plan]) -> Result<()> {
     let rows: Vec<commission::ActiveModel> = plans.iter().flat_map(|plan| plan.commission_rows()).collect();
-    for chunk in rows.chunks(ROWS_PER_INSERT) {
+    for chunk in crate::db::statements(&rows, ROWS_PER_INSERT) {
         commission::Entity::insert_many(chunk.to_vec()).exec_without_returning(txn).await?;
     }
     if crate::service::webhooks::listening(txn).await? {
@@ -304,6 +308,9 @@ async fn release_for_sub_affiliates(txn: &DatabaseTransaction, plans: &[&Plan]) 
         now = now.max(Some(plan.conversion.created_at));
     }
     let Some(now) = now else { return Ok(()) };
+    if !lifecycle::any_waiting(txn, &any).await? {
+        return Ok(());
+    }
     for (parents, event) in [
         (any, ApprovalEvent::SubAffiliateFirstConversion),
         (sales, ApprovalEvent::SubAffiliateFirstSale),

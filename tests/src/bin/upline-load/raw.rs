@@ -3,9 +3,10 @@
 //! to it, with no HTTP and no plugins, and the server's batching and durability: the
 //! same connection settings (`upline_host::db::connect`, so SQLite's
 //! `synchronous=FULL`, and the caller starts the checkpointer), one writer task that takes every waiting
-//! sale (up to 128) per transaction, conversions in one `INSERT ... ON CONFLICT DO
-//! NOTHING RETURNING`, commissions 64 rows per statement, one commit; each client
-//! waits for its commit.
+//! sale (up to 128) per transaction, conversions in `INSERT ... ON CONFLICT DO
+//! NOTHING RETURNING` and commissions in plain inserts, up to 64 rows per statement
+//! (in the server's statement sizes, `upline_host::db::statements`), one commit; each
+//! client waits for its commit.
 //!
 //! With [`Rules`], each sale's commissions are first computed by the load's two
 //! rules, multi-tier and sale-bonus, either compiled natively or as the wasm plugins
@@ -32,7 +33,7 @@ use crate::Phase;
 
 /// At most this many sales per transaction, as the server's writer.
 const BATCH: usize = 128;
-/// Commission rows per insert statement, as the server's writer.
+/// Rows per insert statement, at most, as the server's writer.
 const ROWS_PER_INSERT: usize = 64;
 
 /// One sale's rows, as the server stored them.
@@ -260,11 +261,13 @@ async fn write_batches(db: DatabaseConnection, mut receiver: mpsc::Receiver<Job>
             commissions.extend(job.commissions);
             waiting.push(job.done);
         }
-        conversion::Entity::insert_many(conversions)
-            .on_conflict_do_nothing_on([conversion::Column::CampaignId, conversion::Column::OrderId])
-            .exec_with_returning_keys(&txn)
-            .await?;
-        for chunk in commissions.chunks(ROWS_PER_INSERT) {
+        for chunk in upline_host::db::statements(&conversions, ROWS_PER_INSERT) {
+            conversion::Entity::insert_many(chunk.to_vec())
+                .on_conflict_do_nothing_on([conversion::Column::CampaignId, conversion::Column::OrderId])
+                .exec_with_returning_keys(&txn)
+                .await?;
+        }
+        for chunk in upline_host::db::statements(&commissions, ROWS_PER_INSERT) {
             commission::Entity::insert_many(chunk.to_vec()).exec_without_returning(&txn).await?;
         }
         txn.commit().await?;
