@@ -39,6 +39,9 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection> {
                 .journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Full)
                 .pragma("wal_autocheckpoint", "0")
+                // A multi-row insert's statement journal stays in memory: by default
+                // SQLite spills it to a temporary file past 64 KiB, a write per page.
+                .pragma("temp_store", "memory")
                 .busy_timeout(Duration::from_secs(10))
                 .foreign_keys(true)
         });
