@@ -248,8 +248,8 @@ async fn insert_new(
 ) -> Result<HashSet<i64>> {
     let rows: Vec<conversion::ActiveModel> = rows.into_iter().collect();
     let mut stored = HashSet::with_capacity(rows.len());
-    for chunk in crate::db::statements(&rows, ROWS_PER_INSERT) {
-        let inserted = conversion::Entity::insert_many(chunk.to_vec())
+    for chunk in crate::db::statements(rows, ROWS_PER_INSERT) {
+        let inserted = conversion::Entity::insert_many(chunk)
             .on_conflict_do_nothing_on([conversion::Column::CampaignId, conversion::Column::OrderId])
             .exec_with_returning_keys(txn)
             .await?;
@@ -263,8 +263,8 @@ async fn insert_new(
 /// Writes the commissions, group moves and audit rows of stored conversions' plans.
 async fn write_rows(txn: &DatabaseTransaction, plans: &[&Plan]) -> Result<()> {
     let rows: Vec<commission::ActiveModel> = plans.iter().flat_map(|plan| plan.commission_rows()).collect();
-    for chunk in crate::db::statements(&rows, ROWS_PER_INSERT) {
-        commission::Entity::insert_many(chunk.to_vec()).exec_without_returning(txn).await?;
+    for chunk in crate::db::statements(rows, ROWS_PER_INSERT) {
+        commission::Entity::insert_many(chunk).exec_without_returning(txn).await?;
     }
     if crate::service::webhooks::listening(txn).await? {
         let created = plans

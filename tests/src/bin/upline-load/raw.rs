@@ -261,14 +261,14 @@ async fn write_batches(db: DatabaseConnection, mut receiver: mpsc::Receiver<Job>
             commissions.extend(job.commissions);
             waiting.push(job.done);
         }
-        for chunk in upline_host::db::statements(&conversions, ROWS_PER_INSERT) {
-            conversion::Entity::insert_many(chunk.to_vec())
+        for chunk in upline_host::db::statements(conversions, ROWS_PER_INSERT) {
+            conversion::Entity::insert_many(chunk)
                 .on_conflict_do_nothing_on([conversion::Column::CampaignId, conversion::Column::OrderId])
                 .exec_with_returning_keys(&txn)
                 .await?;
         }
-        for chunk in upline_host::db::statements(&commissions, ROWS_PER_INSERT) {
-            commission::Entity::insert_many(chunk.to_vec()).exec_without_returning(&txn).await?;
+        for chunk in upline_host::db::statements(commissions, ROWS_PER_INSERT) {
+            commission::Entity::insert_many(chunk).exec_without_returning(&txn).await?;
         }
         txn.commit().await?;
         for done in waiting {
