@@ -236,9 +236,10 @@ pub async fn any_waiting(db: &impl ConnectionTrait, affiliates: &[i64]) -> Resul
 }
 
 /// The condition "pending and waiting for `event`" (for any event when `None`), as
-/// SQL literals: with a bound parameter that decides whether the partial index
-/// `ix_commissions_waiting` applies, SQLite prepares the statement again at every
-/// execution. The values are the host's own constants.
+/// SQL literals: SQLite prepares a statement again at every execution when it
+/// compares a bound parameter with a literal of a partial index's condition (here
+/// `status = 'pending'` of `ix_commissions_waiting`). The values are the host's own
+/// constants.
 fn waiting(event: Option<&'static str>) -> SimpleExpr {
     let pending = CommissionStatus::Pending.as_str();
     Expr::cust(match event {
