@@ -8,6 +8,7 @@
 //! checkpoints itself (`wal_autocheckpoint=0`): [`checkpoints`] does it from a
 //! connection of its own, so a checkpoint's copying and syncing never stalls a write.
 
+mod bulk;
 pub mod entity;
 mod money;
 
@@ -18,6 +19,7 @@ use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbErr};
 use upline_migrations::{Migrator, MigratorTrait};
 
+pub use bulk::BulkInsert;
 pub use money::{from_minor, from_minor_sum, to_minor};
 
 use crate::error::{Error, Result};

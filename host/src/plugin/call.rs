@@ -267,9 +267,11 @@ impl CallState {
 /// Runs `hook` of `plugin` in a fresh store with the plugin's limits.
 ///
 /// `run` calls the instance; its outer error is a trap, its inner one the plugin's
-/// own error. The result is size-checked and handed to `check` for the invariants.
-/// A failed call's error carries what the plugin logged and what the call cost.
-pub(super) fn call<I: Serialize, T: Serialize>(
+/// own error. The input is size-checked before the call; the result's size is
+/// bounded while wasmtime copies it out ([`run_export`]), then it is handed to
+/// `check` for the invariants. A failed call's error carries what the plugin logged
+/// and what the call cost.
+pub(super) fn call<I: Serialize, T>(
     engine: &Engine,
     plugin: &LoadedPlugin,
     hook: Hook,
@@ -294,12 +296,8 @@ pub(super) fn call<I: Serialize, T: Serialize>(
     check_size(Limit::Input, &limits, json_size(input) + invocation.config.len())
         .map_err(|failure| fail(failure, None))?;
     let stats = invocation.grants.stats.clone().filter(|_| plugin.manifest.requests(super::Capability::Stats));
-    let Ran { result, usage, logs } = run_export(engine, plugin, &hook.to_string(), stats, run);
-    let checked = result.and_then(|value| {
-        check_size(Limit::Output, &limits, json_size(&value))?;
-        check(&value).map_err(Failure::InvalidOutput)?;
-        Ok(value)
-    });
+    let Ran { result, usage, logs } = run_export(engine, plugin, hook.interface(), stats, run);
+    let checked = result.and_then(|value| check(&value).map_err(Failure::InvalidOutput).map(|()| value));
     match checked {
         Ok(value) => Ok(Outcome { value, usage, logs }),
         Err(failure) => Err(fail(failure, Some(Box::new(CallTrace { logs, usage })))),
@@ -344,8 +342,9 @@ pub(super) fn run_export<T>(
     // The ticker advances the epoch every millisecond; one extra tick absorbs the
     // partial tick already under way.
     store.set_epoch_deadline(limits.timeout_ms + 1);
-    // wasmtime copies a result (and a log message) out of the plugin before the host
-    // can measure it: bound that copy itself by the output limit.
+    // The output limit: wasmtime counts the bytes of the strings and lists it copies
+    // out of the plugin (the result, and each log message) against this budget and
+    // traps the call past it, before the host holds an oversized result.
     store.set_hostcall_fuel(usize::try_from(limits.max_output_kib * 1024).unwrap_or(usize::MAX));
 
     let result = plugin.pre.instantiate(&mut store).and_then(|instance| run(&mut store, &instance));

@@ -19,7 +19,8 @@ pub struct Limits {
     pub memory_mib: u64,
     /// Cap on the JSON-encoded size of the hook's input, in KiB.
     pub max_input_kib: u64,
-    /// Cap on the JSON-encoded size of the hook's result, in KiB.
+    /// Cap on the size of the hook's result as the host copies it out of the plugin
+    /// (the bytes of its strings and lists), in KiB; also on each log message.
     pub max_output_kib: u64,
     /// Cap on the bytes logged in one call, in KiB.
     pub max_log_kib: u64,

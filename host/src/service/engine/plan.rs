@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ActiveModelTrait, DatabaseConnection, IntoActiveModel};
+use sea_orm::DatabaseConnection;
 use upline_types as sdk;
 
 use super::prepare::Prepared;
@@ -134,16 +134,6 @@ impl Plan {
             *paying = job;
         }
         self
-    }
-
-    /// Its rows as active models to insert.
-    pub(super) fn conversion_row(&self) -> conversion::ActiveModel {
-        self.conversion.clone().into_active_model().reset_all()
-    }
-
-    /// Its commissions as active models to insert.
-    pub(super) fn commission_rows(&self) -> impl Iterator<Item = commission::ActiveModel> + '_ {
-        self.commissions.iter().map(|row| row.clone().into_active_model().reset_all())
     }
 
     /// What the API answers for it.

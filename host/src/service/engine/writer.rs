@@ -21,19 +21,21 @@
 //! request with a 5xx and leaves nothing behind.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::LazyLock;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, IntoActiveModel, QueryFilter,
-    QuerySelect, Set, SqlErr, TransactionTrait, TryInsertResult,
+    QuerySelect, Set, SqlErr, TransactionTrait,
 };
 use tokio::sync::{mpsc, oneshot};
 use upline_types::ApprovalEvent;
 
 use super::Recorded;
 use super::plan::{FAILED, Plan};
+use crate::db::BulkInsert;
 use crate::db::entity::{affiliate, commission, conversion, job, stats_version, subscription};
 use crate::domain::conversion::Source;
 use crate::error::{Error, Result};
@@ -52,12 +54,20 @@ const QUEUE: usize = 8 * BATCH;
 /// 18 values), and the seven statement shapes stay in the prepared-statement cache.
 const ROWS_PER_INSERT: usize = 64;
 
-/// A plan and who waits for it to be stored (`None`: its statistics changed, compute
+/// A plan and who waits for it to be stored (false: its statistics changed, compute
 /// it again).
 struct Job {
     plan: Plan,
-    done: oneshot::Sender<Result<Option<Recorded>>>,
+    done: oneshot::Sender<Result<bool>>,
 }
+
+/// The conversions' insert: a conversion whose order id the campaign has is skipped.
+static CONVERSIONS: LazyLock<BulkInsert<conversion::Entity>> = LazyLock::new(|| {
+    BulkInsert::skipping_taken(ROWS_PER_INSERT, [conversion::Column::CampaignId, conversion::Column::OrderId])
+});
+
+/// The commissions' insert.
+static COMMISSIONS: BulkInsert<commission::Entity> = BulkInsert::new(ROWS_PER_INSERT);
 
 /// The handle of the task that writes plans in batches.
 #[derive(Clone)]
@@ -74,9 +84,11 @@ impl ConversionWriter {
     /// Hands a plan to the writer, behind the plans handed before it; the returned
     /// future resolves once it is committed, or to `None`, storing nothing, when the
     /// statistics its plugins read changed meanwhile. When the queue is full it is
-    /// refused at once (503 with `Retry-After`), nothing stored.
+    /// refused at once (503 with `Retry-After`), nothing stored. The answer is built
+    /// here, in the request's task, so the one writer only writes.
     pub(super) fn enqueue(&self, plan: Plan) -> Result<impl Future<Output = Result<Option<Recorded>>> + use<>> {
         let stopped = || Error::Internal("the conversion writer has stopped".into());
+        let recorded = plan.recorded()?;
         let (done, wait) = oneshot::channel();
         self.0.try_send(Job { plan, done }).map_err(|err| match err {
             mpsc::error::TrySendError::Full(_) => Error::Unavailable {
@@ -85,7 +97,7 @@ impl ConversionWriter {
             },
             mpsc::error::TrySendError::Closed(_) => stopped(),
         })?;
-        Ok(async move { wait.await.map_err(|_| stopped())? })
+        Ok(async move { Ok(wait.await.map_err(|_| stopped())??.then_some(recorded)) })
     }
 }
 
@@ -105,16 +117,16 @@ async fn write_and_reply(db: DatabaseConnection, batch: Vec<Job>) {
     let alone = |plan: &Plan| {
         let db = db.clone();
         let plan = plan.clone();
-        async move { store_alone(&db, &plan).await?.then(|| plan.recorded()).transpose() }
+        async move { store_alone(&db, &plan).await }
     };
     match write_batch(&db, &plans).await {
         Ok((stored, stale)) => {
             for job in batch {
                 let id = job.plan.conversion.id;
                 let result = if stale.contains(&id) {
-                    Ok(None)
+                    Ok(false)
                 } else if stored.contains(&id) {
-                    job.plan.recorded().map(Some)
+                    Ok(true)
                 } else {
                     // Its order id was taken: perhaps by a browser report it supersedes.
                     alone(&job.plan).await
@@ -138,7 +150,7 @@ async fn write_batch(db: &DatabaseConnection, plans: &[&Plan]) -> Result<(HashSe
     let txn = db.begin().await?;
     let stale = stale(&txn, plans).await?;
     let fresh: Vec<&Plan> = plans.iter().copied().filter(|plan| !stale.contains(&plan.conversion.id)).collect();
-    let stored: HashSet<i64> = insert_new(&txn, fresh.iter().map(|plan| plan.conversion_row())).await?;
+    let stored = insert_new(&txn, fresh.iter().map(|plan| &plan.conversion).collect()).await?;
     // The versions counted every fresh plan as stored: one whose order id was taken
     // fails the batch, and each of its plans is stored alone, with versions of its own.
     if fresh.iter().any(|plan| plan.versioned && !stored.contains(&plan.conversion.id)) {
@@ -242,30 +254,13 @@ fn changed() -> Error {
 
 /// Inserts conversions, skipping any whose order id the campaign already has;
 /// returns the ids of those inserted.
-async fn insert_new(
-    txn: &DatabaseTransaction,
-    rows: impl IntoIterator<Item = conversion::ActiveModel>,
-) -> Result<HashSet<i64>> {
-    let rows: Vec<conversion::ActiveModel> = rows.into_iter().collect();
-    let mut stored = HashSet::with_capacity(rows.len());
-    for chunk in crate::db::statements(rows, ROWS_PER_INSERT) {
-        let inserted = conversion::Entity::insert_many(chunk)
-            .on_conflict_do_nothing_on([conversion::Column::CampaignId, conversion::Column::OrderId])
-            .exec_with_returning_keys(txn)
-            .await?;
-        if let TryInsertResult::Inserted(ids) = inserted {
-            stored.extend(ids);
-        }
-    }
-    Ok(stored)
+async fn insert_new(txn: &DatabaseTransaction, rows: Vec<&conversion::Model>) -> Result<HashSet<i64>> {
+    Ok(CONVERSIONS.insert(txn, rows).await?.into_iter().collect())
 }
 
 /// Writes the commissions, group moves and audit rows of stored conversions' plans.
 async fn write_rows(txn: &DatabaseTransaction, plans: &[&Plan]) -> Result<()> {
-    let rows: Vec<commission::ActiveModel> = plans.iter().flat_map(|plan| plan.commission_rows()).collect();
-    for chunk in crate::db::statements(rows, ROWS_PER_INSERT) {
-        commission::Entity::insert_many(chunk).exec_without_returning(txn).await?;
-    }
+    COMMISSIONS.insert(txn, plans.iter().flat_map(|plan| &plan.commissions).collect()).await?;
     if crate::service::webhooks::listening(txn).await? {
         let created = plans
             .iter()
@@ -380,7 +375,7 @@ pub(super) async fn write_in(txn: &DatabaseTransaction, plan: &Plan) -> Result<b
     if !stale(txn, &[plan]).await?.is_empty() {
         return Err(changed());
     }
-    if insert_new(txn, [plan.conversion_row()]).await?.is_empty() {
+    if insert_new(txn, vec![&plan.conversion]).await?.is_empty() {
         return Ok(false);
     }
     write_rows(txn, &[plan]).await?;
@@ -398,7 +393,7 @@ pub(super) async fn store_alone(db: &DatabaseConnection, plan: &Plan) -> Result<
     if !stale(&txn, &[plan]).await?.is_empty() {
         return Ok(false);
     }
-    if insert_new(&txn, [plan.conversion_row()]).await?.is_empty() {
+    if insert_new(&txn, vec![&plan.conversion]).await?.is_empty() {
         supersede(&txn, plan).await?;
     }
     write_rows(&txn, &[plan]).await?;
@@ -443,7 +438,7 @@ async fn supersede(txn: &DatabaseTransaction, plan: &Plan) -> Result<()> {
         return Err(duplicate());
     }
     lifecycle::retire(txn, &browser, "superseded by the merchant's report of the order", "system", now).await?;
-    if insert_new(txn, [plan.conversion_row()]).await?.is_empty() {
+    if insert_new(txn, vec![&plan.conversion]).await?.is_empty() {
         return Err(duplicate());
     }
     let after = serde_json::json!({"status": "superseded", "superseded-by": row.id});

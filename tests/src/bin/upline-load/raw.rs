@@ -5,8 +5,8 @@
 //! `synchronous=FULL`, and the caller starts the checkpointer), one writer task that takes every waiting
 //! sale (up to 128) per transaction, conversions in `INSERT ... ON CONFLICT DO
 //! NOTHING RETURNING` and commissions in plain inserts, up to 64 rows per statement
-//! (in the server's statement sizes, `upline_host::db::statements`), one commit; each
-//! client waits for its commit.
+//! (the server's statements: `upline_host::db::BulkInsert`), one commit; each client
+//! waits for its commit.
 //!
 //! With [`Rules`], each sale's commissions are first computed by the load's two
 //! rules, multi-tier and sale-bonus, either compiled natively or as the wasm plugins
@@ -20,10 +20,10 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use hdrhistogram::Histogram;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, IntoActiveModel, QueryFilter,
-    QueryOrder, Statement, TransactionTrait,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Statement, TransactionTrait,
 };
 use tokio::sync::{mpsc, oneshot};
+use upline_host::db::BulkInsert;
 use upline_host::db::entity::{commission, conversion};
 use upline_host::plugin::{Invocation, LoadedPlugin, Registry, hooks};
 use upline_plugin_sdk::testing::TestHost;
@@ -45,8 +45,8 @@ struct Template {
 
 /// A sale to write and who waits for its commit.
 struct Job {
-    conversion: conversion::ActiveModel,
-    commissions: Vec<commission::ActiveModel>,
+    conversion: conversion::Model,
+    commissions: Vec<commission::Model>,
     done: oneshot::Sender<()>,
 }
 
@@ -94,7 +94,7 @@ impl Rules {
 
     /// Computes the sale's commissions and puts their amounts in `rows` (tier lines
     /// first, then the bonus, as the server stores them).
-    fn apply(&self, sale: &Sale, rows: &mut [commission::ActiveModel]) -> anyhow::Result<()> {
+    fn apply(&self, sale: &Sale, rows: &mut [commission::Model]) -> anyhow::Result<()> {
         let (lines, actions) = match self {
             Rules::None => return Ok(()),
             Rules::Native => {
@@ -128,7 +128,7 @@ impl Rules {
             rows.len()
         );
         for (row, amount) in rows.iter_mut().zip(amounts) {
-            row.amount_minor = Set(upline_host::db::to_minor(amount, "amount")?);
+            row.amount_minor = upline_host::db::to_minor(amount, "amount")?;
         }
         Ok(())
     }
@@ -200,16 +200,21 @@ pub async fn run(
             while Instant::now() < deadline {
                 let id = conversion_ids.fetch_add(1, Ordering::Relaxed);
                 let now = chrono::Utc::now();
-                let mut row = template.conversion.clone().into_active_model();
-                (row.id, row.order_id, row.created_at) = (Set(id), Set(Some(format!("raw-{id}"))), Set(now));
-                let mut commissions: Vec<commission::ActiveModel> = template
+                let row = conversion::Model {
+                    id,
+                    order_id: Some(format!("raw-{id}")),
+                    created_at: now,
+                    ..template.conversion.clone()
+                };
+                let mut commissions: Vec<commission::Model> = template
                     .commissions
                     .iter()
-                    .map(|commission| {
-                        let mut row = commission.clone().into_active_model();
-                        row.id = Set(commission_ids.fetch_add(1, Ordering::Relaxed));
-                        (row.conversion_id, row.created_at, row.updated_at) = (Set(Some(id)), Set(now), Set(now));
-                        row
+                    .map(|commission| commission::Model {
+                        id: commission_ids.fetch_add(1, Ordering::Relaxed),
+                        conversion_id: Some(id),
+                        created_at: now,
+                        updated_at: now,
+                        ..commission.clone()
                     })
                     .collect();
                 if !matches!(*rules, Rules::None) {
@@ -249,6 +254,11 @@ async fn next_id(db: &DatabaseConnection, table: &str) -> anyhow::Result<i64> {
 }
 
 async fn write_batches(db: DatabaseConnection, mut receiver: mpsc::Receiver<Job>) -> anyhow::Result<()> {
+    let conversion_insert = BulkInsert::<conversion::Entity>::skipping_taken(
+        ROWS_PER_INSERT,
+        [conversion::Column::CampaignId, conversion::Column::OrderId],
+    );
+    let commission_insert = BulkInsert::<commission::Entity>::new(ROWS_PER_INSERT);
     let mut jobs = Vec::with_capacity(BATCH);
     while receiver.recv_many(&mut jobs, BATCH).await > 0 {
         let batch = std::mem::take(&mut jobs);
@@ -261,15 +271,8 @@ async fn write_batches(db: DatabaseConnection, mut receiver: mpsc::Receiver<Job>
             commissions.extend(job.commissions);
             waiting.push(job.done);
         }
-        for chunk in upline_host::db::statements(conversions, ROWS_PER_INSERT) {
-            conversion::Entity::insert_many(chunk)
-                .on_conflict_do_nothing_on([conversion::Column::CampaignId, conversion::Column::OrderId])
-                .exec_with_returning_keys(&txn)
-                .await?;
-        }
-        for chunk in upline_host::db::statements(commissions, ROWS_PER_INSERT) {
-            commission::Entity::insert_many(chunk).exec_without_returning(&txn).await?;
-        }
+        conversion_insert.insert(&txn, conversions.iter().collect()).await?;
+        commission_insert.insert(&txn, commissions.iter().collect()).await?;
         txn.commit().await?;
         for done in waiting {
             let _ = done.send(());
