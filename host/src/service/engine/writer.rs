@@ -51,7 +51,8 @@ const QUEUE: usize = 8 * BATCH;
 
 /// Rows per insert statement, at most (then 32, 16, ... 1: [`crate::db::statements`]).
 /// PostgreSQL parses one statement of hundreds of rows slowly (~50 ms for 400 rows of
-/// 18 values), and the seven statement shapes stay in the prepared-statement cache.
+/// 18 values), and the seven statement shapes stay in the prepared-statement cache
+/// (their texts in [`BulkInsert`]'s).
 const ROWS_PER_INSERT: usize = 64;
 
 /// A plan and who waits for it to be stored (false: its statistics changed, compute
