@@ -26,6 +26,7 @@ use tokio::sync::{mpsc, oneshot};
 use upline_host::db::BulkInsert;
 use upline_host::db::entity::{commission, conversion};
 use upline_host::plugin::{Invocation, LoadedPlugin, Registry, hooks};
+use upline_host::service::blocking::BlockingPool;
 use upline_plugin_sdk::testing::TestHost;
 use upline_plugin_sdk::{Action, BonusInput, BonusRules as _, Distribute as _, DistributeInput, TierRule, Trigger};
 
@@ -164,7 +165,8 @@ impl Sale {
 }
 
 /// Writes copies of the sale `order_id` from `connections` clients for `duration`,
-/// each computed with `rules` first (on tokio's blocking pool).
+/// each computed with `rules` first (in a pool of one blocking thread per core, as
+/// the server runs its plugins).
 pub async fn run(
     url: &str,
     order_id: &str,
@@ -192,9 +194,11 @@ pub async fn run(
     let writer = tokio::spawn(write_batches(db, receiver));
     let started = Instant::now();
     let deadline = started + duration;
+    // Every client may wait for a core: none is refused.
+    let pool = BlockingPool::per_core(connections, "sales' rules");
     let clients = (0..connections).map(|_| {
         let (sender, template, sale, rules) = (sender.clone(), template.clone(), sale.clone(), rules.clone());
-        let (conversion_ids, commission_ids) = (&conversion_ids, &commission_ids);
+        let (conversion_ids, commission_ids, pool) = (&conversion_ids, &commission_ids, &pool);
         async move {
             let mut latencies = Histogram::<u64>::new(3)?;
             while Instant::now() < deadline {
@@ -218,12 +222,11 @@ pub async fn run(
                     })
                     .collect();
                 if !matches!(*rules, Rules::None) {
-                    // On the blocking pool, as the server runs its plugins off the
-                    // async workers.
+                    // In the server's kind of pool: one blocking thread per core,
+                    // the other sales waiting for one.
                     let (rules, sale) = (rules.clone(), sale.clone());
                     commissions =
-                        tokio::task::spawn_blocking(move || rules.apply(&sale, &mut commissions).map(|()| commissions))
-                            .await??;
+                        pool.run(move || rules.apply(&sale, &mut commissions).map(|()| commissions)).await??;
                 }
                 let (done, wait) = oneshot::channel();
                 let sent = Instant::now();
