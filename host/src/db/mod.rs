@@ -19,7 +19,7 @@ use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbErr};
 use upline_migrations::{Migrator, MigratorTrait};
 
-pub use bulk::BulkInsert;
+pub use bulk::{BulkInsert, COMMISSIONS, CONVERSIONS, ROWS_PER_INSERT};
 pub use money::{from_minor, from_minor_sum, to_minor};
 
 use crate::error::{Error, Result};

@@ -6,12 +6,12 @@
 //!    written only if they are still the ones read ([`stale`]); else its request
 //!    computes it again;
 //! 1. `INSERT ... ON CONFLICT (campaign_id, order_id) DO NOTHING RETURNING` for the
-//!    conversions, up to [`ROWS_PER_INSERT`] rows per statement: one not returned had
+//!    conversions ([`CONVERSIONS`], up to 64 rows per statement): one not returned had
 //!    its order id taken (also by one repeated within the batch). Its plan is
 //!    discarded: a duplicate (409), or, from the merchant's server, perhaps a browser
 //!    report it supersedes (stored alone after the batch, [`store_alone`]);
-//! 2. the commissions of the stored ones, up to [`ROWS_PER_INSERT`] rows per statement
-//!    (their ids are the host's: nothing is read back);
+//! 2. the commissions of the stored ones ([`COMMISSIONS`], up to 64 rows per
+//!    statement; their ids are the host's: nothing is read back);
 //! 3. the rules' group moves and audit rows;
 //! 4. one commit, so one sync for the whole batch.
 //!
@@ -21,7 +21,6 @@
 //! request with a 5xx and leaves nothing behind.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::LazyLock;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -35,8 +34,8 @@ use upline_types::ApprovalEvent;
 
 use super::Recorded;
 use super::plan::{FAILED, Plan};
-use crate::db::BulkInsert;
-use crate::db::entity::{affiliate, commission, conversion, job, stats_version, subscription};
+use crate::db::entity::{affiliate, conversion, job, stats_version, subscription};
+use crate::db::{COMMISSIONS, CONVERSIONS};
 use crate::domain::conversion::Source;
 use crate::error::{Error, Result};
 use crate::service::lifecycle;
@@ -49,26 +48,12 @@ const BATCH: usize = 128;
 /// Plans waiting for the writer, at most; past it a conversion is refused at once.
 const QUEUE: usize = 8 * BATCH;
 
-/// Rows per insert statement, at most (then 32, 16, ... 1: [`crate::db::statements`]).
-/// PostgreSQL parses one statement of hundreds of rows slowly (~50 ms for 400 rows of
-/// 18 values), and the seven statement shapes stay in the prepared-statement cache
-/// (their texts in [`BulkInsert`]'s).
-const ROWS_PER_INSERT: usize = 64;
-
 /// A plan and who waits for it to be stored (false: its statistics changed, compute
 /// it again).
 struct Job {
     plan: Plan,
     done: oneshot::Sender<Result<bool>>,
 }
-
-/// The conversions' insert: a conversion whose order id the campaign has is skipped.
-static CONVERSIONS: LazyLock<BulkInsert<conversion::Entity>> = LazyLock::new(|| {
-    BulkInsert::skipping_taken(ROWS_PER_INSERT, [conversion::Column::CampaignId, conversion::Column::OrderId])
-});
-
-/// The commissions' insert.
-static COMMISSIONS: BulkInsert<commission::Entity> = BulkInsert::new(ROWS_PER_INSERT);
 
 /// The handle of the task that writes plans in batches.
 #[derive(Clone)]

@@ -5,8 +5,8 @@
 //! `synchronous=FULL`, and the caller starts the checkpointer), one writer task that takes every waiting
 //! sale (up to 128) per transaction, conversions in `INSERT ... ON CONFLICT DO
 //! NOTHING RETURNING` and commissions in plain inserts, up to 64 rows per statement
-//! (the server's statements: `upline_host::db::BulkInsert`), one commit; each client
-//! waits for its commit.
+//! (the server's own inserts, `upline_host::db::{CONVERSIONS, COMMISSIONS}`), one
+//! commit; each client waits for its commit.
 //!
 //! With [`Rules`], each sale's commissions are first computed by the load's two
 //! rules, multi-tier and sale-bonus, either compiled natively or as the wasm plugins
@@ -23,8 +23,8 @@ use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Statement, TransactionTrait,
 };
 use tokio::sync::{mpsc, oneshot};
-use upline_host::db::BulkInsert;
 use upline_host::db::entity::{commission, conversion};
+use upline_host::db::{COMMISSIONS, CONVERSIONS};
 use upline_host::plugin::{Invocation, LoadedPlugin, Registry, hooks};
 use upline_host::service::blocking::BlockingPool;
 use upline_plugin_sdk::testing::TestHost;
@@ -34,8 +34,6 @@ use crate::Phase;
 
 /// At most this many sales per transaction, as the server's writer.
 const BATCH: usize = 128;
-/// Rows per insert statement, at most, as the server's writer.
-const ROWS_PER_INSERT: usize = 64;
 
 /// One sale's rows, as the server stored them.
 #[derive(Clone)]
@@ -257,11 +255,6 @@ async fn next_id(db: &DatabaseConnection, table: &str) -> anyhow::Result<i64> {
 }
 
 async fn write_batches(db: DatabaseConnection, mut receiver: mpsc::Receiver<Job>) -> anyhow::Result<()> {
-    let conversion_insert = BulkInsert::<conversion::Entity>::skipping_taken(
-        ROWS_PER_INSERT,
-        [conversion::Column::CampaignId, conversion::Column::OrderId],
-    );
-    let commission_insert = BulkInsert::<commission::Entity>::new(ROWS_PER_INSERT);
     let mut jobs = Vec::with_capacity(BATCH);
     while receiver.recv_many(&mut jobs, BATCH).await > 0 {
         let batch = std::mem::take(&mut jobs);
@@ -274,8 +267,8 @@ async fn write_batches(db: DatabaseConnection, mut receiver: mpsc::Receiver<Job>
             commissions.extend(job.commissions);
             waiting.push(job.done);
         }
-        conversion_insert.insert(&txn, conversions.iter().collect()).await?;
-        commission_insert.insert(&txn, commissions.iter().collect()).await?;
+        CONVERSIONS.insert(&txn, conversions.iter().collect()).await?;
+        COMMISSIONS.insert(&txn, commissions.iter().collect()).await?;
         txn.commit().await?;
         for done in waiting {
             let _ = done.send(());
