@@ -46,7 +46,7 @@ impl<E: EntityTrait> BulkInsert<E> {
 
     /// Inserts `rows` in the caller's transaction; returns the ids of those inserted
     /// when it skips taken rows (else none).
-    pub async fn insert(&self, db: &impl ConnectionTrait, rows: Vec<&E::Model>) -> Result<Vec<i64>> {
+    pub async fn insert(&self, db: &impl ConnectionTrait, rows: &[&E::Model]) -> Result<Vec<i64>> {
         let backend = db.get_database_backend();
         let mut inserted = Vec::new();
         for chunk in super::statements(rows, ROWS_PER_INSERT) {

@@ -101,11 +101,13 @@ pub async fn checkpoints(url: &str) -> Result<()> {
 /// 64, 16, 4 and 2. A statement of each size is prepared once and then taken from
 /// the connection's statement cache, where any other count would be a new statement
 /// to parse on every batch (on SQLite also compiling the table's triggers).
-pub fn statements<T>(mut rows: Vec<T>, most: usize) -> impl Iterator<Item = Vec<T>> {
+pub fn statements<T>(mut rows: &[T], most: usize) -> impl Iterator<Item = &[T]> {
     debug_assert!(most.is_power_of_two(), "{most} rows per statement");
     std::iter::from_fn(move || {
         let size = most.min(1 << rows.len().checked_ilog2()?);
-        Some(rows.drain(..size).collect())
+        let (chunk, rest) = rows.split_at(size);
+        rows = rest;
+        Some(chunk)
     })
 }
 
@@ -127,7 +129,7 @@ mod tests {
     fn rows_go_in_statements_of_a_few_sizes_largest_first() {
         let sizes = |count: usize| {
             let rows: Vec<usize> = (0..count).collect();
-            let chunks: Vec<Vec<usize>> = super::statements(rows.clone(), 64).collect();
+            let chunks: Vec<&[usize]> = super::statements(&rows, 64).collect();
             assert_eq!(chunks.concat(), rows, "every row once, in order");
             chunks.iter().map(|chunk| chunk.len()).collect::<Vec<_>>()
         };

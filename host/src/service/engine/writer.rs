@@ -34,7 +34,7 @@ use upline_types::ApprovalEvent;
 
 use super::Recorded;
 use super::plan::{FAILED, Plan};
-use crate::db::entity::{affiliate, conversion, job, stats_version, subscription};
+use crate::db::entity::{affiliate, commission, conversion, job, stats_version, subscription};
 use crate::db::{COMMISSIONS, CONVERSIONS};
 use crate::domain::conversion::Source;
 use crate::error::{Error, Result};
@@ -136,7 +136,8 @@ async fn write_batch(db: &DatabaseConnection, plans: &[&Plan]) -> Result<(HashSe
     let txn = db.begin().await?;
     let stale = stale(&txn, plans).await?;
     let fresh: Vec<&Plan> = plans.iter().copied().filter(|plan| !stale.contains(&plan.conversion.id)).collect();
-    let stored = insert_new(&txn, fresh.iter().map(|plan| &plan.conversion).collect()).await?;
+    let rows: Vec<&conversion::Model> = fresh.iter().map(|plan| &plan.conversion).collect();
+    let stored = insert_new(&txn, &rows).await?;
     // The versions counted every fresh plan as stored: one whose order id was taken
     // fails the batch, and each of its plans is stored alone, with versions of its own.
     if fresh.iter().any(|plan| plan.versioned && !stored.contains(&plan.conversion.id)) {
@@ -240,13 +241,14 @@ fn changed() -> Error {
 
 /// Inserts conversions, skipping any whose order id the campaign already has;
 /// returns the ids of those inserted.
-async fn insert_new(txn: &DatabaseTransaction, rows: Vec<&conversion::Model>) -> Result<HashSet<i64>> {
+async fn insert_new(txn: &DatabaseTransaction, rows: &[&conversion::Model]) -> Result<HashSet<i64>> {
     Ok(CONVERSIONS.insert(txn, rows).await?.into_iter().collect())
 }
 
 /// Writes the commissions, group moves and audit rows of stored conversions' plans.
 async fn write_rows(txn: &DatabaseTransaction, plans: &[&Plan]) -> Result<()> {
-    COMMISSIONS.insert(txn, plans.iter().flat_map(|plan| &plan.commissions).collect()).await?;
+    let rows: Vec<&commission::Model> = plans.iter().flat_map(|plan| &plan.commissions).collect();
+    COMMISSIONS.insert(txn, &rows).await?;
     if crate::service::webhooks::listening(txn).await? {
         let created = plans
             .iter()
@@ -361,7 +363,7 @@ pub(super) async fn write_in(txn: &DatabaseTransaction, plan: &Plan) -> Result<b
     if !stale(txn, &[plan]).await?.is_empty() {
         return Err(changed());
     }
-    if insert_new(txn, vec![&plan.conversion]).await?.is_empty() {
+    if insert_new(txn, &[&plan.conversion]).await?.is_empty() {
         return Ok(false);
     }
     write_rows(txn, &[plan]).await?;
@@ -379,7 +381,7 @@ pub(super) async fn store_alone(db: &DatabaseConnection, plan: &Plan) -> Result<
     if !stale(&txn, &[plan]).await?.is_empty() {
         return Ok(false);
     }
-    if insert_new(&txn, vec![&plan.conversion]).await?.is_empty() {
+    if insert_new(&txn, &[&plan.conversion]).await?.is_empty() {
         supersede(&txn, plan).await?;
     }
     write_rows(&txn, &[plan]).await?;
@@ -424,7 +426,7 @@ async fn supersede(txn: &DatabaseTransaction, plan: &Plan) -> Result<()> {
         return Err(duplicate());
     }
     lifecycle::retire(txn, &browser, "superseded by the merchant's report of the order", "system", now).await?;
-    if insert_new(txn, vec![&plan.conversion]).await?.is_empty() {
+    if insert_new(txn, &[&plan.conversion]).await?.is_empty() {
         return Err(duplicate());
     }
     let after = serde_json::json!({"status": "superseded", "superseded-by": row.id});

@@ -267,8 +267,8 @@ async fn write_batches(db: DatabaseConnection, mut receiver: mpsc::Receiver<Job>
             commissions.extend(job.commissions);
             waiting.push(job.done);
         }
-        CONVERSIONS.insert(&txn, conversions.iter().collect()).await?;
-        COMMISSIONS.insert(&txn, commissions.iter().collect()).await?;
+        CONVERSIONS.insert(&txn, &conversions.iter().collect::<Vec<_>>()).await?;
+        COMMISSIONS.insert(&txn, &commissions.iter().collect::<Vec<_>>()).await?;
         txn.commit().await?;
         for done in waiting {
             let _ = done.send(());
