@@ -1,58 +1,64 @@
 //! Work that must not run on the async workers (password hashing, plugin calls), on
-//! blocking threads: at most one job per core at a time, a bounded queue behind them
-//! (past it a 503 with `Retry-After` instead of a wait without end), and a job that
-//! has started runs to its end and holds its core until then, even if the request that
-//! asked for it is dropped.
+//! threads of its own: one per core, each taking job after job from a bounded queue
+//! (past it a 503 with `Retry-After` instead of a wait without end). Under load a
+//! thread finds the next job waiting and goes on without sleeping; only an idle
+//! thread is woken. A job whose request was dropped while it waited is skipped; one
+//! that has started runs to its end and holds its thread until then.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::panic::AssertUnwindSafe;
 use std::time::Duration;
 
-use tokio::sync::Semaphore;
+use tokio::sync::oneshot;
 
 use crate::error::{Error, Result};
 
-/// A bounded pool of blocking jobs.
+/// A job: it runs the work and sends its result to whoever waits.
+type Job = Box<dyn FnOnce() + Send>;
+
+/// A bounded pool of blocking jobs. Its threads end when it is dropped.
 pub struct BlockingPool {
-    running: Arc<Semaphore>,
-    /// Jobs running plus waiting.
-    in_flight: Arc<AtomicUsize>,
-    most: usize,
+    queue: flume::Sender<Job>,
     what: &'static str,
 }
 
-/// Counts one job in flight until dropped: with its request if that is dropped while
-/// waiting, else with the job when it ends.
-struct InFlight(Arc<AtomicUsize>);
-
-impl Drop for InFlight {
-    fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::AcqRel);
-    }
-}
-
 impl BlockingPool {
-    /// A pool running one job per core with `queued` more waiting; `what` names the
-    /// jobs in the refusal.
+    /// A pool of one thread per core with `queued` more jobs waiting; `what` names
+    /// the jobs in the refusal.
     pub fn per_core(queued: usize, what: &'static str) -> Self {
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-        Self { running: Arc::new(Semaphore::new(cores)), in_flight: Arc::default(), most: cores + queued, what }
+        let (queue, jobs) = flume::bounded::<Job>(queued);
+        for _ in 0..cores {
+            let jobs = jobs.clone();
+            // The server cannot run without them, as tokio cannot without its workers.
+            std::thread::Builder::new()
+                .name("upline-blocking".into())
+                .spawn(move || {
+                    // A job that panics fails its own request (its sender is dropped),
+                    // not the thread.
+                    while let Ok(job) = jobs.recv() {
+                        let _ = std::panic::catch_unwind(AssertUnwindSafe(job));
+                    }
+                })
+                .expect("the system starts a thread for the blocking pool");
+        }
+        Self { queue, what }
     }
 
-    /// Runs `work` on a blocking thread when a core is free.
+    /// Runs `work` on one of the pool's threads, behind the jobs queued before it.
     pub async fn run<T: Send + 'static>(&self, work: impl FnOnce() -> T + Send + 'static) -> Result<T> {
-        let in_flight = InFlight(self.in_flight.clone());
-        if self.in_flight.fetch_add(1, Ordering::AcqRel) >= self.most {
-            return Err(Error::Unavailable {
+        let (done, answer) = oneshot::channel();
+        let job: Job = Box::new(move || {
+            if !done.is_closed() {
+                let _ = done.send(work());
+            }
+        });
+        self.queue.try_send(job).map_err(|err| match err {
+            flume::TrySendError::Full(_) => Error::Unavailable {
                 message: format!("too many {} are waiting", self.what),
                 retry_after: Duration::from_secs(1),
-            });
-        }
-        let permit = self.running.clone().acquire_owned().await.map_err(|err| Error::Internal(err.to_string()))?;
-        let job = tokio::task::spawn_blocking(move || {
-            let _held = (permit, in_flight);
-            work()
-        });
-        job.await.map_err(|err| Error::Internal(format!("{}: {err}", self.what)))
+            },
+            flume::TrySendError::Disconnected(_) => Error::Internal(format!("the pool of {} has stopped", self.what)),
+        })?;
+        answer.await.map_err(|_| Error::Internal(format!("one of the {} failed", self.what)))
     }
 }
