@@ -35,6 +35,7 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection> {
     options
         .max_connections(if url.starts_with("sqlite:") { 1 } else { 16 })
         .acquire_timeout(Duration::from_secs(10))
+        .test_before_acquire_if_idle_for(PING_IF_IDLE_FOR)
         .sqlx_logging(false)
         .map_sqlx_sqlite_opts(|sqlite| {
             sqlite
@@ -66,6 +67,7 @@ pub async fn connect_reader(url: &str, writer: &DatabaseConnection) -> Result<Da
     options
         .max_connections(READERS)
         .acquire_timeout(Duration::from_secs(10))
+        .test_before_acquire_if_idle_for(PING_IF_IDLE_FOR)
         .sqlx_logging(false)
         .map_sqlx_sqlite_opts(|sqlite| sqlite.read_only(true).busy_timeout(Duration::from_secs(10)));
     Database::connect(options).await.map_err(|err| Error::Database(format!("connecting the readers: {err}")))
@@ -113,6 +115,12 @@ pub fn statements<T>(mut rows: &[T], most: usize) -> impl Iterator<Item = &[T]> 
 
 /// How often the WAL is checkpointed.
 const CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
+
+/// A pooled connection idle this long is pinged before it is handed out (one that
+/// a PostgreSQL restart, a proxy or a firewall dropped is replaced, not used). A busy
+/// one is not: sqlx's default pings on every checkout, a round trip before every
+/// transaction of the writer.
+const PING_IF_IDLE_FOR: Duration = Duration::from_secs(10);
 
 /// Read-only SQLite connections.
 const READERS: u32 = 4;
