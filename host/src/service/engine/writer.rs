@@ -15,6 +15,11 @@
 //! 3. the rules' group moves and audit rows;
 //! 4. one commit, so one sync for the whole batch.
 //!
+//! Each batch is counted on `/metrics`: `upline_writer_batch_conversions` (its size)
+//! and `upline_writer_batch_seconds` (from its first statement to the last answer).
+//! With one writer per host, the second's `_sum` growing at nearly one second per
+//! second says the writer is the bottleneck.
+//!
 //! Every request waits until its conversion is committed. If the batch fails as a
 //! whole (a database error), each of its conversions is stored again on its own, so
 //! one bad row cannot fail the others; a conversion that fails alone fails its
@@ -91,10 +96,13 @@ async fn write_batches(db: DatabaseConnection, mut receiver: mpsc::Receiver<Job>
     let mut jobs = Vec::with_capacity(BATCH);
     while receiver.recv_many(&mut jobs, BATCH).await > 0 {
         let batch = std::mem::take(&mut jobs);
+        metrics::histogram!("upline_writer_batch_conversions").record(batch.len() as f64);
+        let started = std::time::Instant::now();
         // In a task of its own: a panic fails this batch's requests, not the writer.
         if let Err(err) = tokio::spawn(write_and_reply(db.clone(), batch)).await {
             tracing::error!(error = %err, "the conversion writer's batch panicked");
         }
+        metrics::histogram!("upline_writer_batch_seconds").record(started.elapsed().as_secs_f64());
     }
 }
 
