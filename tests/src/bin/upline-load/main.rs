@@ -12,7 +12,8 @@
 //!
 //! It prints requests/s and p50/p99 latency per phase and checks every response (a
 //! sale may also be refused with 503 and `Retry-After` when the server's queue is
-//! full, counted apart), then stops the server and writes the same rows straight to
+//! full, counted apart), and for the sales the cores the server kept busy and its
+//! writer's batches (size, time, share of the phase, from `/metrics`), then stops the server and writes the same rows straight to
 //! the database for comparison (`raw.rs`: as stored, then with the two rules run
 //! natively and as wasm plugins, alternating), and prints the server's peak memory.
 //! `--crash` kills the server during the sales instead and checks what it stored
@@ -39,6 +40,9 @@ use serde_json::{Value, json};
 
 /// The operator key the server is started with.
 const OPERATOR_KEY: &str = "load-test-operator-key";
+
+/// The token the server's `/metrics` is read with.
+const METRICS_TOKEN: &str = "load-test-metrics-token";
 
 /// The generator's address, exempt from the server's per-client rate limits.
 const GENERATOR: &str = "127.0.0.1/32";
@@ -95,6 +99,65 @@ impl Server {
         let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
         Some(kib / 1024)
     }
+
+    /// Where the server stands now: the CPU time it has used, and its writer's
+    /// batches so far (from `/metrics`).
+    async fn gauge(&self) -> anyhow::Result<Gauge> {
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.child.id()))?;
+        // The fields after the command's closing parenthesis; utime and stime are
+        // the stat file's 14th and 15th, in clock ticks.
+        let fields: Vec<&str> = stat.rsplit_once(')').context("/proc stat")?.1.split_whitespace().collect();
+        let ticks: f64 = fields[11].parse::<f64>()? + fields[12].parse::<f64>()?;
+        // SAFETY: sysconf reads a constant of the system and has no preconditions.
+        let per_second = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64;
+        let metrics = reqwest::Client::new()
+            .get(format!("{}/metrics", self.address))
+            .bearer_auth(METRICS_TOKEN)
+            .send()
+            .await?
+            .error_for_status()?
+            .text()
+            .await?;
+        let value = |name: &str| {
+            let line = metrics.lines().find(|line| line.starts_with(name) && line[name.len()..].starts_with(' '));
+            line.and_then(|line| line[name.len()..].trim().parse::<f64>().ok()).unwrap_or(0.0)
+        };
+        Ok(Gauge {
+            at: Instant::now(),
+            cpu_seconds: ticks / per_second,
+            batches: value("upline_writer_batch_conversions_count"),
+            conversions: value("upline_writer_batch_conversions_sum"),
+            writing_seconds: value("upline_writer_batch_seconds_sum"),
+        })
+    }
+}
+
+/// The server's CPU time and its writer's totals, at one time.
+struct Gauge {
+    at: Instant,
+    cpu_seconds: f64,
+    batches: f64,
+    conversions: f64,
+    writing_seconds: f64,
+}
+
+impl Gauge {
+    /// What the server did between `self` and `later`: the cores it kept busy, its
+    /// writer's batches, their mean size and time, and how much of the time it wrote.
+    fn print_until(&self, later: &Gauge) {
+        let seconds = (later.at - self.at).as_secs_f64();
+        let batches = (later.batches - self.batches).max(1.0);
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        println!(
+            "         server: {:.2} of {cores} cores busy; writer: {:.0} batches of {:.1} conversions, {:.2} ms each, \
+             writing {:.0} % of the time",
+            (later.cpu_seconds - self.cpu_seconds) / seconds,
+            batches,
+            (later.conversions - self.conversions) / batches,
+            1000.0 * (later.writing_seconds - self.writing_seconds) / batches,
+            100.0 * (later.writing_seconds - self.writing_seconds) / seconds,
+        );
+    }
 }
 
 impl Drop for Server {
@@ -147,6 +210,7 @@ async fn main() -> anyhow::Result<()> {
     .await?;
     let mut errors = clicks.print("clicks", 303);
     let order = AtomicU64::new(0);
+    let before = server.gauge().await?;
     let sales = run_phase(&server.address, args.connections, duration, |n| {
         let leaf = setup.leaves[n as usize % setup.leaves.len()];
         let id = order.fetch_add(1, Ordering::Relaxed);
@@ -158,7 +222,9 @@ async fn main() -> anyhow::Result<()> {
             .body(Full::new(Bytes::from(body.to_string())))
     })
     .await?;
+    let after = server.gauge().await?;
     errors += sales.print("sales", 201);
+    before.print_until(&after);
     check_a_sale(&server.address, &setup).await?;
     let peak = server.peak_memory_mib();
     drop(server);
@@ -218,6 +284,7 @@ async fn start(args: &Args, database: Option<&str>, data_dir: &std::path::Path) 
         .arg("--rate-limit-exempt")
         .arg(GENERATOR)
         .env("UPLINE_OPERATOR_KEY", OPERATOR_KEY)
+        .env("UPLINE_METRICS_TOKEN", METRICS_TOKEN)
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null());
     if let Some(url) = database {
