@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpSocket};
 
 use crate::clock::Clock;
 use crate::error::{Error, Result};
@@ -117,11 +117,8 @@ impl Application {
                 "merchant console: log in as the demo operator"
             );
         }
-        let listener = TcpListener::bind(settings.listen).await.map_err(Error::io(settings.listen.to_string()))?;
-        let metrics = match settings.metrics_listen {
-            Some(address) => Some(TcpListener::bind(address).await.map_err(Error::io(address.to_string()))?),
-            None => None,
-        };
+        let listener = listen(settings.listen)?;
+        let metrics = settings.metrics_listen.map(listen).transpose()?;
         let cache: Arc<ConfigCache> = Arc::default();
         let scheduler = Arc::new(Scheduler::new(
             db.clone(),
@@ -216,4 +213,21 @@ fn package_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
         }
     }
     Ok(files)
+}
+
+/// Connections the kernel completes and holds for the server before it accepts them
+/// (capped by `net.core.somaxconn`). At tokio's default of 1,024, 5,000 clients
+/// connecting at once overflowed the queue: the kernel dropped their SYNs and each
+/// retried after 1, 3, 7 s, while the server sat idle.
+const BACKLOG: u32 = 4096;
+
+/// A listener on `address` with a queue of [`BACKLOG`] connections.
+fn listen(address: SocketAddr) -> Result<TcpListener> {
+    let socket = if address.is_ipv4() { TcpSocket::new_v4() } else { TcpSocket::new_v6() };
+    let listening = socket.and_then(|socket| {
+        socket.set_reuseaddr(true)?;
+        socket.bind(address)?;
+        socket.listen(BACKLOG)
+    });
+    listening.map_err(Error::io(address.to_string()))
 }
