@@ -107,13 +107,18 @@ struct Cached {
     registry: u64,
     /// When `version` was last read from the database.
     checked_at: Option<Instant>,
-    affiliates: HashMap<i64, Arc<affiliate::Model>>,
-    campaigns: HashMap<i64, Arc<campaign::Model>>,
-    destinations: HashMap<i64, Arc<Destinations>>,
-    plugins: HashMap<i64, Arc<Result<Plugins, String>>>,
-    groups: HashMap<(i64, String), Arc<Vec<sdk::CommissionGroup>>>,
-    uplines: HashMap<(i64, i64), Arc<Vec<sdk::UplineMember>>>,
+    affiliates: HashMap<i64, Slot<affiliate::Model>>,
+    campaigns: HashMap<i64, Slot<campaign::Model>>,
+    destinations: HashMap<i64, Slot<Destinations>>,
+    plugins: HashMap<i64, Slot<Result<Plugins, String>>>,
+    groups: HashMap<(i64, String), Slot<Vec<sdk::CommissionGroup>>>,
+    uplines: HashMap<(i64, i64), Slot<Vec<sdk::UplineMember>>>,
 }
+
+/// A cached entry, or the load of it in progress: requests that miss the same key at
+/// once wait for one load instead of each running its queries (5,000 connections'
+/// first sales once queued 5,000 upline loads on the database).
+type Slot<V> = Arc<tokio::sync::OnceCell<Arc<V>>>;
 
 /// The cache; one per host.
 #[derive(Default)]
@@ -176,26 +181,32 @@ pub struct Config<'a> {
 }
 
 impl Config<'_> {
+    /// The entry of `key`, loaded by `load` unless it is cached or being loaded. A
+    /// failed load is not kept: the next request loads it again.
     async fn get<K: Hash + Eq, V>(
         &self,
-        map: fn(&mut Cached) -> &mut HashMap<K, Arc<V>>,
+        map: fn(&mut Cached) -> &mut HashMap<K, Slot<V>>,
         key: K,
         load: impl Future<Output = Result<V>>,
     ) -> Result<Arc<V>> {
-        if let Some(hit) = map(&mut self.cache.lock()).get(&key) {
-            return Ok(hit.clone());
-        }
-        let value = Arc::new(load.await?);
-        let mut cached = self.cache.lock();
-        if cached.epoch == self.epoch {
-            // Keys come from requests (an action code, an affiliate id): bound the map.
+        let slot = {
+            let mut cached = self.cache.lock();
+            let current = cached.epoch == self.epoch;
             let map = map(&mut cached);
-            if map.len() >= MAX_ENTRIES {
-                map.clear();
+            match map.get(&key) {
+                Some(slot) => slot.clone(),
+                // A view older than the cache loads for itself and keeps nothing.
+                None if !current => Slot::default(),
+                None => {
+                    // Keys come from requests (an action code, an affiliate id): bound the map.
+                    if map.len() >= MAX_ENTRIES {
+                        map.clear();
+                    }
+                    map.entry(key).or_default().clone()
+                }
             }
-            map.insert(key, value.clone());
-        }
-        Ok(value)
+        };
+        slot.get_or_try_init(|| async { load.await.map(Arc::new) }).await.cloned()
     }
 
     /// The affiliate; an unknown one is a bad `affiliate` field.
