@@ -13,9 +13,10 @@
 //! It prints requests/s and p50/p99 latency per phase and checks every response (a
 //! sale may also be refused with 503 and `Retry-After` when the server's queue is
 //! full, counted apart), and for the sales the cores the server kept busy and its
-//! writer's batches (size, time, share of the phase, from `/metrics`), then stops the server and writes the same rows straight to
-//! the database for comparison (`raw.rs`: as stored, then with the two rules run
-//! natively and as wasm plugins, alternating), and prints the server's peak memory.
+//! writer's batches (size, time, share of the phase, from `/metrics`); then it
+//! stops the server and writes the same rows straight to the database for
+//! comparison (`raw.rs`: as stored, then with the two rules run natively and as wasm
+//! plugins, alternating), and prints the server's peak memory.
 //! `--crash` kills the server during the sales instead and checks what it stored
 //! (`crash.rs`). `cargo xtask load` builds everything in release mode and runs it on
 //! both backends; `cargo xtask crash` runs the crash check.
@@ -146,15 +147,16 @@ impl Gauge {
     /// writer's batches, their mean size and time, and how much of the time it wrote.
     fn print_until(&self, later: &Gauge) {
         let seconds = (later.at - self.at).as_secs_f64();
-        let batches = (later.batches - self.batches).max(1.0);
+        let batches = later.batches - self.batches;
+        let per_batch = |total: f64| total / batches.max(1.0);
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         println!(
             "         server: {:.2} of {cores} cores busy; writer: {:.0} batches of {:.1} conversions, {:.2} ms each, \
              writing {:.0} % of the time",
             (later.cpu_seconds - self.cpu_seconds) / seconds,
             batches,
-            (later.conversions - self.conversions) / batches,
-            1000.0 * (later.writing_seconds - self.writing_seconds) / batches,
+            per_batch(later.conversions - self.conversions),
+            1000.0 * per_batch(later.writing_seconds - self.writing_seconds),
             100.0 * (later.writing_seconds - self.writing_seconds) / seconds,
         );
     }
