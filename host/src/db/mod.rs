@@ -45,6 +45,7 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection> {
                 // A multi-row insert's statement journal stays in memory: by default
                 // SQLite spills it to a temporary file past 64 KiB, a write per page.
                 .pragma("temp_store", "memory")
+                .statement_cache_capacity(STATEMENT_CACHE)
                 .busy_timeout(Duration::from_secs(10))
                 .foreign_keys(true)
         });
@@ -102,7 +103,8 @@ pub async fn checkpoints(url: &str) -> Result<()> {
 /// two), then of the powers of two below it, largest first: 150 rows and 64 give 64,
 /// 64, 16, 4 and 2. A statement of each size is prepared once and then taken from
 /// the connection's statement cache, where any other count would be a new statement
-/// to parse on every batch (on SQLite also compiling the table's triggers).
+/// to parse on every batch. (On SQLite, whose one writer connection keeps every
+/// size, [`BulkInsert`] goes by 64 rows and then the rest.)
 pub fn statements<T>(mut rows: &[T], most: usize) -> impl Iterator<Item = &[T]> {
     debug_assert!(most.is_power_of_two(), "{most} rows per statement");
     std::iter::from_fn(move || {
@@ -121,6 +123,11 @@ const CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
 /// one is not: sqlx's default pings on every checkout, a round trip before every
 /// transaction of the writer.
 const PING_IF_IDLE_FOR: Duration = Duration::from_secs(10);
+
+/// Prepared statements kept by SQLite's writer connection (sqlx keeps 100 by
+/// default): the conversions' and commissions' inserts of every size from 1 to 64
+/// rows ([`BulkInsert`]) and the rest of the host's statements.
+const STATEMENT_CACHE: usize = 512;
 
 /// Read-only SQLite connections.
 const READERS: u32 = 4;
