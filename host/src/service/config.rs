@@ -107,6 +107,9 @@ struct Cached {
     registry: u64,
     /// When `version` was last read from the database.
     checked_at: Option<Instant>,
+    /// When reading it last failed: the requests that waited for that recheck fail
+    /// too, instead of each trying again in turn (each up to the pool's timeout).
+    failed_at: Option<Instant>,
     affiliates: HashMap<i64, Slot<affiliate::Model>>,
     campaigns: HashMap<i64, Slot<campaign::Model>>,
     destinations: HashMap<i64, Slot<Destinations>>,
@@ -154,12 +157,25 @@ impl ConfigCache {
         if let Some(config) = checked() {
             return Ok(config);
         }
+        let waited_from = Instant::now();
         let _one_at_a_time = self.rechecking.lock().await;
         if let Some(config) = checked() {
             // Rechecked while this request waited.
             return Ok(config);
         }
-        let mut version = version(db).await?;
+        if self.lock().failed_at.is_some_and(|at| at >= waited_from) {
+            return Err(Error::Unavailable {
+                message: "the configuration could not be read from the database: try again".into(),
+                retry_after: Duration::from_secs(1),
+            });
+        }
+        let mut version = match version(db).await {
+            Ok(version) => version,
+            Err(err) => {
+                self.lock().failed_at = Some(Instant::now());
+                return Err(err);
+            }
+        };
         if self.lock().version != version {
             // Another host may have installed, activated or limited a plugin. If that
             // fails here, conversions still run with the plugins this host has, and
@@ -313,4 +329,62 @@ async fn load_groups(
             tiers: tiers.remove(&g.id).unwrap_or_default(),
         })
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use sea_orm::DatabaseConnection;
+
+    use super::ConfigCache;
+    use crate::plugin::Registry;
+
+    /// Counts the reads of the configuration counter on `db`.
+    fn counted(db: &mut DatabaseConnection) -> Arc<AtomicUsize> {
+        let reads = Arc::new(AtomicUsize::new(0));
+        let counter = reads.clone();
+        db.set_metric_callback(move |info| {
+            if info.statement.sql.contains("FROM config_version") {
+                counter.fetch_add(1, Ordering::Relaxed);
+            }
+        });
+        reads
+    }
+
+    /// Eight requests asking for the configuration at once: which got it.
+    async fn at_once(db: &DatabaseConnection, registry: &Arc<Registry>, cache: &Arc<ConfigCache>) -> Vec<bool> {
+        let mut requests = tokio::task::JoinSet::new();
+        for _ in 0..8 {
+            let (db, registry, cache) = (db.clone(), registry.clone(), cache.clone());
+            requests.spawn(async move { cache.current(&db, &registry).await.is_ok() });
+        }
+        requests.join_all().await
+    }
+
+    #[tokio::test]
+    async fn requests_finding_the_view_stale_at_once_read_the_counter_once() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let mut db = crate::db::connect(&crate::db::default_url(dir.path())).await.expect("a migrated database");
+        let reads = counted(&mut db);
+        let registry = Arc::new(Registry::open(dir.path()).expect("a plugin registry"));
+        let cache = Arc::new(ConfigCache::default());
+        assert_eq!(at_once(&db, &registry, &cache).await, [true; 8]);
+        assert_eq!(reads.load(Ordering::Relaxed), 1);
+    }
+
+    #[tokio::test]
+    async fn a_failed_read_of_the_counter_fails_the_requests_that_waited_for_it_and_the_next_reads_again() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        // No migrations: there is no counter to read.
+        let mut db = sea_orm::Database::connect(crate::db::default_url(dir.path())).await.expect("an empty database");
+        let reads = counted(&mut db);
+        let registry = Arc::new(Registry::open(dir.path()).expect("a plugin registry"));
+        let cache = Arc::new(ConfigCache::default());
+        assert_eq!(at_once(&db, &registry, &cache).await, [false; 8]);
+        assert_eq!(reads.load(Ordering::Relaxed), 1, "the waiting requests did not read it again, each in turn");
+        assert!(cache.current(&db, &registry).await.is_err());
+        assert_eq!(reads.load(Ordering::Relaxed), 2, "a later request reads it again");
+    }
 }
